@@ -1,0 +1,27 @@
+import type { Detection, ImageInfo, ModelRef, SkuCount } from '@shelfsight/protocol';
+
+/** What recognition makes of one frame: everything an observation carries about the image. */
+export interface Recognition {
+  image: ImageInfo;
+  skus: SkuCount[];
+  emptyFacings: number;
+  unknownProducts: number;
+  detections: Detection[];
+  /** Wall time of decode + detect + identify + facings, in milliseconds. */
+  inferenceMs: number;
+}
+
+export interface RecognizerOptions {
+  /** Folder holding detector.onnx, embedder.onnx, gallery.json and model.json. */
+  modelDir: string;
+  /** onnxruntime intra-op threads; 1 is fastest on small devices (see docs/decisions.md). */
+  intraOpNumThreads?: number;
+}
+
+export interface Recognizer {
+  readonly model: ModelRef;
+  readonly gallery: ModelRef;
+  /** Runs the full pipeline on an encoded image (JPEG or PNG). One call at a time per recognizer. */
+  recognize(image: Buffer): Promise<Recognition>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { DeviceId, Timestamp } from './ids.js';
+import { ModelRef } from './observation.js';
+
+export const DeviceHealth = z.strictObject({
+  cpuPercent: z.number().min(0).max(100_00),
+  rssMb: z.number().min(0),
+  diskFreeMb: z.number().min(0).optional(),
+  outboxDepth: z.number().int().min(0),
+  lastCaptureLatencyMs: z.number().min(0).optional(),
+  uptimeS: z.number().min(0),
+  capturesOk: z.number().int().min(0),
+  capturesFailed: z.number().int().min(0),
+});
+
+/**
+ * Retained on the device's status topic. The agent registers `{state:"offline"}` as its MQTT last
+ * will, so a device that drops off the network is marked offline by the broker itself.
+ */
+export const DeviceStatus = z.strictObject({
+  deviceId: DeviceId,
+  state: z.enum(['online', 'offline']),
+  /** Absent on the last-will message, whose content is fixed at connect time. */
+  at: Timestamp.optional(),
+  agentVersion: z.string().max(64).optional(),
+  model: ModelRef.optional(),
+  gallery: ModelRef.optional(),
+  health: DeviceHealth.optional(),
+});
+
+export type DeviceHealth = z.infer<typeof DeviceHealth>;
+export type DeviceStatus = z.infer<typeof DeviceStatus>;
