@@ -1,0 +1,340 @@
+import path from 'node:path';
+import {
+  Command,
+  DeviceConfig,
+  decodePayload,
+  parseDeviceTopic,
+  topics,
+  type CommandReply,
+  type DeviceStatus,
+  type Observation,
+} from '@shelfsight/protocol';
+import type { Logger } from 'pino';
+import { CameraError, type CameraSource } from './camera/source.js';
+import type { AgentConfig } from './config/schema.js';
+import { CpuMeter, diskFreeMb, rssMb } from './health/sample.js';
+import { DeviceSession } from './mqtt/session.js';
+import { buildObservation } from './observation/build.js';
+import { FileOutbox } from './outbox/file-outbox.js';
+import type { Recognizer } from './recognition/types.js';
+import { StateFile } from './state.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+/** How many outbox messages may await their PUBACK at once. */
+const PUBLISH_WINDOW = 8;
+const PUBACK_TIMEOUT_MS = 30_000;
+const CAMERA_RETRIES = 2;
+const CAMERA_RETRY_DELAY_MS = 2_000;
+
+export interface AgentDeps {
+  config: AgentConfig;
+  camera: CameraSource;
+  recognizer: Recognizer;
+  log: Logger;
+}
+
+export type CaptureTrigger = 'schedule' | 'command' | 'startup';
+
+export interface CaptureResult {
+  observation: Observation;
+  latencyMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e: unknown) => (clearTimeout(t), reject(e instanceof Error ? e : new Error(String(e)))),
+    );
+  });
+
+/**
+ * The edge agent: captures on a schedule or on command, recognises, writes the observation to the
+ * durable outbox and drains the outbox to the broker in order. Only one inference runs at a time.
+ */
+export class EdgeAgent {
+  private session!: DeviceSession;
+  private outbox!: FileOutbox;
+  private state!: StateFile;
+  private readonly cpu = new CpuMeter();
+  private readonly startedAt = Date.now();
+  private timers: NodeJS.Timeout[] = [];
+  private scheduleTimer: NodeJS.Timeout | undefined;
+  private inference: Promise<unknown> = Promise.resolve();
+  private scheduledPending = false;
+  private draining = false;
+  private stopped = false;
+  private intervalS: number;
+  private capturesOk = 0;
+  private capturesFailed = 0;
+  private lastCaptureLatencyMs: number | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: AgentDeps) {
+    this.intervalS = deps.config.capture.intervalS;
+    this.log = deps.log;
+  }
+
+  get outboxDepth(): number {
+    return this.outbox.depth;
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.deps;
+    this.state = await StateFile.open(config.dataDir);
+    this.outbox = await FileOutbox.open(path.join(config.dataDir, 'outbox'), {
+      maxMessages: config.outbox.maxMessages,
+    });
+    if (this.state.state.appliedConfig) this.intervalS = this.state.state.appliedConfig.capture.intervalS;
+    this.log.info(
+      {
+        deviceId: config.deviceId,
+        camera: this.deps.camera.description,
+        outboxDepth: this.outbox.depth,
+        intervalS: this.intervalS,
+      },
+      'agent starting',
+    );
+    this.session = new DeviceSession(config, this.log);
+    this.session.on('connect', () => {
+      void this.publishStatus();
+      void this.drain();
+    });
+    this.session.on('message', (topic, payload) => void this.onMessage(topic, payload));
+    this.timers.push(setInterval(() => void this.publishStatus(), config.statusIntervalS * 1000));
+    this.reschedule(true);
+  }
+
+  /** Runs one capture now, queued behind any inference in progress. */
+  capture(trigger: CaptureTrigger): Promise<CaptureResult> {
+    const run = this.inference.then(() => this.captureOnce(trigger));
+    this.inference = run.catch(() => undefined);
+    return run;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.timers.forEach(clearInterval);
+    if (this.scheduleTimer) clearTimeout(this.scheduleTimer);
+    await this.inference;
+    if (this.session?.connected) {
+      // A clean stop says so itself; the last will only fires on an unclean disconnect.
+      await this.publishStatus('offline').catch(() => undefined);
+    }
+    await this.session?.close();
+    await this.deps.camera.close();
+    await this.deps.recognizer.close();
+    this.log.info({ outboxDepth: this.outbox?.depth }, 'agent stopped');
+  }
+
+  private reschedule(immediate = false): void {
+    if (this.scheduleTimer) clearTimeout(this.scheduleTimer);
+    if (this.stopped) return;
+    if (this.intervalS <= 0 && !immediate) return;
+    const delay = immediate ? 0 : this.intervalS * 1000;
+    this.scheduleTimer = setTimeout(() => {
+      // If a capture is still queued from the last tick, a slow device must not pile up work.
+      if (!this.scheduledPending) {
+        this.scheduledPending = true;
+        this.capture(immediate ? 'startup' : 'schedule')
+          .catch(() => undefined)
+          .finally(() => (this.scheduledPending = false));
+      }
+      this.reschedule();
+    }, delay);
+  }
+
+  private async grabWithRetry() {
+    let lastErr: unknown;
+    for (let attempt = 0; attempt <= CAMERA_RETRIES; attempt++) {
+      try {
+        return await this.deps.camera.grab();
+      } catch (err) {
+        lastErr = err;
+        this.log.warn({ attempt: attempt + 1, err: (err as Error).message }, 'frame grab failed');
+        if (attempt < CAMERA_RETRIES && !this.stopped) await sleep(CAMERA_RETRY_DELAY_MS);
+      }
+    }
+    throw lastErr instanceof Error ? lastErr : new CameraError(String(lastErr));
+  }
+
+  private async captureOnce(trigger: CaptureTrigger): Promise<CaptureResult> {
+    const { config, recognizer } = this.deps;
+    const t0 = performance.now();
+    try {
+      const frame = await this.grabWithRetry();
+      const rec = await recognizer.recognize(frame.image);
+      const seq = this.state.state.nextSeq;
+      const observation = buildObservation(rec, {
+        deviceId: config.deviceId,
+        outletId: config.outletId,
+        fixtureId: config.fixtureId,
+        seq,
+        capturedAt: frame.capturedAt,
+        model: recognizer.model,
+        gallery: recognizer.gallery,
+      });
+      this.state.state.nextSeq = seq + 1;
+      await this.state.save();
+      // On disk before it is sent: from here on a crash cannot lose it.
+      await this.outbox.append(topics.observations(config.deviceId), JSON.stringify(observation));
+      const latencyMs = performance.now() - t0;
+      this.capturesOk++;
+      this.lastCaptureLatencyMs = latencyMs;
+      this.log.info(
+        {
+          trigger,
+          seq,
+          messageId: observation.messageId,
+          products: observation.skus.reduce((n, s) => n + s.count, 0),
+          skus: observation.skus.length,
+          empty: observation.emptyFacings,
+          unknown: observation.unknownProducts,
+          inferenceMs: observation.inferenceMs,
+          latencyMs: Math.round(latencyMs),
+          outboxDepth: this.outbox.depth,
+        },
+        'captured',
+      );
+      void this.drain();
+      return { observation, latencyMs };
+    } catch (err) {
+      this.capturesFailed++;
+      this.log.error({ trigger, err: (err as Error).message }, 'capture failed; nothing published');
+      throw err;
+    }
+  }
+
+  /** Sends outbox entries in order, a window at a time, removing each only after its PUBACK. */
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (!this.stopped && this.session.connected && this.outbox.depth > 0) {
+        const batch = await this.outbox.peek(PUBLISH_WINDOW);
+        await Promise.all(
+          batch.map(async (entry) => {
+            await withTimeout(
+              this.session.publish(entry.topic, entry.payload, { qos: 1 }),
+              PUBACK_TIMEOUT_MS,
+              'PUBACK',
+            );
+            await this.outbox.remove(entry.id);
+          }),
+        );
+      }
+    } catch (err) {
+      // The entries stay in the outbox; the next connect drains them again (the cloud dedupes by messageId).
+      this.log.warn({ err: (err as Error).message, outboxDepth: this.outbox.depth }, 'drain interrupted');
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async publishStatus(state: DeviceStatus['state'] = 'online'): Promise<void> {
+    const { config, recognizer } = this.deps;
+    if (!this.session.connected) return;
+    const status: DeviceStatus = {
+      deviceId: config.deviceId,
+      state,
+      at: new Date().toISOString(),
+      agentVersion: AGENT_VERSION,
+      model: recognizer.model,
+      gallery: recognizer.gallery,
+      health: {
+        cpuPercent: this.cpu.sample(),
+        rssMb: rssMb(),
+        ...(await diskFreeMb(config.dataDir).then((v) => (v === undefined ? {} : { diskFreeMb: v }))),
+        outboxDepth: this.outbox.depth,
+        ...(this.lastCaptureLatencyMs !== undefined
+          ? { lastCaptureLatencyMs: Math.round(this.lastCaptureLatencyMs) }
+          : {}),
+        uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+        capturesOk: this.capturesOk,
+        capturesFailed: this.capturesFailed,
+      },
+    };
+    try {
+      await this.session.publish(topics.status(config.deviceId), JSON.stringify(status), { qos: 1, retain: true });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'status publish failed');
+    }
+  }
+
+  private async onMessage(topic: string, payload: Buffer): Promise<void> {
+    const parsed = parseDeviceTopic(topic);
+    if (!parsed || parsed.deviceId !== this.deps.config.deviceId) return;
+    if (parsed.kind === 'config') await this.applyConfig(payload);
+    else if (parsed.kind === 'commands') await this.runCommand(payload);
+  }
+
+  private async applyConfig(payload: Buffer): Promise<void> {
+    if (payload.byteLength === 0) return; // retained config cleared
+    const decoded = decodePayload(DeviceConfig, payload);
+    if (!decoded.ok) {
+      this.log.error({ reason: decoded.reason, detail: decoded.detail }, 'ignoring invalid config from cloud');
+      return;
+    }
+    const cfg = decoded.value;
+    const current = this.state.state.appliedConfig;
+    if (current && cfg.revision < current.revision) {
+      this.log.warn({ revision: cfg.revision, current: current.revision }, 'ignoring older config revision');
+      return;
+    }
+    this.state.state.appliedConfig = cfg;
+    await this.state.save();
+    const changed = cfg.capture.intervalS !== this.intervalS;
+    this.intervalS = cfg.capture.intervalS;
+    this.log.info({ revision: cfg.revision, intervalS: this.intervalS }, 'config applied');
+    if (changed) this.reschedule();
+  }
+
+  private async runCommand(payload: Buffer): Promise<void> {
+    const { deviceId } = this.deps.config;
+    const decoded = decodePayload(Command, payload);
+    if (!decoded.ok) {
+      this.log.error({ reason: decoded.reason, detail: decoded.detail }, 'ignoring invalid command');
+      return;
+    }
+    const cmd = decoded.value;
+    const reply = (r: Omit<CommandReply, 'commandId' | 'deviceId' | 'at'>) =>
+      this.session
+        .publish(
+          topics.replies(deviceId),
+          JSON.stringify({ commandId: cmd.id, deviceId, at: new Date().toISOString(), ...r } satisfies CommandReply),
+          { qos: 1 },
+        )
+        .catch((err: Error) => this.log.warn({ err: err.message }, 'reply publish failed'));
+    if (cmd.expiresAt && Date.parse(cmd.expiresAt) < Date.now()) {
+      await reply({ ok: false, error: 'expired' });
+      return;
+    }
+    this.log.info({ command: cmd.name, id: cmd.id }, 'command received');
+    switch (cmd.name) {
+      case 'capture-now': {
+        try {
+          const { observation, latencyMs } = await this.capture('command');
+          await reply({
+            ok: true,
+            observationId: observation.messageId,
+            result: {
+              latencyMs: Math.round(latencyMs),
+              products: observation.skus.reduce((n, s) => n + s.count, 0),
+              emptyFacings: observation.emptyFacings,
+              unknownProducts: observation.unknownProducts,
+            },
+          });
+        } catch (err) {
+          await reply({ ok: false, error: (err as Error).message });
+        }
+        return;
+      }
+      default:
+        await reply({ ok: false, error: `command ${cmd.name} is not supported by agent ${AGENT_VERSION}` });
+    }
+  }
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { EdgeAgent } from './agent.js';
+import { createCamera } from './camera/index.js';
+import { ConfigError, loadAgentConfig } from './config/load.js';
+import { createLogger } from './log.js';
+import { loadRecognizer } from './recognition/index.js';
+
+const USAGE = `usage: shelfsight-agent --config FILE [--log-level LEVEL] [--once]
+
+  --config FILE      agent config (JSON); see edge-agent/README.md
+  --log-level LEVEL  overrides the config's logLevel (trace|debug|info|warn|error)
+  --once             capture and publish one observation, wait for its PUBACK, exit`;
+
+const main = async (): Promise<number> => {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        config: { type: 'string' },
+        'log-level': { type: 'string' },
+        once: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!args.config) {
+    console.error(`--config is required\n\n${USAGE}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = await loadAgentConfig(args.config);
+    if (args['log-level']) config = { ...config, logLevel: args['log-level'] as typeof config.logLevel };
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      return 2;
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const recognizer = await loadRecognizer({ modelDir: config.modelDir });
+  log.info({ model: recognizer.model, gallery: recognizer.gallery }, 'models loaded');
+  const agent = new EdgeAgent({ config, camera: createCamera(config.camera), recognizer, log });
+  await agent.start();
+
+  if (args.once) {
+    await agent.capture('command');
+    const deadline = Date.now() + 60_000;
+    while (agent.outboxDepth > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const left = agent.outboxDepth;
+    await agent.stop();
+    return left === 0 ? 0 : 1;
+  }
+
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: string) => {
+      log.info({ signal: sig }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  await agent.stop();
+  return 0;
+};
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { DeviceId, FixtureId, OutletId } from '@shelfsight/protocol';
+
+const CameraConfig = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('http'),
+    /** Snapshot URL that returns one JPEG per GET, as IP cameras and the simulator serve. */
+    url: z.url({ message: 'camera.url must be an http(s) URL' }),
+    timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  }),
+]);
+
+export const AgentConfig = z.strictObject({
+  deviceId: DeviceId,
+  outletId: OutletId,
+  fixtureId: FixtureId,
+  mqtt: z.strictObject({
+    url: z
+      .string()
+      .regex(/^(mqtts?|tcp|ssl|wss?):\/\//, { message: 'mqtt.url must start with mqtt://, mqtts://, ws:// or wss://' }),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    keepaliveS: z.number().int().min(5).max(3600).default(30),
+    reconnectPeriodMs: z.number().int().min(100).max(600_000).default(2_000),
+  }),
+  camera: CameraConfig,
+  capture: z
+    .strictObject({
+      /** Seconds between scheduled captures; 0 = only on command. The cloud's retained config overrides it. */
+      intervalS: z.number().int().min(0).max(86_400).default(60),
+    })
+    .default({ intervalS: 60 }),
+  /** Folder with detector.onnx, embedder.onnx, gallery.json and model.json. */
+  modelDir: z.string().min(1),
+  /** Where the agent keeps its outbox and last applied config; must survive reboots. */
+  dataDir: z.string().min(1),
+  outbox: z
+    .strictObject({
+      maxMessages: z.number().int().min(1).max(10_000_000).default(100_000),
+    })
+    .default({ maxMessages: 100_000 }),
+  statusIntervalS: z.number().int().min(1).max(3600).default(30),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type AgentConfig = z.infer<typeof AgentConfig>;
+export type AgentConfigInput = z.input<typeof AgentConfig>;

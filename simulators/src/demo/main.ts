@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the whole system on one machine with embedded defaults — the cloud (MQTT broker,
+ * ingest, store, REST, dashboard), simulated coolers served as HTTP cameras, and one real edge agent
+ * process per cooler recognising frames with the shipped ONNX models.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startVirtualCameras } from '../cameras/index.js';
+import { USAGE, parseDemoOptions, type DemoOptions } from './options.js';
+import { startProcess, stopProcess, tail, type Managed } from './processes.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const cloudMain = path.join(root, 'cloud/dist/main.js');
+const agentMain = path.join(root, 'edge-agent/dist/cli.js');
+const modelDir = path.join(root, 'models');
+
+const say = (msg: string) => console.log(`${new Date().toISOString().slice(11, 19)}  ${msg}`);
+
+const waitForHttp = async (url: string, p: Managed, timeoutMs: number): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (p.child.exitCode !== null) throw new Error(`${p.name} exited with code ${p.child.exitCode}`);
+    try {
+      if ((await fetch(url, { signal: AbortSignal.timeout(1000) })).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${p.name} did not answer ${url} within ${timeoutMs / 1000} s`);
+};
+
+interface FixtureSummary {
+  fixtureId: string;
+  outletId: string;
+  capturedAt: string;
+  skus: { sku: string; count: number; facings: number }[];
+  emptyFacings: number;
+  unknownProducts: number;
+}
+
+/** Prints one line per new observation so the terminal shows the system working. */
+const watchObservations = (apiUrl: string): (() => void) => {
+  const seen = new Map<string, string>();
+  const timer = setInterval(async () => {
+    try {
+      const res = await fetch(`${apiUrl}/api/v1/fixtures`, { signal: AbortSignal.timeout(3000) });
+      if (!res.ok) return;
+      const body = (await res.json()) as { items: FixtureSummary[] };
+      for (const f of body.items) {
+        if (seen.get(f.fixtureId) === f.capturedAt) continue;
+        seen.set(f.fixtureId, f.capturedAt);
+        const products = f.skus.reduce((n, s) => n + s.count, 0);
+        say(
+          `${f.outletId}/${f.fixtureId}: ${products} products in ${f.skus.length} SKUs, ` +
+            `${f.emptyFacings} empty facings, ${f.unknownProducts} unknown (captured ${f.capturedAt.slice(11, 19)})`,
+        );
+      }
+    } catch {
+      /* the cloud may be restarting; keep watching */
+    }
+  }, 2000);
+  return () => clearInterval(timer);
+};
+
+const run = async (opts: DemoOptions): Promise<number> => {
+  const dataDir = path.resolve(opts.dataDir);
+  const logDir = path.join(dataDir, 'logs');
+  await mkdir(logDir, { recursive: true });
+  const host = opts.host;
+  const httpUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${opts.httpPort}`;
+  const mqttUrl = `mqtt://${host === '0.0.0.0' ? '127.0.0.1' : host}:${opts.mqttPort}`;
+  const agents: Managed[] = [];
+  let cloud: Managed | undefined;
+  let cameras: Awaited<ReturnType<typeof startVirtualCameras>> | undefined;
+  let stopWatching = () => {};
+
+  let stopping = false;
+  const stopAll = async () => {
+    if (stopping) return;
+    stopping = true;
+    stopWatching();
+    say('stopping: agents…');
+    await Promise.all(agents.map((a) => stopProcess(a)));
+    say('stopping: cameras…');
+    await cameras?.close();
+    if (cloud) {
+      say('stopping: cloud…');
+      await stopProcess(cloud);
+    }
+    say(`stopped. Data kept in ${dataDir}`);
+  };
+  // Children live in their own process groups; make sure none outlives the demo.
+  process.once('exit', () =>
+    [cloud, ...agents].forEach((p) => p && p.child.exitCode === null && p.child.kill('SIGKILL')),
+  );
+
+  try {
+    say(`starting cloud (HTTP ${opts.httpPort}, MQTT ${opts.mqttPort}, data ${dataDir})…`);
+    cloud = startProcess(
+      'cloud',
+      [
+        cloudMain,
+        '--http-port',
+        String(opts.httpPort),
+        '--mqtt-port',
+        String(opts.mqttPort),
+        '--host',
+        host,
+        '--data-dir',
+        path.join(dataDir, 'cloud'),
+      ],
+      path.join(logDir, 'cloud.log'),
+    );
+    await waitForHttp(`${httpUrl}/healthz`, cloud, 30_000);
+
+    cameras = await startVirtualCameras({ port: opts.cameraPort, host, cameras: opts.coolers, seed: 1 });
+    say(`${cameras.cameras.length} simulated coolers serving snapshots at ${cameras.url}/cameras`);
+
+    for (const cam of cameras.cameras) {
+      const deviceId = `cam-${cam.id}`;
+      const agentDir = path.join(dataDir, 'agents', deviceId);
+      await mkdir(agentDir, { recursive: true });
+      const configFile = path.join(agentDir, 'agent.json');
+      await writeFile(
+        configFile,
+        JSON.stringify(
+          {
+            deviceId,
+            outletId: cam.outletId,
+            fixtureId: cam.fixtureId,
+            mqtt: { url: mqttUrl },
+            camera: { kind: 'http', url: cam.snapshotUrl },
+            capture: { intervalS: opts.intervalS },
+            modelDir,
+            dataDir: agentDir,
+            statusIntervalS: 15,
+          },
+          null,
+          2,
+        ),
+      );
+      agents.push(startProcess(deviceId, [agentMain, '--config', configFile], path.join(logDir, `${deviceId}.log`)));
+    }
+    say(`${agents.length} edge agents started (one capture every ${opts.intervalS} s each; logs in ${logDir})`);
+    console.log(
+      `\n  Dashboard:  ${httpUrl}\n  REST API:   ${httpUrl}/api/v1/fixtures\n  MQTT:       ${mqttUrl}\n\n  Ctrl-C stops everything.\n`,
+    );
+    stopWatching = watchObservations(httpUrl);
+
+    const failed = await new Promise<Managed | null>((resolve) => {
+      process.once('SIGINT', () => resolve(null));
+      process.once('SIGTERM', () => resolve(null));
+      for (const p of [cloud!, ...agents]) void p.exited.then(() => !stopping && resolve(p));
+    });
+    if (failed) {
+      say(`${failed.name} exited unexpectedly (code ${failed.child.exitCode}); last lines of ${failed.logFile}:`);
+      console.log(await tail(failed.logFile));
+      await stopAll();
+      return 1;
+    }
+    await stopAll();
+    return 0;
+  } catch (err) {
+    say(`demo failed: ${(err as Error).message}`);
+    if (cloud) console.log(`last lines of ${cloud.logFile}:\n${await tail(cloud.logFile)}`);
+    await stopAll();
+    return 1;
+  }
+};
+
+let opts: DemoOptions;
+try {
+  opts = parseDemoOptions(process.argv.slice(2), process.env);
+} catch (err) {
+  console.error(`${(err as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+run(opts).then((code) => process.exit(code));
