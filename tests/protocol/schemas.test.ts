@@ -51,7 +51,9 @@ describe('Observation schema', () => {
   it('rejects a detection box outside the image', () => {
     const res = Observation.safeParse(
       validObservation({
-        detections: [{ kind: 'product', sku: 'a', box: [0.9, 0.1, 0.2, 0.1], confidence: 0.9, row: 0, column: 0, facing: true }],
+        detections: [
+          { kind: 'product', sku: 'a', box: [0.9, 0.1, 0.2, 0.1], confidence: 0.9, row: 0, column: 0, facing: true },
+        ],
       }),
     );
     expect(res.success).toBe(false);
@@ -65,9 +67,15 @@ describe('decodePayload', () => {
   });
 
   it('classifies oversized, bad JSON, invalid UTF-8 and schema errors', () => {
-    expect(decodePayload(Observation, Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 32))).toMatchObject({ ok: false, reason: 'oversized' });
+    expect(decodePayload(Observation, Buffer.alloc(MAX_PAYLOAD_BYTES + 1, 32))).toMatchObject({
+      ok: false,
+      reason: 'oversized',
+    });
     expect(decodePayload(Observation, Buffer.from('{"a":'))).toMatchObject({ ok: false, reason: 'bad_json' });
-    expect(decodePayload(Observation, Buffer.from([0x7b, 0xff, 0x7d]))).toMatchObject({ ok: false, reason: 'bad_json' });
+    expect(decodePayload(Observation, Buffer.from([0x7b, 0xff, 0x7d]))).toMatchObject({
+      ok: false,
+      reason: 'bad_json',
+    });
     const schema = decodePayload(Observation, JSON.stringify({ ...validObservation(), seq: -1 }));
     expect(schema).toMatchObject({ ok: false, reason: 'schema' });
     expect(schema.ok ? '' : schema.detail).toMatch(/^seq: /);
