@@ -1,4 +1,5 @@
 import type { Detection, ImageInfo, ModelRef, SkuCount } from '@shelfsight/protocol';
+import type { Logger } from 'pino';
 
 /** What recognition makes of one frame: everything an observation carries about the image. */
 export interface Recognition {
@@ -16,6 +17,12 @@ export interface RecognizerOptions {
   modelDir: string;
   /** onnxruntime intra-op threads; 1 is fastest on small devices (see docs/decisions.md). */
   intraOpNumThreads?: number;
+  /** Overrides model.json embedder.unknownThreshold (cosine below which a product is `unknown`). */
+  unknownThreshold?: number;
+  /** Overrides model.json detector.scoreThreshold. */
+  scoreThreshold?: number;
+  /** Parent logger; defaults to a module pino logger. */
+  logger?: Logger;
 }
 
 export interface Recognizer {

@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Truth } from './metrics.js';
+
+interface CocoFile {
+  images: { id: number; file_name: string; width: number; height: number }[];
+  categories: { id: number; name: string }[];
+  annotations: ({ image_id: number; category_id: number; bbox: [number, number, number, number] } & Record<
+    string,
+    unknown
+  >)[];
+}
+
+export interface EvalImage {
+  path: string;
+  width: number;
+  height: number;
+  truth: Truth[];
+}
+
+/** Whether the set marks an object as a facing; simulator sets carry `facing`, others may not. */
+function facingOf(a: Record<string, unknown>): boolean | undefined {
+  if (typeof a.facing === 'boolean') return a.facing;
+  return undefined;
+}
+
+/** Loads a COCO set (images/ + annotations.json) with boxes normalised to 0-1. */
+export async function loadCoco(dir: string): Promise<EvalImage[]> {
+  const coco = JSON.parse(await readFile(join(dir, 'annotations.json'), 'utf8')) as CocoFile;
+  const cats = new Map(coco.categories.map((c) => [c.id, c.name]));
+  const byImage = new Map<number, Truth[]>(coco.images.map((im) => [im.id, []]));
+  const sizes = new Map(coco.images.map((im) => [im.id, im]));
+  for (const a of coco.annotations) {
+    const im = sizes.get(a.image_id);
+    const name = cats.get(a.category_id);
+    if (!im || name === undefined) continue;
+    const [x, y, w, h] = a.bbox;
+    const truth: Truth = { name, box: [x / im.width, y / im.height, w / im.width, h / im.height] };
+    const facing = facingOf(a);
+    if (facing !== undefined) truth.facing = facing;
+    byImage.get(a.image_id)!.push(truth);
+  }
+  return coco.images.map((im) => ({
+    path: join(dir, 'images', basename(im.file_name)),
+    width: im.width,
+    height: im.height,
+    truth: byImage.get(im.id) ?? [],
+  }));
+}

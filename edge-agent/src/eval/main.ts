@@ -1,0 +1,91 @@
+/**
+ * Offline evaluation of the recognition pipeline, run exactly as the agent runs it (`npm run eval`).
+ *
+ *   npm run eval -- [--json] [--dataset DIR] [--count N] [--seed S] [--difficulty easy|default|hard]
+ *                   [--models DIR] [--threads N] [--limit N]
+ *
+ * Without --dataset it generates a held-out set with the simulator CLI, using seeds never used for
+ * training (training uses seed 101), into models/training/.cache/.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadRecognizer } from '../recognition/index.js';
+import { loadCoco } from './coco.js';
+import { computeMetrics, percentile, type FrameResult } from './metrics.js';
+import { pino } from 'pino';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const EVAL_SEED = 9001;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      dataset: { type: 'string' },
+      count: { type: 'string', default: '100' },
+      seed: { type: 'string', default: String(EVAL_SEED) },
+      difficulty: { type: 'string', default: 'default' },
+      models: { type: 'string', default: join(REPO, 'models') },
+      threads: { type: 'string', default: '1' },
+      limit: { type: 'string' },
+    },
+  });
+  // In --json mode stdout must hold exactly one JSON object, so progress goes to stderr.
+  const log = pino({ name: 'eval', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
+  let dir = values.dataset;
+  if (!dir) {
+    dir = join(REPO, 'models/training/.cache', `eval-${values.difficulty}-s${values.seed}-n${values.count}`);
+    if (!existsSync(join(dir, 'annotations.json'))) {
+      log.info({ dir }, 'generating held-out evaluation set with the simulator');
+      const args = ['dataset', '--out', dir, '--count', values.count!, '--seed', values.seed!];
+      args.push('--difficulty', values.difficulty!);
+      const r = spawnSync(process.execPath, [join(REPO, 'simulators/dist/cli.js'), ...args], {
+        stdio: ['ignore', 2, 2],
+      });
+      if (r.status !== 0) throw new Error(`simulator exited with ${r.status}`);
+    }
+  }
+  let images = await loadCoco(dir);
+  if (values.limit) images = images.slice(0, Number(values.limit));
+  const rec = await loadRecognizer({
+    modelDir: values.models!,
+    intraOpNumThreads: Number(values.threads),
+    logger: log,
+  });
+  // One warm-up frame: the first run pays for lazy allocations, which the device pays only at boot.
+  if (images[0]) await rec.recognize(await readFile(images[0].path));
+  const frames: FrameResult[] = [];
+  const latency: number[] = [];
+  for (const [i, im] of images.entries()) {
+    const r = await rec.recognize(await readFile(im.path));
+    latency.push(r.inferenceMs);
+    frames.push({ truth: im.truth, pred: r.detections });
+    if ((i + 1) % 25 === 0) log.info({ done: i + 1, of: images.length }, 'evaluating');
+  }
+  await rec.close();
+  const m = computeMetrics(frames);
+  const out = {
+    model: rec.model,
+    gallery: rec.gallery,
+    dataset: dir,
+    images: images.length,
+    ...m,
+    latencyMs: { p50: percentile(latency, 50), p95: percentile(latency, 95), mean: mean(latency) },
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+  if (values.json) process.stdout.write(JSON.stringify(out) + '\n');
+  else console.log(JSON.stringify(out, null, 2));
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 100) / 100 : 0;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

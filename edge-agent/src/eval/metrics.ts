@@ -1,0 +1,175 @@
+import type { Detection } from '@shelfsight/protocol';
+import { iou } from '../recognition/nms.js';
+import type { Box } from '../recognition/letterbox.js';
+
+export const EMPTY = '__empty__';
+export const UNKNOWN = '__unknown__';
+
+/** One ground-truth object of a frame, box normalised 0-1. */
+export interface Truth {
+  name: string; // SKU id, EMPTY or UNKNOWN
+  box: Box;
+  /** Whether the object is a facing (front-most in its column); undefined when the set does not say. */
+  facing?: boolean;
+}
+
+export interface FrameResult {
+  truth: Truth[];
+  pred: Detection[];
+}
+
+type DetClass = 'product' | 'empty';
+const detClassOfTruth = (t: Truth): DetClass => (t.name === EMPTY ? 'empty' : 'product');
+const detClassOfPred = (d: Detection): DetClass => (d.kind === 'empty' ? 'empty' : 'product');
+
+/** Greedy IoU matching per frame, highest confidence first, same detection class only. */
+export function matchFrame(f: FrameResult, iouThr = 0.5): (number | -1)[] {
+  const order = f.pred.map((_, i) => i).sort((a, b) => f.pred[b]!.confidence - f.pred[a]!.confidence);
+  const used = new Set<number>();
+  const predToTruth = new Array<number>(f.pred.length).fill(-1);
+  for (const p of order) {
+    const d = f.pred[p]!;
+    let best = iouThr;
+    let bj = -1;
+    f.truth.forEach((t, j) => {
+      if (used.has(j) || detClassOfTruth(t) !== detClassOfPred(d)) return;
+      const v = iou(d.box as Box, t.box);
+      if (v >= best) {
+        best = v;
+        bj = j;
+      }
+    });
+    if (bj >= 0) {
+      used.add(bj);
+      predToTruth[p] = bj;
+    }
+  }
+  return predToTruth;
+}
+
+/** VOC-style all-point average precision from (score, isTp) pairs and the number of positives. */
+export function averagePrecision(scored: { score: number; tp: boolean }[], positives: number): number {
+  if (positives === 0) return scored.length === 0 ? 1 : 0;
+  const s = [...scored].sort((a, b) => b.score - a.score);
+  const prec: number[] = [];
+  const rec: number[] = [];
+  let tp = 0;
+  s.forEach((x, i) => {
+    if (x.tp) tp++;
+    prec.push(tp / (i + 1));
+    rec.push(tp / positives);
+  });
+  for (let i = prec.length - 2; i >= 0; i--) prec[i] = Math.max(prec[i]!, prec[i + 1]!);
+  let ap = 0;
+  let lastR = 0;
+  rec.forEach((r, i) => {
+    ap += (r - lastR) * prec[i]!;
+    lastR = r;
+  });
+  return ap;
+}
+
+const ratio = (a: number, b: number) => (b === 0 ? 1 : a / b);
+
+export interface Metrics {
+  detection: { precision: number; recall: number; map50: number };
+  skuAccuracy: number;
+  countExactMatch: number;
+  imagesAllCountsExact: number;
+  facingsAccuracy: number;
+  empty: { precision: number; recall: number };
+  unknown: { precision: number; recall: number };
+  instances: { products: number; empty: number; unknown: number };
+}
+
+/**
+ * Accuracy over frames. skuAccuracy is per ground-truth instance of a catalog SKU: a miss and a
+ * wrong SKU are both errors. countExactMatch and facingsAccuracy are per (frame, SKU) pair over the
+ * SKUs present in truth or prediction; imagesAllCountsExact requires every SKU of a frame to be exact.
+ */
+export function computeMetrics(frames: readonly FrameResult[]): Metrics {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  const apData: Record<DetClass, { scored: { score: number; tp: boolean }[]; pos: number }> = {
+    product: { scored: [], pos: 0 },
+    empty: { scored: [], pos: 0 },
+  };
+  let skuTotal = 0;
+  let skuOk = 0;
+  let pairs = 0;
+  let pairsOk = 0;
+  let facePairs = 0;
+  let facePairsOk = 0;
+  let framesOk = 0;
+  const emptyC = { tp: 0, pred: 0, truth: 0 };
+  const unkC = { tp: 0, pred: 0, truth: 0 };
+  for (const f of frames) {
+    const m = matchFrame(f);
+    const matchedTruth = new Map<number, number>();
+    m.forEach((j, p) => {
+      const d = f.pred[p]!;
+      apData[detClassOfPred(d)].scored.push({ score: d.confidence, tp: j >= 0 });
+      if (j >= 0) {
+        tp++;
+        matchedTruth.set(j, p);
+      } else fp++;
+      if (d.kind === 'empty') emptyC.pred++;
+      if (d.kind === 'unknown') unkC.pred++;
+    });
+    f.truth.forEach((t, j) => {
+      apData[detClassOfTruth(t)].pos++;
+      const p = matchedTruth.get(j);
+      const d = p === undefined ? undefined : f.pred[p];
+      if (!d) fn++;
+      if (t.name === EMPTY) {
+        emptyC.truth++;
+        if (d?.kind === 'empty') emptyC.tp++;
+      } else if (t.name === UNKNOWN) {
+        unkC.truth++;
+        if (d?.kind === 'unknown') unkC.tp++;
+      } else {
+        skuTotal++;
+        if (d?.kind === 'product' && d.sku === t.name) skuOk++;
+      }
+    });
+    const count = (names: (string | undefined)[]) => {
+      const c = new Map<string, number>();
+      for (const n of names) if (n) c.set(n, (c.get(n) ?? 0) + 1);
+      return c;
+    };
+    const known = (t: Truth) => t.name !== EMPTY && t.name !== UNKNOWN;
+    const tc = count(f.truth.filter(known).map((t) => t.name));
+    const pc = count(f.pred.filter((d) => d.kind === 'product').map((d) => d.sku));
+    const tf = count(f.truth.filter((t) => known(t) && t.facing !== false).map((t) => t.name));
+    const pf = count(f.pred.filter((d) => d.kind === 'product' && d.facing).map((d) => d.sku));
+    let all = true;
+    for (const sku of new Set([...tc.keys(), ...pc.keys()])) {
+      pairs++;
+      if ((tc.get(sku) ?? 0) === (pc.get(sku) ?? 0)) pairsOk++;
+      else all = false;
+    }
+    for (const sku of new Set([...tf.keys(), ...pf.keys()])) {
+      facePairs++;
+      if ((tf.get(sku) ?? 0) === (pf.get(sku) ?? 0)) facePairsOk++;
+    }
+    if (all) framesOk++;
+  }
+  const ap = (['product', 'empty'] as const).map((k) => averagePrecision(apData[k].scored, apData[k].pos));
+  return {
+    detection: { precision: ratio(tp, tp + fp), recall: ratio(tp, tp + fn), map50: (ap[0]! + ap[1]!) / 2 },
+    skuAccuracy: ratio(skuOk, skuTotal),
+    countExactMatch: ratio(pairsOk, pairs),
+    imagesAllCountsExact: ratio(framesOk, frames.length),
+    facingsAccuracy: ratio(facePairsOk, facePairs),
+    empty: { precision: ratio(emptyC.tp, emptyC.pred), recall: ratio(emptyC.tp, emptyC.truth) },
+    unknown: { precision: ratio(unkC.tp, unkC.pred), recall: ratio(unkC.tp, unkC.truth) },
+    instances: { products: skuTotal, empty: emptyC.truth, unknown: unkC.truth },
+  };
+}
+
+export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}

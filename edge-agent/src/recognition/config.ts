@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Contents of models/model.json: the one source of preprocessing constants for Python and TypeScript. */
+export interface ModelConfig {
+  name: string;
+  version: string;
+  input: { width: number; height: number; pad: number; mean: [number, number, number]; std: [number, number, number] };
+  detector: {
+    file: string;
+    stride: number;
+    classes: string[];
+    scoreThreshold: number;
+    nmsIou: number;
+    maxDetections: number;
+  };
+  embedder: {
+    file: string;
+    width: number;
+    height: number;
+    dim: number;
+    cropPad: number;
+    unknownThreshold: number;
+  };
+  gallery: { file: string };
+  quality?: Partial<QualityThresholds>;
+}
+
+export interface QualityThresholds {
+  /** Mean luma (0-1) below which a frame is too dark. */
+  darkBelow: number;
+  brightAbove: number;
+  /** Standard deviation of luma (0-1) below which a frame has too little contrast. */
+  contrastBelow: number;
+  /** Mean absolute Laplacian (luma 0-255 units) below which a frame is blurred. */
+  sharpnessBelow: number;
+}
+
+export const DEFAULT_QUALITY: QualityThresholds = {
+  darkBelow: 0.15,
+  brightAbove: 0.85,
+  contrastBelow: 0.06,
+  sharpnessBelow: 2,
+};
+
+function need(cond: unknown, what: string): asserts cond {
+  if (!cond) throw new Error(`model.json: ${what}`);
+}
+
+/** Reads and sanity-checks model.json; a mismatched file must fail at load, not produce garbage boxes. */
+export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
+  const raw = JSON.parse(await readFile(join(modelDir, 'model.json'), 'utf8')) as ModelConfig;
+  need(typeof raw.name === 'string' && typeof raw.version === 'string', 'name and version are required');
+  need(raw.input?.width > 0 && raw.input?.height > 0, 'input.width/height must be positive');
+  need(raw.input.mean?.length === 3 && raw.input.std?.length === 3, 'input.mean/std need 3 channels');
+  need(raw.detector?.stride > 0 && raw.detector.classes?.length >= 2, 'detector.stride/classes');
+  need(raw.embedder?.width > 0 && raw.embedder.height > 0 && raw.embedder.dim > 0, 'embedder size/dim');
+  return raw;
+}

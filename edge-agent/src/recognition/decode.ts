@@ -1,0 +1,51 @@
+import type { Candidate } from './nms.js';
+
+/**
+ * Turns CenterNet outputs into candidates: a cell is a centre when it is a 3x3 local maximum of its
+ * class heatmap above `threshold`. heat is [C, H, W] (already sigmoid), reg is [4, H, W] =
+ * [dx, dy, log(w/stride), log(h/stride)]. Boxes come out in model-input pixels.
+ */
+export function decodeCenters(
+  heat: Float32Array,
+  reg: Float32Array,
+  classes: number,
+  gridH: number,
+  gridW: number,
+  stride: number,
+  threshold: number,
+  maxCandidates = 500,
+): Candidate[] {
+  const plane = gridH * gridW;
+  const out: Candidate[] = [];
+  for (let c = 0; c < classes; c++) {
+    const base = c * plane;
+    for (let y = 0; y < gridH; y++) {
+      for (let x = 0; x < gridW; x++) {
+        const v = heat[base + y * gridW + x]!;
+        if (v < threshold) continue;
+        let peak = true;
+        for (let dy = -1; dy <= 1 && peak; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= gridH) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx;
+            if (xx < 0 || xx >= gridW || (dx === 0 && dy === 0)) continue;
+            if (heat[base + yy * gridW + xx]! > v) {
+              peak = false;
+              break;
+            }
+          }
+        }
+        if (!peak) continue;
+        const i = y * gridW + x;
+        const w = Math.exp(reg[2 * plane + i]!) * stride;
+        const h = Math.exp(reg[3 * plane + i]!) * stride;
+        const cx = (x + reg[i]!) * stride;
+        const cy = (y + reg[plane + i]!) * stride;
+        out.push({ cls: c, score: v, box: [cx - w / 2, cy - h / 2, w, h] });
+      }
+    }
+  }
+  out.sort((a, b) => b.score - a.score);
+  return out.length > maxCandidates ? out.slice(0, maxCandidates) : out;
+}

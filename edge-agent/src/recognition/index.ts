@@ -1,0 +1,10 @@
+export type { Recognition, Recognizer, RecognizerOptions } from './types.js';
+export { loadRecognizer } from './recognizer.js';
+export { loadModelConfig, type ModelConfig, type QualityThresholds } from './config.js';
+export { letterboxParams, toNormalised, type Box, type Letterbox } from './letterbox.js';
+export { nms, iou, type Candidate } from './nms.js';
+export { decodeCenters } from './decode.js';
+export { groupRows, placeBoxes } from './layout.js';
+export { buildGallery, loadGallery, matchEmbeddings, type Gallery, type GalleryFile, type Match } from './gallery.js';
+export { imageStats, qualityFlags } from './quality.js';
+export { summarise } from './summarise.js';

@@ -1,0 +1,85 @@
+import type { Box } from './letterbox.js';
+
+/** Interleaved RGB (HWC, uint8) image as sharp's raw output gives it. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** HWC uint8 -> CHW float32 with (v/255 - mean) / std, the normalisation the nets were trained with. */
+export function toChw(
+  img: RgbImage,
+  mean: readonly number[],
+  std: readonly number[],
+  out?: Float32Array,
+): Float32Array {
+  const plane = img.width * img.height;
+  const dst = out ?? new Float32Array(3 * plane);
+  const { data } = img;
+  for (let c = 0; c < 3; c++) {
+    const a = 1 / (255 * std[c]!);
+    const b = -mean[c]! / std[c]!;
+    const base = c * plane;
+    for (let i = 0; i < plane; i++) dst[base + i] = data[i * 3 + c]! * a + b;
+  }
+  return dst;
+}
+
+/** Grows a box by `pad` of its size on each side (context that makes crops robust to box jitter). */
+export function expandBox(box: Box, pad: number): Box {
+  return [box[0] - pad * box[2], box[1] - pad * box[3], box[2] * (1 + 2 * pad), box[3] * (1 + 2 * pad)];
+}
+
+/**
+ * Bilinear crop of `box` (image pixels) resized to outW x outH, written normalised in CHW order at
+ * `offset` of `dst`. Samples at pixel centres with edge clamping, exactly like
+ * models/training/data.py `sample_crop`, so gallery and device embeddings see the same pixels.
+ */
+export function cropInto(
+  img: RgbImage,
+  box: Box,
+  outW: number,
+  outH: number,
+  mean: readonly number[],
+  std: readonly number[],
+  dst: Float32Array,
+  offset: number,
+): void {
+  const { data, width: W, height: H } = img;
+  const sx = box[2] / outW;
+  const sy = box[3] / outH;
+  const plane = outW * outH;
+  const a0 = 1 / (255 * std[0]!);
+  const a1 = 1 / (255 * std[1]!);
+  const a2 = 1 / (255 * std[2]!);
+  const b0 = -mean[0]! / std[0]!;
+  const b1 = -mean[1]! / std[1]!;
+  const b2 = -mean[2]! / std[2]!;
+  for (let oy = 0; oy < outH; oy++) {
+    const ys = Math.min(H - 1, Math.max(0, box[1] + (oy + 0.5) * sy - 0.5));
+    const y0 = Math.floor(ys);
+    const y1 = Math.min(y0 + 1, H - 1);
+    const fy = ys - y0;
+    for (let ox = 0; ox < outW; ox++) {
+      const xs = Math.min(W - 1, Math.max(0, box[0] + (ox + 0.5) * sx - 0.5));
+      const x0 = Math.floor(xs);
+      const x1 = Math.min(x0 + 1, W - 1);
+      const fx = xs - x0;
+      const p00 = (y0 * W + x0) * 3;
+      const p01 = (y0 * W + x1) * 3;
+      const p10 = (y1 * W + x0) * 3;
+      const p11 = (y1 * W + x1) * 3;
+      const w00 = (1 - fx) * (1 - fy);
+      const w01 = fx * (1 - fy);
+      const w10 = (1 - fx) * fy;
+      const w11 = fx * fy;
+      const o = offset + oy * outW + ox;
+      dst[o] = (data[p00]! * w00 + data[p01]! * w01 + data[p10]! * w10 + data[p11]! * w11) * a0 + b0;
+      dst[o + plane] =
+        (data[p00 + 1]! * w00 + data[p01 + 1]! * w01 + data[p10 + 1]! * w10 + data[p11 + 1]! * w11) * a1 + b1;
+      dst[o + 2 * plane] =
+        (data[p00 + 2]! * w00 + data[p01 + 2]! * w01 + data[p10 + 2]! * w10 + data[p11 + 2]! * w11) * a2 + b2;
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import type { Detection } from '@shelfsight/protocol';
+import { DEFAULT_QUALITY, loadModelConfig } from './config.js';
+import { decodeCenters } from './decode.js';
+import { loadGallery, matchEmbeddings } from './gallery.js';
+import { groupRows, placeBoxes } from './layout.js';
+import { letterboxParams, toNormalised, type Box } from './letterbox.js';
+import { nms } from './nms.js';
+import { cropInto, expandBox, toChw, type RgbImage } from './preprocess.js';
+import { imageStats, qualityFlags } from './quality.js';
+import { round, summarise } from './summarise.js';
+import type { Recognition, Recognizer, RecognizerOptions } from './types.js';
+import { logger as defaultLogger } from './log.js';
+
+/** Loads detector, embedder, gallery and constants from `opts.modelDir` and returns a ready pipeline. */
+export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognizer> {
+  const log = opts.logger ?? defaultLogger;
+  const cfg = await loadModelConfig(opts.modelDir);
+  const gallery = await loadGallery(join(opts.modelDir, cfg.gallery.file));
+  if (gallery.dim !== cfg.embedder.dim)
+    throw new Error(`gallery dim ${gallery.dim} does not match embedder dim ${cfg.embedder.dim}`);
+  const sessionOpts: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: opts.intraOpNumThreads ?? 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+  const detector = await ort.InferenceSession.create(join(opts.modelDir, cfg.detector.file), sessionOpts);
+  const embedder = await ort.InferenceSession.create(join(opts.modelDir, cfg.embedder.file), sessionOpts);
+  const quality = { ...DEFAULT_QUALITY, ...cfg.quality };
+  const unknownThreshold = opts.unknownThreshold ?? cfg.embedder.unknownThreshold;
+  const scoreThreshold = opts.scoreThreshold ?? cfg.detector.scoreThreshold;
+  const { width: IW, height: IH, mean, std, pad } = cfg.input;
+  const emptyCls = cfg.detector.classes.indexOf('empty');
+  const detInput = new Float32Array(3 * IW * IH);
+  const gridW = Math.floor(IW / cfg.detector.stride);
+  const gridH = Math.floor(IH / cfg.detector.stride);
+  log.info(
+    { model: `${cfg.name}@${cfg.version}`, gallery: gallery.version, skus: gallery.skus.length, input: [IW, IH] },
+    'recognizer loaded',
+  );
+
+  async function recognize(image: Buffer): Promise<Recognition> {
+    const t0 = performance.now();
+    const meta = await sharp(image).metadata();
+    const srcW = meta.autoOrient?.width ?? meta.width;
+    const srcH = meta.autoOrient?.height ?? meta.height;
+    if (!srcW || !srcH) throw new Error('recognize: cannot read image size');
+    const lb = letterboxParams(srcW, srcH, IW, IH);
+    const { data } = await sharp(image)
+      .rotate()
+      .removeAlpha()
+      .resize(lb.width, lb.height, { fit: 'fill' })
+      .extend({
+        left: lb.padLeft,
+        top: lb.padTop,
+        right: IW - lb.width - lb.padLeft,
+        bottom: IH - lb.height - lb.padTop,
+        background: { r: pad, g: pad, b: pad },
+      })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const img: RgbImage = { data, width: IW, height: IH };
+
+    const stats = imageStats(img, lb.padLeft, lb.padTop, lb.width, lb.height);
+    const flags = qualityFlags(stats, quality);
+
+    toChw(img, mean, std, detInput);
+    const detOut = await detector.run({ images: new ort.Tensor('float32', detInput, [1, 3, IH, IW]) });
+    const heat = detOut.heat!.data as Float32Array;
+    const reg = detOut.reg!.data as Float32Array;
+    const cands = decodeCenters(
+      heat,
+      reg,
+      cfg.detector.classes.length,
+      gridH,
+      gridW,
+      cfg.detector.stride,
+      scoreThreshold,
+    );
+    const kept = nms(cands, cfg.detector.nmsIou, cfg.detector.maxDetections).filter(
+      (c) => c.box[2] > 1 && c.box[3] > 1,
+    );
+
+    // One embedder run for all product crops: per-call overhead dominates for tiny batches.
+    const products = kept.filter((c) => c.cls !== emptyCls);
+    const { width: EW, height: EH, dim } = cfg.embedder;
+    let matches: ReturnType<typeof matchEmbeddings> = [];
+    if (products.length > 0) {
+      const crops = new Float32Array(products.length * 3 * EW * EH);
+      products.forEach((p, i) =>
+        cropInto(img, expandBox(p.box, cfg.embedder.cropPad), EW, EH, mean, std, crops, i * 3 * EW * EH),
+      );
+      const embOut = await embedder.run({ crops: new ort.Tensor('float32', crops, [products.length, 3, EH, EW]) });
+      const emb = embOut.embeddings!.data as Float32Array;
+      if (emb.length !== products.length * dim) throw new Error('embedder output has unexpected size');
+      matches = matchEmbeddings(emb, gallery, unknownThreshold);
+    }
+
+    const boxes: Box[] = kept.map((c) => toNormalised(c.box, lb, srcW, srcH));
+    const placed = placeBoxes(boxes, groupRows(boxes));
+    let pi = 0;
+    const detections: Detection[] = kept.map((c, i) => {
+      const where = placed[i]!;
+      const base = { box: boxes[i]!.map((v) => round(v, 5)) as Box, ...where };
+      if (c.cls === emptyCls) return { kind: 'empty', confidence: round(c.score), ...base };
+      const m = matches[pi++]!;
+      // Confidence of a product = detector certainty x identity certainty (cosine, clipped to 0-1).
+      const conf = round(Math.min(1, Math.max(0, c.score * Math.max(0, m.similarity))));
+      return m.sku
+        ? { kind: 'product', sku: m.sku, confidence: conf, ...base }
+        : { kind: 'unknown', confidence: round(c.score), ...base };
+    });
+    detections.sort((a, b) => a.row - b.row || a.column - b.column || Number(b.facing) - Number(a.facing));
+
+    return {
+      image: {
+        width: srcW,
+        height: srcH,
+        brightness: round(stats.brightness),
+        sharpness: round(stats.sharpness, 3),
+        qualityFlags: flags,
+      },
+      ...summarise(detections),
+      detections,
+      inferenceMs: round(performance.now() - t0, 2),
+    };
+  }
+
+  return {
+    model: { name: cfg.name, version: cfg.version },
+    gallery: { name: gallery.name, version: gallery.version },
+    recognize,
+    async close() {
+      await detector.release();
+      await embedder.release();
+    },
+  };
+}

@@ -1,0 +1,114 @@
+"""Network definitions for the ShelfSight recognition models.
+
+Both nets are deliberately tiny: they run on a single CPU thread on the edge device, and they are
+trained from scratch on synthetic scenes in well under an hour on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+def conv_bn(cin: int, cout: int, k: int = 3, s: int = 1, groups: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
+
+
+class DWBlock(nn.Module):
+    """Depthwise-separable residual block: most of the receptive field for a fraction of the MACs."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.dw = nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, groups=c, bias=False), nn.BatchNorm2d(c))
+        self.pw = nn.Sequential(nn.Conv2d(c, c, 1, bias=False), nn.BatchNorm2d(c))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(x + self.pw(F.relu(self.dw(x))))
+
+
+def down(cin: int, cout: int, blocks: int) -> nn.Sequential:
+    return nn.Sequential(conv_bn(cin, cout, 3, 2), *[DWBlock(cout) for _ in range(blocks)])
+
+
+class Detector(nn.Module):
+    """CenterNet-style anchor-free detector with a stride-8 output.
+
+    Outputs, for an input of H x W:
+      heat: (N, C, H/8, W/8) logits of object centres per class (0 = product, 1 = empty slot)
+      reg:  (N, 4, H/8, W/8) = [dx, dy, log(w/8), log(h/8)]: sub-cell centre offset and box size.
+    The sigmoid is applied inside the graph so that the runtime only does peak picking.
+    """
+
+    STRIDE = 8
+
+    def __init__(self, num_classes: int = 2, width: int = 16) -> None:
+        super().__init__()
+        w = width
+        self.stem = conv_bn(3, w, 3, 2)  # /2
+        self.s4 = down(w, 2 * w, 1)  # /4
+        self.s8 = down(2 * w, 3 * w, 2)  # /8
+        self.s16 = down(3 * w, 4 * w, 2)  # /16
+        self.s32 = down(4 * w, 6 * w, 2)  # /32: sees whole products plus their neighbours
+        self.lat16 = conv_bn(4 * w, 3 * w, 1)
+        self.top32 = conv_bn(6 * w, 3 * w, 1)
+        self.lat8 = conv_bn(3 * w, 3 * w, 1)
+        self.fuse = nn.Sequential(conv_bn(3 * w, 3 * w, 3), DWBlock(3 * w))
+        self.heat = nn.Conv2d(3 * w, num_classes, 1)
+        self.reg = nn.Conv2d(3 * w, 4, 1)
+        # Focal-loss prior: start with a low object probability so the loss does not explode.
+        nn.init.constant_(self.heat.bias, -2.19)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.stem(x)
+        x = self.s4(x)
+        c8 = self.s8(x)
+        c16 = self.s16(c8)
+        c32 = self.s32(c16)
+        p16 = self.lat16(c16) + F.interpolate(self.top32(c32), scale_factor=2.0, mode="nearest")
+        p8 = self.lat8(c8) + F.interpolate(p16, scale_factor=2.0, mode="nearest")
+        f = self.fuse(p8)
+        return torch.sigmoid(self.heat(f)), self.reg(f)
+
+
+class Embedder(nn.Module):
+    """Maps a product crop to an L2-normalised embedding; matched by cosine against a gallery."""
+
+    def __init__(self, dim: int = 128, width: int = 24) -> None:
+        super().__init__()
+        w = width
+        self.features = nn.Sequential(
+            conv_bn(3, w, 3, 2),
+            DWBlock(w),
+            down(w, 2 * w, 1),
+            down(2 * w, 3 * w, 2),
+            down(3 * w, 4 * w, 2),
+            conv_bn(4 * w, 6 * w, 1),
+        )
+        self.proj = nn.Linear(6 * w, dim)
+        self.bn = nn.BatchNorm1d(dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.features(x)
+        # Mean + max pooling: max keeps small distinctive marks (flavour badges) that averaging dilutes.
+        f = f.mean(dim=(2, 3)) + f.amax(dim=(2, 3))
+        return F.normalize(self.bn(self.proj(f)), dim=1)
+
+
+class CosineHead(nn.Module):
+    """Additive-margin cosine softmax (CosFace): trains embeddings whose angles separate classes."""
+
+    def __init__(self, dim: int, num_classes: int, scale: float = 20.0, margin: float = 0.25) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(num_classes, dim) * 0.1)
+        self.scale = scale
+        self.margin = margin
+
+    def forward(self, emb: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        cos = emb @ F.normalize(self.weight, dim=1).t()
+        onehot = F.one_hot(labels, cos.shape[1]).to(cos.dtype)
+        return self.scale * (cos - self.margin * onehot)

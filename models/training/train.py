@@ -1,0 +1,563 @@
+#!/usr/bin/env python3
+"""Train the ShelfSight recognition models end to end (`npm run train`).
+
+Steps, each printing progress with units:
+  1. generate the synthetic training set with the simulator CLI if it is not cached yet;
+  2. letterbox every image once into a uint8 cache (decoding 1280x960 JPEGs per step would dominate);
+  3. train the class-agnostic detector (product / empty slot), CenterNet-style;
+  4. train the SKU embedder with a cosine-margin softmax on all SKUs except a few held-out ones,
+     which are later enrolled from a handful of crops to prove enrollment without retraining;
+  5. export both to ONNX, build the gallery, calibrate the unknown threshold on validation crops and
+     write models/model.json, the single source of preprocessing constants for Python and TypeScript.
+
+CPU only. Threads default to 1 because the build machine is shared; SHELFSIGHT_TRAIN_THREADS raises it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from data import EMPTY, UNKNOWN, PAD_VALUE, Sample, expand_box, letterbox, load_coco, sample_crop  # noqa: E402
+from nets import CosineHead, Detector, Embedder  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODELS = os.path.dirname(HERE)
+REPO = os.path.dirname(MODELS)
+CACHE = os.path.join(HERE, ".cache")
+
+# Preprocessing constants; written to model.json so the TypeScript pipeline reads the same numbers.
+INPUT_W, INPUT_H = 512, 384
+MEAN = [0.5, 0.5, 0.5]
+STD = [0.25, 0.25, 0.25]
+STRIDE = Detector.STRIDE
+CROP_W, CROP_H = 320, 256  # detector training window
+CLASSES = ["product", "empty"]
+EMB_W, EMB_H = 32, 64
+EMB_DIM = 128
+CROP_PAD = 0.04
+GALLERY_SHOTS = 5  # reference crops per SKU: "a few images" enroll a SKU
+TRAIN_SEED = 101
+HELD_OUT_COUNT = 4
+
+
+def log(msg: str) -> None:
+    print(f"[train {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def fmt_eta(seconds: float) -> str:
+    return f"{int(seconds // 60)}m{int(seconds % 60):02d}s"
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------------
+
+
+def sim(*args: str) -> None:
+    cmd = ["npm", "run", "--silent", "sim", "--", *args]
+    log("running " + " ".join(cmd))
+    subprocess.run(cmd, cwd=REPO, check=True)
+
+
+def ensure_dataset(root: str, count: int, seed: int, difficulty: str | None) -> None:
+    if os.path.exists(os.path.join(root, "annotations.json")):
+        return
+    args = ["dataset", "--out", root, "--count", str(count), "--seed", str(seed)]
+    if difficulty:
+        args += ["--difficulty", difficulty]
+    sim(*args)
+
+
+def letterbox_cache(samples: list[Sample], key: str) -> tuple[np.ndarray, list[list[tuple[int, tuple]]]]:
+    """All images letterboxed to the model input, plus boxes mapped into input pixels."""
+    path = os.path.join(CACHE, f"lb-{key}-{INPUT_W}x{INPUT_H}.npy")
+    boxes = []
+    for s in samples:
+        scale, _, _, left, top = letterbox_params_for(s)
+        boxes.append(
+            [
+                (o.name, (o.box[0] * scale + left, o.box[1] * scale + top, o.box[2] * scale, o.box[3] * scale), o.extra)
+                for o in s.objs
+            ]
+        )
+    if os.path.exists(path):
+        arr = np.load(path, mmap_mode="r")
+        if arr.shape[0] == len(samples):
+            return arr, boxes
+    arr = np.lib.format.open_memmap(path + ".tmp.npy", mode="w+", dtype=np.uint8, shape=(len(samples), INPUT_H, INPUT_W, 3))
+    t0 = time.time()
+    for i, s in enumerate(samples):
+        with Image.open(s.path) as im:
+            arr[i], _ = letterbox(im, INPUT_W, INPUT_H)
+        if (i + 1) % 200 == 0 or i + 1 == len(samples):
+            log(f"letterboxed {i + 1}/{len(samples)} images ({(i + 1) / (time.time() - t0):.1f} img/s)")
+    arr.flush()
+    del arr
+    os.replace(path + ".tmp.npy", path)
+    return np.load(path, mmap_mode="r"), boxes
+
+
+def letterbox_params_for(s: Sample) -> tuple[float, int, int, int, int]:
+    from data import letterbox_params
+
+    return letterbox_params(s.width, s.height, INPUT_W, INPUT_H)
+
+
+def to_tensor(batch_u8: np.ndarray) -> torch.Tensor:
+    """uint8 NHWC -> normalised float NCHW, exactly as preprocess.ts does."""
+    x = torch.from_numpy(np.array(batch_u8, copy=True)).float().div_(255.0).permute(0, 3, 1, 2)
+    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+# ---------------------------------------------------------------------------------------------
+# Detector
+# ---------------------------------------------------------------------------------------------
+
+
+def det_targets(
+    objs: list[tuple], flip: bool, ox: int = 0, oy: int = 0, cw: int = INPUT_W, ch: int = INPUT_H
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Heatmap, regression and mask targets for the window (ox, oy, cw, ch) of a letterboxed image."""
+    ho, wo = ch // STRIDE, cw // STRIDE
+    hm = np.zeros((len(CLASSES), ho, wo), np.float32)
+    reg = np.zeros((4, ho, wo), np.float32)
+    mask = np.zeros((ho, wo), np.float32)
+    gy, gx = np.mgrid[0:ho, 0:wo].astype(np.float32)
+    for name, (x, y, w, h), _ in objs:
+        if w < 2 or h < 2:
+            continue
+        x, y = x - ox, y - oy
+        if flip:
+            x = cw - x - w
+        cls = 1 if name == EMPTY else 0
+        cx, cy = (x + w / 2) / STRIDE, (y + h / 2) / STRIDE
+        if not (0 <= cx < wo and 0 <= cy < ho):
+            continue
+        ci, cj = int(cx), int(cy)
+        # Elliptical Gaussian sized to the box (TTFNet): tall bottles get tall peaks, so neighbours
+        # in a tightly packed row do not merge into one blob.
+        sx, sy = max(0.5, 0.54 * w / STRIDE / 6), max(0.5, 0.54 * h / STRIDE / 6)
+        g = np.exp(-((gx - ci) ** 2 / (2 * sx * sx) + (gy - cj) ** 2 / (2 * sy * sy)))
+        np.maximum(hm[cls], g, out=hm[cls])
+        reg[:, cj, ci] = (cx - ci, cy - cj, math.log(w / STRIDE), math.log(h / STRIDE))
+        mask[cj, ci] = 1.0
+    return hm, reg, mask
+
+
+def photometric(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Brightness/contrast jitter on normalised NCHW tensors (cooler lights and exposure vary)."""
+    n = x.shape[0]
+    gain = 1 + (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.5
+    bias = (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.6
+    return x * gain + bias
+
+
+def focal_loss(logits: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """CenterNet's penalty-reduced focal loss, computed from logits for numerical stability."""
+    pos = gt.eq(1).float()
+    neg = 1 - pos
+    logp = F.logsigmoid(logits)
+    log1mp = F.logsigmoid(-logits)
+    p = logits.sigmoid()
+    pos_loss = (logp * (1 - p) ** 2 * pos).sum()
+    neg_loss = (log1mp * p**2 * (1 - gt) ** 4 * neg).sum()
+    npos = pos.sum().clamp(min=1)
+    return -(pos_loss + neg_loss) / npos
+
+
+class DetTrainModel(torch.nn.Module):
+    """Training wrapper: returns heat logits (the exported graph applies the sigmoid)."""
+
+    def __init__(self, det: Detector) -> None:
+        super().__init__()
+        self.det = det
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        d = self.det
+        x = d.stem(x)
+        x = d.s4(x)
+        c8 = d.s8(x)
+        c16 = d.s16(c8)
+        c32 = d.s32(c16)
+        p16 = d.lat16(c16) + F.interpolate(d.top32(c32), scale_factor=2.0, mode="nearest")
+        p8 = d.lat8(c8) + F.interpolate(p16, scale_factor=2.0, mode="nearest")
+        f = d.fuse(p8)
+        return d.heat(f), d.reg(f)
+
+
+def train_detector(images: np.ndarray, boxes: list, idx: list[int], steps: int, batch: int) -> Detector:
+    det = Detector(len(CLASSES))
+    model = DetTrainModel(det)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.1)
+    gen = torch.Generator().manual_seed(0)
+    rng = np.random.default_rng(0)
+    model.train()
+    t0 = time.time()
+    run = {"hm": 0.0, "reg": 0.0}
+    for step in range(1, steps + 1):
+        pick = rng.choice(idx, size=batch, replace=False)
+        flips = rng.random(batch) < 0.5
+        # Random windows (multiples of the coarsest stride) cut the cost per step ~2.4x; the net is
+        # fully convolutional, so it still runs on the whole letterboxed frame at inference.
+        oxs = rng.integers(0, (INPUT_W - CROP_W) // 32 + 1, batch) * 32
+        oys = rng.integers(0, (INPUT_H - CROP_H) // 32 + 1, batch) * 32
+        imgs = np.stack(
+            [
+                (lambda a: a[:, ::-1] if f else a)(images[i][oy : oy + CROP_H, ox : ox + CROP_W])
+                for i, f, ox, oy in zip(pick, flips, oxs, oys)
+            ]
+        )
+        tg = [det_targets(boxes[i], bool(f), ox, oy, CROP_W, CROP_H) for i, f, ox, oy in zip(pick, flips, oxs, oys)]
+        hm = torch.from_numpy(np.stack([t[0] for t in tg]))
+        reg = torch.from_numpy(np.stack([t[1] for t in tg]))
+        mask = torch.from_numpy(np.stack([t[2] for t in tg])).unsqueeze(1)
+        x = photometric(to_tensor(imgs), gen)
+        heat_logits, reg_pred = model(x)
+        l_hm = focal_loss(heat_logits, hm)
+        l_reg = (F.l1_loss(reg_pred * mask, reg * mask, reduction="sum")) / mask.sum().clamp(min=1)
+        loss = l_hm + l_reg
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        run["hm"] = 0.9 * run["hm"] + 0.1 * l_hm.item() if step > 1 else l_hm.item()
+        run["reg"] = 0.9 * run["reg"] + 0.1 * l_reg.item() if step > 1 else l_reg.item()
+        if step % 25 == 0 or step == steps:
+            el = time.time() - t0
+            log(
+                f"detector step {step}/{steps}: heat loss {run['hm']:.3f}, box loss {run['reg']:.3f}, "
+                f"{step * batch / el:.1f} img/s, ETA {fmt_eta(el / step * (steps - step))}"
+            )
+    det.eval()
+    return det
+
+
+def decode_numpy(heat: np.ndarray, reg: np.ndarray, thr: float, max_det: int = 300) -> list[tuple]:
+    """Reference decoder (mirrors decode.ts): 3x3 peak picking, boxes in input pixels."""
+    c, ho, wo = heat.shape
+    pad = np.pad(heat, ((0, 0), (1, 1), (1, 1)), constant_values=-1)
+    peaks = np.ones_like(heat, bool)
+    for dy in range(3):
+        for dx in range(3):
+            peaks &= heat >= pad[:, dy : dy + ho, dx : dx + wo]
+    cs, ys, xs = np.nonzero(peaks & (heat >= thr))
+    out = []
+    for k, j, i in zip(cs, ys, xs):
+        dx, dy, lw, lh = reg[:, j, i]
+        w, h = math.exp(lw) * STRIDE, math.exp(lh) * STRIDE
+        cx, cy = (i + dx) * STRIDE, (j + dy) * STRIDE
+        out.append((int(k), float(heat[k, j, i]), (cx - w / 2, cy - h / 2, w, h)))
+    out.sort(key=lambda d: -d[1])
+    return out[:max_det]
+
+
+def iou(a: tuple, b: tuple) -> float:
+    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    iw = max(0.0, min(ax2, bx2) - max(a[0], b[0]))
+    ih = max(0.0, min(ay2, by2) - max(a[1], b[1]))
+    inter = iw * ih
+    return inter / max(1e-9, a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def eval_detector(det: Detector, images: np.ndarray, boxes: list, idx: list[int], thr: float = 0.3) -> dict:
+    tp = fp = fn = 0
+    with torch.no_grad():
+        for i in idx:
+            heat, reg = det(to_tensor(images[i : i + 1]))
+            dets = decode_numpy(heat[0].numpy(), reg[0].numpy(), thr)
+            gts = [(1 if n == EMPTY else 0, b) for n, b, _ in boxes[i]]
+            used = set()
+            for k, _, b in dets:
+                best, bj = 0.0, -1
+                for j, (gk, gb) in enumerate(gts):
+                    if j in used or gk != k:
+                        continue
+                    v = iou(b, gb)
+                    if v > best:
+                        best, bj = v, j
+                if best >= 0.5:
+                    used.add(bj)
+                    tp += 1
+                else:
+                    fp += 1
+            fn += len(gts) - len(used)
+    return {"precision": tp / max(1, tp + fp), "recall": tp / max(1, tp + fn)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Embedder
+# ---------------------------------------------------------------------------------------------
+
+
+def crop_batch(images: np.ndarray, items: list[tuple[int, tuple]], rng: np.random.Generator | None) -> torch.Tensor:
+    """Crops (optionally with box jitter that imitates detector error) as a normalised NCHW tensor."""
+    out = np.empty((len(items), EMB_H, EMB_W, 3), np.float32)
+    for n, (i, box) in enumerate(items):
+        x, y, w, h = expand_box(box, CROP_PAD)
+        if rng is not None:
+            j = rng.normal(0, 0.035, 4)
+            x, y = x + j[0] * w, y + j[1] * h
+            w, h = w * (1 + j[2]), h * (1 + j[3])
+        out[n] = sample_crop(images[i], (x, y, w, h), EMB_W, EMB_H)
+    x = torch.from_numpy(out).div_(255.0).permute(0, 3, 1, 2)
+    return (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
+
+
+def crop_aug(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    n = x.shape[0]
+    gain = 1 + (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.4
+    bias = (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.4
+    chan = 1 + (torch.rand(n, 3, 1, 1, generator=gen) - 0.5) * 0.06
+    noise = torch.randn(x.shape, generator=gen) * 0.04
+    return x * gain * chan + bias + noise
+
+
+def train_embedder(images: np.ndarray, items: list[tuple[int, tuple, int]], num_classes: int, steps: int, batch: int) -> Embedder:
+    emb = Embedder(EMB_DIM)
+    head = CosineHead(EMB_DIM, num_classes)
+    params = list(emb.parameters()) + list(head.parameters())
+    opt = torch.optim.AdamW(params, lr=3e-3, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.1)
+    gen = torch.Generator().manual_seed(1)
+    rng = np.random.default_rng(1)
+    emb.train()
+    t0 = time.time()
+    run_loss, run_acc = 0.0, 0.0
+    for step in range(1, steps + 1):
+        pick = rng.integers(0, len(items), size=batch)
+        x = crop_aug(crop_batch(images, [(items[p][0], items[p][1]) for p in pick], rng), gen)
+        y = torch.tensor([items[p][2] for p in pick])
+        logits = head(emb(x), y)
+        loss = F.cross_entropy(logits, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        acc = (logits.argmax(1) == y).float().mean().item()
+        run_loss = 0.9 * run_loss + 0.1 * loss.item() if step > 1 else loss.item()
+        run_acc = 0.9 * run_acc + 0.1 * acc if step > 1 else acc
+        if step % 50 == 0 or step == steps:
+            el = time.time() - t0
+            log(
+                f"embedder step {step}/{steps}: loss {run_loss:.3f}, train acc {run_acc * 100:.1f}%, "
+                f"{step * batch / el:.0f} crops/s, ETA {fmt_eta(el / step * (steps - step))}"
+            )
+    emb.eval()
+    return emb
+
+
+def embed(emb: Embedder, images: np.ndarray, items: list[tuple[int, tuple]]) -> np.ndarray:
+    out = []
+    with torch.no_grad():
+        for k in range(0, len(items), 256):
+            out.append(emb(crop_batch(images, items[k : k + 256], None)).numpy())
+    return np.concatenate(out) if out else np.zeros((0, EMB_DIM), np.float32)
+
+
+# ---------------------------------------------------------------------------------------------
+# Export, gallery, calibration
+# ---------------------------------------------------------------------------------------------
+
+
+def export_onnx(det: Detector, emb: Embedder) -> None:
+    torch.onnx.export(
+        det,
+        torch.zeros(1, 3, INPUT_H, INPUT_W),
+        os.path.join(MODELS, "detector.onnx"),
+        input_names=["images"],
+        output_names=["heat", "reg"],
+        opset_version=13,
+        do_constant_folding=True,
+    )
+    torch.onnx.export(
+        emb,
+        torch.zeros(2, 3, EMB_H, EMB_W),
+        os.path.join(MODELS, "embedder.onnx"),
+        input_names=["crops"],
+        output_names=["embeddings"],
+        dynamic_axes={"crops": {0: "n"}, "embeddings": {0: "n"}},
+        opset_version=13,
+        do_constant_folding=True,
+    )
+    for f in ("detector.onnx", "embedder.onnx"):
+        log(f"exported models/{f} ({os.path.getsize(os.path.join(MODELS, f)) / 1e6:.2f} MB)")
+
+
+def file_hash(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:12]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", help="existing COCO dataset dir (default: generate into models/training/.cache)")
+    ap.add_argument("--count", type=int, default=int(os.environ.get("SHELFSIGHT_TRAIN_COUNT", "1200")))
+    ap.add_argument("--det-steps", type=int, default=int(os.environ.get("SHELFSIGHT_DET_STEPS", "2000")))
+    ap.add_argument("--emb-steps", type=int, default=int(os.environ.get("SHELFSIGHT_EMB_STEPS", "2500")))
+    ap.add_argument("--det-batch", type=int, default=8)
+    ap.add_argument("--emb-batch", type=int, default=128)
+    ap.add_argument("--version", default=os.environ.get("SHELFSIGHT_MODEL_VERSION", "0.1.0"))
+    args = ap.parse_args()
+
+    threads = int(os.environ.get("SHELFSIGHT_TRAIN_THREADS", "1"))
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    os.makedirs(CACHE, exist_ok=True)
+    t_start = time.time()
+    log(f"torch {torch.__version__}, {threads} thread(s)")
+
+    root = args.dataset or os.path.join(CACHE, f"train-s{TRAIN_SEED}-n{args.count}")
+    ensure_dataset(root, args.count, TRAIN_SEED, None)
+    samples = load_coco(root)
+    key = hashlib.sha1(os.path.abspath(root).encode()).hexdigest()[:8]
+    images, boxes = letterbox_cache(samples, key)
+    n_val = max(2, len(samples) // 10)
+    train_idx = list(range(len(samples) - n_val))
+    val_idx = list(range(len(samples) - n_val, len(samples)))
+    log(f"dataset {root}: {len(samples)} images ({len(train_idx)} train, {n_val} validation)")
+
+    # --- detector
+    det = train_detector(images, boxes, train_idx, args.det_steps, args.det_batch)
+    det_val = eval_detector(det, images, boxes, val_idx)
+    log(f"detector validation @IoU0.5: precision {det_val['precision']:.4f}, recall {det_val['recall']:.4f}")
+
+    # --- embedder: SKUs sorted by name; a deterministic handful is held out for enrollment
+    skus = sorted({n for b in boxes for n, _, _ in b if n not in (EMPTY, UNKNOWN)})
+    held_out = sorted(skus[len(skus) // (HELD_OUT_COUNT + 1) :: max(1, len(skus) // (HELD_OUT_COUNT + 1))][:HELD_OUT_COUNT])
+    train_skus = [s for s in skus if s not in held_out]
+    cls_of = {s: k for k, s in enumerate(train_skus)}
+    items = [(i, b, cls_of[n]) for i in train_idx for n, b, _ in boxes[i] if n in cls_of and b[2] >= 4 and b[3] >= 4]
+    log(f"embedder: {len(train_skus)} training SKUs, {len(items)} crops; held out for enrollment: {', '.join(held_out)}")
+    emb = train_embedder(images, items, len(train_skus), args.emb_steps, args.emb_batch)
+
+    # --- gallery: a few crops per SKU from training images, same crop path as the device
+    rng = np.random.default_rng(7)
+    by_sku: dict[str, list[tuple[int, tuple]]] = {s: [] for s in skus}
+    for i in train_idx:
+        for n, b, _ in boxes[i]:
+            if n in by_sku:
+                by_sku[n].append((i, b))
+    entries = []
+    protos = []
+    for s in skus:
+        pool = by_sku[s]
+        shots = [pool[k] for k in rng.choice(len(pool), size=min(GALLERY_SHOTS, len(pool)), replace=False)]
+        vecs = embed(emb, images, shots)
+        proto = vecs.mean(0)
+        proto /= np.linalg.norm(proto) + 1e-9
+        protos.append(proto)
+        entries.append(
+            {
+                "sku": s,
+                "source": "crops",
+                "shots": len(shots),
+                "heldOut": s in held_out,
+                "vector": [round(float(v), 5) for v in proto],
+            }
+        )
+    protos_np = np.stack(protos)
+
+    # --- calibrate the unknown threshold on validation crops (known SKUs vs products not in catalog)
+    val_items = [(i, b, n) for i in val_idx for n, b, _ in boxes[i] if n != EMPTY]
+    vecs = embed(emb, images, [(i, b) for i, b, _ in val_items])
+    sims = vecs @ protos_np.T
+    best = sims.argmax(1)
+    best_sim = sims.max(1)
+    names = np.array([n for _, _, n in val_items])
+    is_unknown = names == UNKNOWN
+    pred = np.array([skus[k] for k in best])
+    correct = (pred == names) & ~is_unknown
+    held = np.isin(names, held_out)
+    thr_best, score_best = 0.5, -1.0
+    for thr in np.linspace(0.2, 0.95, 151):
+        # Every validation crop counts once: a known SKU must be matched and kept, an unknown rejected.
+        score = (correct & (best_sim >= thr)).sum() + (is_unknown & (best_sim < thr)).sum()
+        if score > score_best:
+            thr_best, score_best = float(thr), float(score)
+    known = ~is_unknown
+    acc_known = float((correct & (best_sim >= thr_best)).sum() / max(1, known.sum()))
+    acc_held = float((correct & held & (best_sim >= thr_best)).sum() / max(1, held.sum()))
+    unk_rec = float((is_unknown & (best_sim < thr_best)).sum() / max(1, is_unknown.sum()))
+    log(
+        f"validation crops: {known.sum()} known ({held.sum()} of held-out SKUs), {is_unknown.sum()} unknown; "
+        f"unknown threshold {thr_best:.3f}: SKU accuracy {acc_known * 100:.2f}%, held-out SKUs {acc_held * 100:.2f}%, "
+        f"unknown recall {unk_rec * 100:.1f}%"
+    )
+
+    export_onnx(det, emb)
+    version = args.version
+    gallery = {
+        "name": "shelfsight-cooler-gallery",
+        "version": f"{version}+{dt.date.today().strftime('%Y%m%d')}",
+        "dim": EMB_DIM,
+        "embedder": file_hash(os.path.join(MODELS, "embedder.onnx")),
+        "entries": entries,
+    }
+    with open(os.path.join(MODELS, "gallery.json"), "w", encoding="utf-8") as f:
+        json.dump(gallery, f, separators=(",", ":"))
+    model = {
+        "name": "shelfsight-cooler",
+        "version": version,
+        "license": "Apache-2.0",
+        "input": {"width": INPUT_W, "height": INPUT_H, "pad": PAD_VALUE, "mean": MEAN, "std": STD},
+        "detector": {
+            "file": "detector.onnx",
+            "sha256": file_hash(os.path.join(MODELS, "detector.onnx")),
+            "stride": STRIDE,
+            "classes": CLASSES,
+            "scoreThreshold": 0.3,
+            "nmsIou": 0.5,
+            "maxDetections": 300,
+        },
+        "embedder": {
+            "file": "embedder.onnx",
+            "sha256": file_hash(os.path.join(MODELS, "embedder.onnx")),
+            "width": EMB_W,
+            "height": EMB_H,
+            "dim": EMB_DIM,
+            "cropPad": CROP_PAD,
+            "unknownThreshold": round(thr_best, 4),
+        },
+        "gallery": {"file": "gallery.json", "shots": GALLERY_SHOTS},
+        "training": {
+            "dataset": os.path.relpath(root, REPO) if not args.dataset else args.dataset,
+            "seed": TRAIN_SEED,
+            "images": len(samples),
+            "detectorSteps": args.det_steps,
+            "embedderSteps": args.emb_steps,
+            "heldOutSkus": held_out,
+            "validation": {
+                "detectorPrecision": round(det_val["precision"], 4),
+                "detectorRecall": round(det_val["recall"], 4),
+                "skuAccuracy": round(acc_known, 4),
+                "heldOutSkuAccuracy": round(acc_held, 4),
+                "unknownRecall": round(unk_rec, 4),
+            },
+            "minutes": round((time.time() - t_start) / 60, 1),
+        },
+    }
+    with open(os.path.join(MODELS, "model.json"), "w", encoding="utf-8") as f:
+        json.dump(model, f, indent=2)
+        f.write("\n")
+    log(f"wrote models/model.json and models/gallery.json; total {fmt_eta(time.time() - t_start)}")
+
+
+if __name__ == "__main__":
+    main()
