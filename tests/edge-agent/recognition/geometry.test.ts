@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { letterboxParams, toNormalised, type Box } from '../../../edge-agent/src/recognition/letterbox.js';
+import { iou, nms, type Candidate } from '../../../edge-agent/src/recognition/nms.js';
+import { decodeCenters } from '../../../edge-agent/src/recognition/decode.js';
+import { cropInto, expandBox, toChw } from '../../../edge-agent/src/recognition/preprocess.js';
+
+describe('letterbox', () => {
+  it('fits a same-aspect image without padding', () => {
+    expect(letterboxParams(1280, 960, 512, 384)).toEqual({
+      scale: 0.4,
+      width: 512,
+      height: 384,
+      padLeft: 0,
+      padTop: 0,
+    });
+  });
+
+  it('pads the short side symmetrically', () => {
+    const lb = letterboxParams(1920, 1080, 512, 384);
+    expect(lb.width).toBe(512);
+    expect(lb.height).toBe(288);
+    expect(lb.padTop).toBe(48);
+    expect(lb.padLeft).toBe(0);
+  });
+
+  it('maps model-input boxes back to normalised source coordinates and clips them', () => {
+    const lb = letterboxParams(1920, 1080, 512, 384);
+    const b = toNormalised([128, 48 + 72, 64, 36], lb, 1920, 1080);
+    expect(b[0]).toBeCloseTo(0.25);
+    expect(b[1]).toBeCloseTo(0.25);
+    expect(b[2]).toBeCloseTo(0.125);
+    expect(b[3]).toBeCloseTo(0.125);
+    const clipped = toNormalised([-10, 0, 40, 400], lb, 1920, 1080);
+    expect(clipped[0]).toBe(0);
+    expect(clipped[1]).toBe(0);
+    expect(clipped[1] + clipped[3]).toBe(1);
+  });
+});
+
+describe('nms', () => {
+  const c = (score: number, box: Box, cls = 0): Candidate => ({ cls, score, box });
+
+  it('computes IoU', () => {
+    expect(iou([0, 0, 10, 10], [0, 0, 10, 10])).toBe(1);
+    expect(iou([0, 0, 10, 10], [5, 0, 10, 10])).toBeCloseTo(50 / 150);
+    expect(iou([0, 0, 10, 10], [20, 0, 10, 10])).toBe(0);
+  });
+
+  it('keeps the strongest of overlapping boxes, across classes', () => {
+    const kept = nms([c(0.6, [1, 0, 10, 10], 1), c(0.9, [0, 0, 10, 10]), c(0.8, [30, 0, 10, 10])], 0.5);
+    expect(kept.map((k) => k.score)).toEqual([0.9, 0.8]);
+  });
+
+  it('keeps adjacent products that only touch', () => {
+    const kept = nms([c(0.9, [0, 0, 10, 20]), c(0.85, [9, 0, 10, 20])], 0.5);
+    expect(kept).toHaveLength(2);
+  });
+
+  it('caps the number of detections', () => {
+    const many = Array.from({ length: 10 }, (_, i) => c(1 - i / 100, [i * 20, 0, 10, 10]));
+    expect(nms(many, 0.5, 3)).toHaveLength(3);
+  });
+});
+
+describe('decodeCenters', () => {
+  it('finds local maxima and decodes offset and log-size', () => {
+    const [C, H, W, stride] = [2, 4, 5, 8];
+    const heat = new Float32Array(C * H * W);
+    const reg = new Float32Array(4 * H * W);
+    const at = (x: number, y: number) => y * W + x;
+    heat[at(2, 1)] = 0.9;
+    heat[at(3, 1)] = 0.5; // neighbour of a stronger peak: suppressed
+    heat[H * W + at(0, 3)] = 0.7; // class 1 peak
+    reg[at(2, 1)] = 0.5;
+    reg[H * W + at(2, 1)] = 0.25;
+    reg[2 * H * W + at(2, 1)] = Math.log(2);
+    reg[3 * H * W + at(2, 1)] = Math.log(4);
+    const out = decodeCenters(heat, reg, C, H, W, stride, 0.3);
+    expect(out).toHaveLength(2);
+    expect(out[0]!.cls).toBe(0);
+    expect(out[0]!.score).toBeCloseTo(0.9);
+    const [x, y, w, h] = out[0]!.box;
+    expect(w).toBeCloseTo(16);
+    expect(h).toBeCloseTo(32);
+    expect(x + w / 2).toBeCloseTo(2.5 * 8);
+    expect(y + h / 2).toBeCloseTo(1.25 * 8);
+    expect(out[1]!.cls).toBe(1);
+  });
+});
+
+describe('preprocess', () => {
+  const img = { width: 4, height: 2, data: new Uint8Array(4 * 2 * 3).map((_, i) => (i % 3 === 0 ? 255 : 0)) };
+
+  it('normalises HWC to CHW', () => {
+    const chw = toChw(img, [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]);
+    expect(chw[0]).toBeCloseTo(2);
+    expect(chw[8]).toBeCloseTo(-2);
+  });
+
+  it('crops with bilinear sampling at pixel centres, matching the Python sampler', () => {
+    const g = { width: 4, height: 1, data: new Uint8Array([0, 0, 0, 100, 100, 100, 200, 200, 200, 255, 255, 255]) };
+    const dst = new Float32Array(3 * 2);
+    cropInto(g, [0, 0, 4, 1], 2, 1, [0, 0, 0], [1, 1, 1], dst, 0);
+    // Output pixel centres land on source x = 0.5 and 2.5.
+    expect(dst[0]! * 255).toBeCloseTo(50);
+    expect(dst[1]! * 255).toBeCloseTo(227.5);
+  });
+
+  it('expands boxes by a fraction on each side', () => {
+    expect(expandBox([10, 10, 100, 200], 0.1)).toEqual([0, -10, 120, 240]);
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { groupRows, placeBoxes } from '../../../edge-agent/src/recognition/layout.js';
+import type { Box } from '../../../edge-agent/src/recognition/letterbox.js';
+import { buildGallery, matchEmbeddings } from '../../../edge-agent/src/recognition/gallery.js';
+import { summarise } from '../../../edge-agent/src/recognition/summarise.js';
+import { imageStats, qualityFlags } from '../../../edge-agent/src/recognition/quality.js';
+import { DEFAULT_QUALITY } from '../../../edge-agent/src/recognition/config.js';
+
+describe('groupRows', () => {
+  it('clusters by bottom edge even when heights differ, numbering rows top-down', () => {
+    const boxes: Box[] = [
+      [0.1, 0.55, 0.05, 0.2], // bottom 0.75, lower shelf
+      [0.1, 0.1, 0.05, 0.2], // bottom 0.30
+      [0.2, 0.15, 0.05, 0.16], // shorter can on the same top shelf, bottom 0.31
+      [0.3, 0.6, 0.05, 0.16], // bottom 0.76
+    ];
+    expect(groupRows(boxes)).toEqual([1, 0, 0, 1]);
+  });
+
+  it('handles no boxes', () => {
+    expect(groupRows([])).toEqual([]);
+  });
+});
+
+describe('placeBoxes', () => {
+  it('numbers columns left to right and marks only the front-most product of a column as a facing', () => {
+    const boxes: Box[] = [
+      [0.3, 0.1, 0.1, 0.2], // column 1 front (lowest bottom)
+      [0.1, 0.1, 0.1, 0.2], // column 0
+      [0.31, 0.08, 0.09, 0.18], // behind column 1 front: smaller and higher
+    ];
+    const placed = placeBoxes(boxes, [0, 0, 0]);
+    expect(placed.map((p) => p.column)).toEqual([1, 0, 1]);
+    expect(placed.map((p) => p.facing)).toEqual([true, true, false]);
+  });
+});
+
+describe('gallery matching', () => {
+  const gallery = buildGallery({
+    name: 'g',
+    version: '1',
+    dim: 2,
+    entries: [
+      { sku: 'cola', vector: [1, 0] },
+      { sku: 'lemon', vector: [0, 2] }, // re-normalised on load
+    ],
+  });
+
+  it('returns the nearest SKU by cosine and the runner-up', () => {
+    const [m] = matchEmbeddings(new Float32Array([0.6, 0.8]), gallery, 0.5);
+    expect(m!.sku).toBe('lemon');
+    expect(m!.similarity).toBeCloseTo(0.8);
+    expect(m!.secondSimilarity).toBeCloseTo(0.6);
+  });
+
+  it('calls a crop unknown below the threshold', () => {
+    const r = matchEmbeddings(new Float32Array([0.7071, 0.7071, 1, 0]), gallery, 0.9);
+    expect(r[0]!.sku).toBeUndefined();
+    expect(r[1]!.sku).toBe('cola');
+  });
+
+  it('rejects entries of the wrong dimension', () => {
+    expect(() => buildGallery({ name: 'g', version: '1', dim: 3, entries: [{ sku: 'x', vector: [1, 0] }] })).toThrow();
+  });
+});
+
+describe('summarise', () => {
+  it('counts products, facings, empty and unknown', () => {
+    const base = { box: [0, 0, 0.1, 0.1] as Box, row: 0, column: 0 };
+    const s = summarise([
+      { ...base, kind: 'product', sku: 'b', confidence: 0.8, facing: true },
+      { ...base, kind: 'product', sku: 'b', confidence: 0.6, facing: false },
+      { ...base, kind: 'product', sku: 'a', confidence: 1, facing: true },
+      { ...base, kind: 'empty', confidence: 0.9, facing: true },
+      { ...base, kind: 'unknown', confidence: 0.9, facing: true },
+    ]);
+    expect(s.skus).toEqual([
+      { sku: 'a', count: 1, facings: 1, meanConfidence: 1 },
+      { sku: 'b', count: 2, facings: 1, meanConfidence: 0.7 },
+    ]);
+    expect(s.emptyFacings).toBe(1);
+    expect(s.unknownProducts).toBe(1);
+  });
+});
+
+describe('quality flags', () => {
+  const flat = (v: number) => ({ width: 16, height: 16, data: new Uint8Array(16 * 16 * 3).fill(v) });
+  const checker = () => {
+    const img = flat(0);
+    for (let y = 0; y < 16; y++)
+      for (let x = 0; x < 16; x++) if ((x + y) % 2) img.data.fill(255, (y * 16 + x) * 3, (y * 16 + x) * 3 + 3);
+    return img;
+  };
+
+  it('flags dark, bright and flat frames', () => {
+    expect(qualityFlags(imageStats(flat(10)), DEFAULT_QUALITY)).toContain('too_dark');
+    expect(qualityFlags(imageStats(flat(250)), DEFAULT_QUALITY)).toContain('too_bright');
+    expect(qualityFlags(imageStats(flat(128)), DEFAULT_QUALITY)).toEqual(['low_contrast']);
+  });
+
+  it('passes a sharp, well-exposed frame', () => {
+    const s = imageStats(checker());
+    expect(s.brightness).toBeCloseTo(0.5, 1);
+    expect(qualityFlags(s, DEFAULT_QUALITY)).toEqual([]);
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { Detection } from '@shelfsight/protocol';
+import { averagePrecision, computeMetrics, percentile } from '../../../edge-agent/src/eval/metrics.js';
+
+const det = (d: Partial<Detection> & Pick<Detection, 'kind' | 'box'>): Detection => ({
+  confidence: 0.9,
+  row: 0,
+  column: 0,
+  facing: true,
+  ...d,
+});
+
+describe('eval metrics', () => {
+  it('scores a perfect frame as 1 everywhere', () => {
+    const m = computeMetrics([
+      {
+        truth: [
+          { name: 'a', box: [0, 0, 0.1, 0.2] },
+          { name: '__empty__', box: [0.2, 0, 0.1, 0.2] },
+          { name: '__unknown__', box: [0.4, 0, 0.1, 0.2] },
+        ],
+        pred: [
+          det({ kind: 'product', sku: 'a', box: [0, 0, 0.1, 0.2] }),
+          det({ kind: 'empty', box: [0.2, 0, 0.1, 0.2] }),
+          det({ kind: 'unknown', box: [0.41, 0, 0.1, 0.2] }),
+        ],
+      },
+    ]);
+    expect(m.detection).toEqual({ precision: 1, recall: 1, map50: 1 });
+    expect(m.skuAccuracy).toBe(1);
+    expect(m.countExactMatch).toBe(1);
+    expect(m.empty).toEqual({ precision: 1, recall: 1 });
+    expect(m.unknown).toEqual({ precision: 1, recall: 1 });
+  });
+
+  it('counts a wrong SKU and a miss as errors', () => {
+    const m = computeMetrics([
+      {
+        truth: [
+          { name: 'a', box: [0, 0, 0.1, 0.2] },
+          { name: 'b', box: [0.2, 0, 0.1, 0.2] },
+        ],
+        pred: [det({ kind: 'product', sku: 'b', box: [0, 0, 0.1, 0.2] })],
+      },
+    ]);
+    expect(m.skuAccuracy).toBe(0);
+    expect(m.detection.recall).toBe(0.5);
+    expect(m.countExactMatch).toBe(0.5); // b: 1 vs 1 ok, a: 0 vs 1 wrong
+  });
+
+  it('computes AP and percentiles', () => {
+    expect(
+      averagePrecision(
+        [
+          { score: 0.9, tp: true },
+          { score: 0.8, tp: false },
+          { score: 0.7, tp: true },
+        ],
+        2,
+      ),
+    ).toBeCloseTo(0.5 + 0.5 * (2 / 3));
+    expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
+  });
+});
