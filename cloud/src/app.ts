@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { join } from 'node:path';
+import express from 'express';
+import { pino, type Logger } from 'pino';
+import { createApiRouter, errorHandler, notFound } from './api/index.js';
+import { INTERNAL_CLIENT_PREFIX, startBroker, type BrokerStats } from './broker/index.js';
+import { CommandService } from './commands/index.js';
+import { CloudOptions, type CloudOptionsInput } from './config.js';
+import { dashboardRouter } from './http/static.js';
+import { Ingest, type IngestStatsSnapshot } from './ingest/index.js';
+import { attachLive } from './live/index.js';
+import { DuckDbStore, type TimeSeriesStore } from './store/index.js';
+
+export interface RunningCloud {
+  httpUrl: string;
+  mqttUrl: string;
+  httpPort: number;
+  mqttPort: number;
+  store: TimeSeriesStore;
+  stats(): IngestStatsSnapshot;
+  brokerStats(): BrokerStats;
+  logger: Logger;
+  /** Graceful: stop accepting, finish in-flight writes, close the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StartCloudExtras {
+  /** Defaults to a pino logger at `logLevel`. */
+  logger?: Logger;
+  /** Inject a store (e.g. another adapter); it is closed with the cloud. */
+  store?: TimeSeriesStore;
+}
+
+/** Wires broker → ingest → store → API/live. Ports 0 pick free ports; the chosen ones are returned. */
+export const startCloud = async (
+  input: CloudOptionsInput = {},
+  extras: StartCloudExtras = {},
+): Promise<RunningCloud> => {
+  const opts = CloudOptions.parse(input);
+  const logger = extras.logger ?? pino({ level: opts.logLevel, name: 'shelfsight-cloud' });
+  const cleanups: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const c of cleanups.splice(0).reverse())
+      await c().catch((err: unknown) => logger.error({ err }, 'close step failed'));
+  };
+
+  try {
+    const store = extras.store ?? (await DuckDbStore.open({ path: storePath(opts.dataDir) }));
+    cleanups.push(() => store.close());
+
+    // A fresh secret per process: the embedded broker and its internal clients live together.
+    const internalSecret = randomBytes(24).toString('base64url');
+    const broker = await startBroker({
+      host: opts.host,
+      port: opts.mqttPort,
+      maxPacketBytes: opts.maxPacketBytes,
+      internalSecret,
+      logger: logger.child({ component: 'broker' }),
+    });
+    cleanups.push(() => broker.close());
+
+    const ingest = new Ingest({
+      brokerUrl: broker.url,
+      clientId: `${INTERNAL_CLIENT_PREFIX}ingest`,
+      password: internalSecret,
+      store,
+      logger: logger.child({ component: 'ingest' }),
+    });
+    await ingest.start();
+    cleanups.push(() => ingest.close());
+
+    const commands = new CommandService(ingest, opts.commandTimeoutMs);
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(
+      '/api/v1',
+      createApiRouter({
+        store,
+        commands,
+        stats: () => ingest.statsSnapshot(),
+        health: () => ({ broker: broker.stats() }),
+      }),
+    );
+    app.use('/api', notFound);
+    app.use(dashboardRouter(opts.dashboardDir));
+    app.use(notFound);
+    app.use(errorHandler(logger.child({ component: 'api' })));
+
+    const http = createHttpServer(app);
+    const io = attachLive(http, ingest);
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(opts.httpPort, opts.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    cleanups.push(async () => {
+      await io.close(); // also closes the HTTP server
+      http.closeAllConnections();
+    });
+    const httpPort = (http.address() as AddressInfo).port;
+    const urlHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    const httpUrl = `http://${urlHost}:${httpPort}`;
+    logger.info({ httpUrl, mqttUrl: broker.url, dataDir: opts.dataDir }, 'shelfsight cloud started');
+
+    let closing: Promise<void> | null = null;
+    return {
+      httpUrl,
+      mqttUrl: broker.url,
+      httpPort,
+      mqttPort: broker.port,
+      store,
+      logger,
+      stats: () => ingest.statsSnapshot(),
+      brokerStats: () => broker.stats(),
+      close: () => (closing ??= closeAll().then(() => logger.info('shelfsight cloud stopped'))),
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+};
+
+const storePath = (dataDir: string): string => {
+  if (dataDir === ':memory:') return ':memory:';
+  mkdirSync(dataDir, { recursive: true });
+  return join(dataDir, 'shelfsight.duckdb');
+};

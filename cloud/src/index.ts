@@ -1,0 +1,13 @@
+export { startCloud, type RunningCloud, type StartCloudExtras } from './app.js';
+export { CloudOptions, type CloudOptionsInput } from './config.js';
+export * from './store/index.js';
+export { Ingest, RejectLog, type IngestOptions, type IngestEvents, type IngestStatsSnapshot } from './ingest/index.js';
+export {
+  startBroker,
+  authorizeDevicePublish,
+  isInternalClientId,
+  INTERNAL_CLIENT_PREFIX,
+  type BrokerOptions,
+  type RunningBroker,
+} from './broker/index.js';
+export { CommandService, type CommandOutcome } from './commands/index.js';

@@ -1,0 +1,209 @@
+import { EventEmitter } from 'node:events';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import {
+  CommandReply,
+  DeviceStatus,
+  MAX_PAYLOAD_BYTES,
+  Observation,
+  cloudSubscriptions,
+  decodePayload,
+  parseDeviceTopic,
+  type RejectReason,
+} from '@shelfsight/protocol';
+import { summarise, type DeviceStatusRecord, type FixtureSummary, type TimeSeriesStore } from '../store/index.js';
+import { RejectLog } from './reject-log.js';
+import { IngestStats, type IngestStatsSnapshot } from './stats.js';
+
+export type { IngestStatsSnapshot } from './stats.js';
+export { RejectLog } from './reject-log.js';
+
+export interface IngestOptions {
+  brokerUrl: string;
+  /** Fixed, so that with `clean: false` a restarted cloud resumes its broker session. */
+  clientId: string;
+  password?: string;
+  store: TimeSeriesStore;
+  logger: Logger;
+  /**
+   * With an external broker and several cloud instances, set e.g. 'cloud' to subscribe through
+   * `$share/cloud/…` so each message goes to one instance. Unset for the embedded broker.
+   */
+  sharedGroup?: string;
+  maxPayloadBytes?: number;
+}
+
+export interface IngestEvents {
+  observation: [FixtureSummary];
+  'device-status': [DeviceStatusRecord];
+  reply: [CommandReply];
+  reject: [{ reason: RejectReason; detail: string; topic: string }];
+}
+
+type Outcome = 'ack' | 'hold';
+
+/**
+ * Subscribes to everything devices send, validates it and writes it to the store. The PUBACK for
+ * each QoS 1 message is sent only after its store write finished (see `handleMessage` below), so
+ * the broker keeps — and redelivers — anything not yet durable.
+ */
+export class Ingest extends EventEmitter<IngestEvents> {
+  private readonly stats = new IngestStats();
+  private readonly rejectLog: RejectLog;
+  private client: MqttClient | null = null;
+  private inFlight = new Set<Promise<unknown>>();
+  private closing = false;
+
+  constructor(private readonly opts: IngestOptions) {
+    super();
+    this.rejectLog = new RejectLog(opts.logger);
+  }
+
+  statsSnapshot(): IngestStatsSnapshot {
+    return this.stats.snapshot();
+  }
+
+  async start(): Promise<void> {
+    const client = mqtt.connect(this.opts.brokerUrl, {
+      clientId: this.opts.clientId,
+      clean: false,
+      protocolVersion: 4,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      ...(this.opts.password !== undefined ? { username: this.opts.clientId, password: this.opts.password } : {}),
+    });
+    this.client = client;
+    // mqtt.js sends the PUBACK when this callback is called, so calling it only after the store
+    // write is what makes an acknowledged observation durable. It handles one message at a time.
+    client.handleMessage = (packet, done) => {
+      // Never acked: the broker redelivers it to the next session. Not calling done() also stops
+      // mqtt.js from handing us more messages while we shut down.
+      if (this.closing) return;
+      const work = this.handle(packet).then(
+        // 'hold' passes an error: mqtt.js then skips the PUBACK but moves on to the next message.
+        (outcome) => (outcome === 'ack' ? done() : done(new Error('not stored'))),
+        (err: unknown) => {
+          this.opts.logger.error({ err, topic: packet.topic }, 'ingest handler failed');
+          done(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+      this.inFlight.add(work);
+      void work.finally(() => this.inFlight.delete(work));
+    };
+    client.on('error', (err) => this.opts.logger.warn({ err: err.message }, 'ingest mqtt error'));
+    client.on('reconnect', () => this.opts.logger.info('ingest reconnecting to broker'));
+    client.on('connect', (ack) => this.opts.logger.info({ sessionPresent: ack.sessionPresent }, 'ingest connected'));
+
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    const prefix = this.opts.sharedGroup ? `$share/${this.opts.sharedGroup}/` : '';
+    const granted = await client.subscribeAsync(
+      Object.values(cloudSubscriptions).map((t) => prefix + t),
+      { qos: 1 },
+    );
+    const refused = granted.filter((g) => g.qos !== 1);
+    if (refused.length) throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
+  }
+
+  /** Publishes as the cloud (commands, later config); resolves once the broker has acknowledged it. */
+  async publish(topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
+    if (!this.client) throw new Error('ingest not started');
+    await this.client.publishAsync(topic, payload, { qos: opts.qos, retain: opts.retain ?? false });
+  }
+
+  /** Stops taking messages, lets in-flight store writes finish (and be acked), then disconnects. */
+  async close(): Promise<void> {
+    this.closing = true;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.client?.endAsync();
+    this.client = null;
+  }
+
+  private async handle(packet: IPublishPacket): Promise<Outcome> {
+    const receivedAt = new Date();
+    const topic = packet.topic;
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const parsed = parseDeviceTopic(topic);
+    if (!parsed) return this.reject('bad_topic', 'not a v1 per-device topic', topic);
+    const maxBytes = this.opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
+
+    switch (parsed.kind) {
+      case 'observations': {
+        const d = decodePayload(Observation, payload, maxBytes);
+        if (!d.ok) return this.reject(d.reason, d.detail, topic);
+        if (d.value.deviceId !== parsed.deviceId)
+          return this.reject(
+            'device_mismatch',
+            `payload deviceId ${d.value.deviceId} on ${parsed.deviceId}'s topic`,
+            topic,
+          );
+        let inserted: boolean;
+        try {
+          ({ inserted } = await this.opts.store.writeObservation(d.value, receivedAt));
+        } catch (err) {
+          return this.storeFailed(err, topic);
+        }
+        if (!inserted) {
+          this.stats.duplicates++;
+          return 'ack';
+        }
+        this.stats.accepted++;
+        this.emit('observation', summarise(d.value, receivedAt));
+        return 'ack';
+      }
+      case 'status': {
+        // An empty retained payload clears the retained status; nothing to record.
+        if (payload.byteLength === 0) return 'ack';
+        const d = decodePayload(DeviceStatus, payload, maxBytes);
+        if (!d.ok) return this.reject(d.reason, d.detail, topic);
+        if (d.value.deviceId !== parsed.deviceId)
+          return this.reject(
+            'device_mismatch',
+            `payload deviceId ${d.value.deviceId} on ${parsed.deviceId}'s topic`,
+            topic,
+          );
+        let record: DeviceStatusRecord;
+        try {
+          record = await this.opts.store.upsertDeviceStatus(d.value, receivedAt);
+        } catch (err) {
+          return this.storeFailed(err, topic);
+        }
+        this.stats.statusUpdates++;
+        this.emit('device-status', record);
+        return 'ack';
+      }
+      case 'replies': {
+        const d = decodePayload(CommandReply, payload, maxBytes);
+        if (!d.ok) return this.reject(d.reason, d.detail, topic);
+        if (d.value.deviceId !== parsed.deviceId)
+          return this.reject(
+            'device_mismatch',
+            `payload deviceId ${d.value.deviceId} on ${parsed.deviceId}'s topic`,
+            topic,
+          );
+        this.stats.replies++;
+        this.emit('reply', d.value);
+        return 'ack';
+      }
+      default:
+        // cloud→device kinds are not subscribed to; seeing one means a misrouted subscription.
+        return this.reject('bad_topic', `unexpected kind ${parsed.kind}`, topic);
+    }
+  }
+
+  /** A reject is acked: redelivering a payload that can never be valid would only loop. */
+  private reject(reason: RejectReason, detail: string, topic: string): Outcome {
+    this.stats.reject(reason);
+    this.rejectLog.log(reason, detail, topic);
+    this.emit('reject', { reason, detail, topic });
+    return 'ack';
+  }
+
+  private storeFailed(err: unknown, topic: string): Outcome {
+    this.stats.storeErrors++;
+    this.opts.logger.error({ err, topic }, 'store write failed; message left unacknowledged for redelivery');
+    return 'hold';
+  }
+}

@@ -1,0 +1,408 @@
+import {
+  BIGINT,
+  DOUBLE,
+  DuckDBInstance,
+  INTEGER,
+  LIST,
+  VARCHAR,
+  listValue,
+  type DuckDBConnection,
+  type DuckDBPreparedStatement,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import type { DeviceStatus, ModelRef, Observation } from '@shelfsight/protocol';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  type DeviceStatusRecord,
+  type FixtureSummary,
+  type ObservationPage,
+  type ObservationQuery,
+  type SkuHistoryQuery,
+  type SkuSeries,
+  type SkuTally,
+  type StoredObservation,
+  type TimeSeriesStore,
+} from '../port.js';
+import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+
+export interface DuckDbStoreOptions {
+  /** A file path, or ':memory:' (tests). */
+  path: string;
+  /** DuckDB worker threads; the cloud shares small edge-class boxes, so keep it low. */
+  threads?: number;
+}
+
+/** Bounds one history response; older points beyond it are dropped (newest kept). */
+export const MAX_HISTORY_OBSERVATIONS = 5000;
+
+type Row = Record<string, unknown>;
+
+/**
+ * Embedded single-writer adapter. Every statement runs through one promise queue on one
+ * connection: DuckDB allows a single writer per file anyway, and the queue makes each write's
+ * transaction atomic with respect to reads without any locking games.
+ */
+export class DuckDbStore implements TimeSeriesStore {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+    private readonly stmts: Statements,
+  ) {}
+
+  static async open(opts: DuckDbStoreOptions): Promise<DuckDbStore> {
+    const instance = await DuckDBInstance.create(opts.path, { threads: String(opts.threads ?? 2) });
+    const conn = await instance.connect();
+    // Timestamps are compared and printed in UTC regardless of the host's zone.
+    await conn.run(`SET TimeZone = 'UTC'`);
+    for (const sql of SCHEMA_SQL) await conn.run(sql);
+    const meta = (await conn.runAndReadAll('SELECT version FROM schema_meta')).getRowObjectsJS();
+    if (meta.length === 0) await conn.run(`INSERT INTO schema_meta VALUES (${SCHEMA_VERSION})`);
+    else if (Number(meta[0]?.version) !== SCHEMA_VERSION)
+      throw new Error(`store schema version ${String(meta[0]?.version)} is not ${SCHEMA_VERSION}; migrate first`);
+    return new DuckDbStore(instance, conn, await prepareStatements(conn));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  writeObservation(obs: Observation, receivedAt: Date): Promise<{ inserted: boolean }> {
+    return this.serial(async () => {
+      await this.conn.run('BEGIN TRANSACTION');
+      try {
+        const s = this.stmts.insertObservation;
+        s.bind(
+          [
+            obs.messageId,
+            obs.deviceId,
+            obs.outletId,
+            obs.fixtureId,
+            obs.capturedAt,
+            receivedAt.toISOString(),
+            obs.seq,
+            obs.model.name,
+            obs.model.version,
+            obs.gallery?.name ?? null,
+            obs.gallery?.version ?? null,
+            obs.image.width,
+            obs.image.height,
+            obs.image.brightness ?? null,
+            obs.image.sharpness ?? null,
+            listValue(obs.image.qualityFlags),
+            obs.emptyFacings,
+            obs.unknownProducts,
+            obs.inferenceMs,
+            obs.detections ? JSON.stringify(obs.detections) : null,
+          ],
+          INSERT_OBSERVATION_TYPES,
+        );
+        const inserted = (await s.runAndReadAll()).currentRowCount > 0;
+        if (inserted && obs.skus.length > 0) {
+          const k = this.stmts.insertSkus;
+          k.bind(
+            [
+              obs.messageId,
+              obs.capturedAt,
+              obs.outletId,
+              obs.fixtureId,
+              obs.deviceId,
+              listValue(obs.skus.map((x) => x.sku)),
+              listValue(obs.skus.map((x) => x.count)),
+              listValue(obs.skus.map((x) => x.facings)),
+            ],
+            [VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, LIST(VARCHAR), LIST(INTEGER), LIST(INTEGER)],
+          );
+          await k.run();
+        }
+        await this.conn.run('COMMIT');
+        return { inserted };
+      } catch (err) {
+        await this.conn.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async queryObservations(q: ObservationQuery): Promise<ObservationPage> {
+    const limit = Math.min(Math.max(q.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
+    const cursor = q.cursor === undefined ? null : decodeCursor(q.cursor);
+    return this.serial(async () => {
+      const rows = await this.select(
+        `SELECT ${OBS_COLUMNS} FROM observations
+         WHERE ($device IS NULL OR device_id = $device)
+           AND ($outlet IS NULL OR outlet_id = $outlet)
+           AND ($fixture IS NULL OR fixture_id = $fixture)
+           AND ($from IS NULL OR captured_at >= $from::TIMESTAMPTZ)
+           AND ($to IS NULL OR captured_at < $to::TIMESTAMPTZ)
+           AND ($cur_us IS NULL OR epoch_us(captured_at) < $cur_us
+                OR (epoch_us(captured_at) = $cur_us AND message_id < $cur_id))
+         ORDER BY captured_at DESC, message_id DESC
+         LIMIT $limit`,
+        {
+          device: q.deviceId ?? null,
+          outlet: q.outletId ?? null,
+          fixture: q.fixtureId ?? null,
+          from: q.from?.toISOString() ?? null,
+          to: q.to?.toISOString() ?? null,
+          cur_us: cursor?.us ?? null,
+          cur_id: cursor?.id ?? null,
+          limit: limit + 1,
+        },
+        {
+          device: VARCHAR,
+          outlet: VARCHAR,
+          fixture: VARCHAR,
+          from: VARCHAR,
+          to: VARCHAR,
+          cur_us: BIGINT,
+          cur_id: VARCHAR,
+          limit: BIGINT,
+        },
+      );
+      const page = rows.slice(0, limit);
+      const skus = await this.skusFor(page.map((r) => String(r.message_id)));
+      const items = page.map((r) => toStored(r, skus.get(String(r.message_id)) ?? []));
+      const last = page[page.length - 1];
+      const nextCursor =
+        rows.length > limit && last
+          ? encodeCursor({ us: BigInt(String(last.cap_us)), id: String(last.message_id) })
+          : null;
+      return { items, nextCursor };
+    });
+  }
+
+  latestPerFixture(): Promise<FixtureSummary[]> {
+    return this.serial(async () => {
+      const rows = await this.select(
+        `SELECT ${OBS_COLUMNS} FROM observations
+         QUALIFY row_number() OVER (PARTITION BY fixture_id ORDER BY captured_at DESC, message_id DESC) = 1
+         ORDER BY outlet_id, fixture_id`,
+      );
+      const skus = await this.skusFor(rows.map((r) => String(r.message_id)));
+      return rows.map((r) => toSummary(r, skus.get(String(r.message_id)) ?? []));
+    });
+  }
+
+  skuHistory(q: SkuHistoryQuery): Promise<SkuSeries[]> {
+    return this.serial(async () => {
+      const rows = await this.select(
+        `WITH obs AS (
+           SELECT message_id, captured_at FROM observations
+           WHERE fixture_id = $fixture
+             AND ($from IS NULL OR captured_at >= $from::TIMESTAMPTZ)
+             AND ($to IS NULL OR captured_at < $to::TIMESTAMPTZ)
+           ORDER BY captured_at DESC LIMIT ${MAX_HISTORY_OBSERVATIONS}
+         ),
+         skus AS (
+           SELECT $sku AS sku WHERE $sku IS NOT NULL
+           UNION
+           SELECT DISTINCT c.sku FROM sku_counts c JOIN obs o USING (message_id) WHERE $sku IS NULL
+         )
+         SELECT s.sku, epoch_ms(o.captured_at) AS cap_ms,
+                coalesce(c.count, 0) AS count, coalesce(c.facings, 0) AS facings
+         FROM obs o CROSS JOIN skus s
+         LEFT JOIN sku_counts c ON c.message_id = o.message_id AND c.sku = s.sku
+         ORDER BY s.sku, o.captured_at, o.message_id`,
+        {
+          fixture: q.fixtureId,
+          sku: q.sku ?? null,
+          from: q.from?.toISOString() ?? null,
+          to: q.to?.toISOString() ?? null,
+        },
+        { fixture: VARCHAR, sku: VARCHAR, from: VARCHAR, to: VARCHAR },
+      );
+      const series = new Map<string, SkuSeries>();
+      for (const r of rows) {
+        const sku = String(r.sku);
+        let s = series.get(sku);
+        if (!s) series.set(sku, (s = { sku, points: [] }));
+        s.points.push({ capturedAt: msToIso(r.cap_ms), count: Number(r.count), facings: Number(r.facings) });
+      }
+      return [...series.values()];
+    });
+  }
+
+  upsertDeviceStatus(status: DeviceStatus, receivedAt: Date): Promise<DeviceStatusRecord> {
+    const record: DeviceStatusRecord = {
+      deviceId: status.deviceId,
+      state: status.state,
+      at: status.at === undefined ? null : new Date(status.at).toISOString(),
+      receivedAt: receivedAt.toISOString(),
+      agentVersion: status.agentVersion ?? null,
+      model: status.model ?? null,
+      gallery: status.gallery ?? null,
+      health: status.health ?? null,
+    };
+    return this.serial(async () => {
+      const s = this.stmts.upsertStatus;
+      s.bind(
+        [
+          record.deviceId,
+          record.state,
+          record.at,
+          record.receivedAt,
+          record.agentVersion,
+          jsonOrNull(record.model),
+          jsonOrNull(record.gallery),
+          jsonOrNull(record.health),
+        ],
+        [VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR],
+      );
+      await s.run();
+      return record;
+    });
+  }
+
+  listDeviceStatus(): Promise<DeviceStatusRecord[]> {
+    return this.serial(async () => {
+      const rows = await this.select(
+        `SELECT device_id, state, epoch_ms(reported_at) AS at_ms, epoch_ms(received_at) AS rec_ms,
+                agent_version, model, gallery, health
+         FROM device_status ORDER BY device_id`,
+      );
+      return rows.map((r) => ({
+        deviceId: String(r.device_id),
+        state: r.state === 'online' ? 'online' : 'offline',
+        at: r.at_ms === null ? null : msToIso(r.at_ms),
+        receivedAt: msToIso(r.rec_ms),
+        agentVersion: r.agent_version === null ? null : String(r.agent_version),
+        model: parseJson(r.model) as ModelRef | null,
+        gallery: parseJson(r.gallery) as ModelRef | null,
+        health: parseJson(r.health) as DeviceStatusRecord['health'],
+      }));
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Let queued writes finish: an observation that was acked must be in the file.
+    await this.serial(async () => undefined);
+    this.closed = true;
+    for (const s of Object.values(this.stmts)) s.destroySync();
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async select(
+    sql: string,
+    values?: Record<string, DuckDBValue>,
+    types?: Record<string, DuckDBType>,
+  ): Promise<Row[]> {
+    const reader = await this.conn.runAndReadAll(sql, values, types);
+    return reader.getRowObjectsJS() as Row[];
+  }
+
+  private async skusFor(messageIds: string[]): Promise<Map<string, SkuTally[]>> {
+    const out = new Map<string, SkuTally[]>();
+    if (messageIds.length === 0) return out;
+    const rows = await this.select(
+      `SELECT message_id, sku, count, facings FROM sku_counts
+       WHERE list_contains($ids, message_id) ORDER BY message_id, sku`,
+      { ids: listValue(messageIds) },
+      { ids: LIST(VARCHAR) },
+    );
+    for (const r of rows) {
+      const id = String(r.message_id);
+      const list = out.get(id) ?? [];
+      list.push({ sku: String(r.sku), count: Number(r.count), facings: Number(r.facings) });
+      out.set(id, list);
+    }
+    return out;
+  }
+}
+
+interface Statements {
+  insertObservation: DuckDBPreparedStatement;
+  insertSkus: DuckDBPreparedStatement;
+  upsertStatus: DuckDBPreparedStatement;
+}
+
+const INSERT_OBSERVATION_TYPES: DuckDBType[] = [
+  VARCHAR,
+  VARCHAR,
+  VARCHAR,
+  VARCHAR,
+  VARCHAR,
+  VARCHAR,
+  BIGINT,
+  VARCHAR,
+  VARCHAR,
+  VARCHAR,
+  VARCHAR,
+  INTEGER,
+  INTEGER,
+  DOUBLE,
+  DOUBLE,
+  LIST(VARCHAR),
+  INTEGER,
+  INTEGER,
+  DOUBLE,
+  VARCHAR,
+];
+
+const prepareStatements = async (conn: DuckDBConnection): Promise<Statements> => ({
+  // ON CONFLICT DO NOTHING + RETURNING tells us in one round trip whether this id was new.
+  insertObservation: await conn.prepare(
+    `INSERT INTO observations VALUES
+       ($1, $2, $3, $4, $5::TIMESTAMPTZ, $6::TIMESTAMPTZ, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+     ON CONFLICT DO NOTHING RETURNING message_id`,
+  ),
+  insertSkus: await conn.prepare(
+    `INSERT INTO sku_counts
+     SELECT $1, $2::TIMESTAMPTZ, $3, $4, $5, unnest($6), unnest($7), unnest($8)`,
+  ),
+  upsertStatus: await conn.prepare(
+    `INSERT INTO device_status VALUES ($1, $2, $3::TIMESTAMPTZ, $4::TIMESTAMPTZ, $5, $6, $7, $8)
+     ON CONFLICT (device_id) DO UPDATE SET
+       state = excluded.state, reported_at = excluded.reported_at, received_at = excluded.received_at,
+       agent_version = excluded.agent_version, model = excluded.model,
+       gallery = excluded.gallery, health = excluded.health`,
+  ),
+});
+
+const OBS_COLUMNS = `message_id, device_id, outlet_id, fixture_id,
+  epoch_us(captured_at) AS cap_us, epoch_ms(captured_at) AS cap_ms, epoch_ms(received_at) AS rec_ms,
+  seq, model_name, model_version, gallery_name, gallery_version, image_width, image_height,
+  brightness, sharpness, quality_flags, empty_facings, unknown_products, inference_ms, detections`;
+
+const msToIso = (v: unknown): string => new Date(Number(v)).toISOString();
+const jsonOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+const parseJson = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(String(v)));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+const toSummary = (r: Row, skus: SkuTally[]): FixtureSummary => ({
+  messageId: String(r.message_id),
+  outletId: String(r.outlet_id),
+  fixtureId: String(r.fixture_id),
+  deviceId: String(r.device_id),
+  capturedAt: msToIso(r.cap_ms),
+  receivedAt: msToIso(r.rec_ms),
+  skus,
+  emptyFacings: Number(r.empty_facings),
+  unknownProducts: Number(r.unknown_products),
+  model: { name: String(r.model_name), version: String(r.model_version) },
+  qualityFlags: (r.quality_flags as FixtureSummary['qualityFlags'] | null) ?? [],
+});
+
+const toStored = (r: Row, skus: SkuTally[]): StoredObservation => ({
+  ...toSummary(r, skus),
+  seq: Number(r.seq),
+  gallery: r.gallery_name === null ? null : { name: String(r.gallery_name), version: String(r.gallery_version) },
+  image: {
+    width: Number(r.image_width),
+    height: Number(r.image_height),
+    brightness: numOrNull(r.brightness),
+    sharpness: numOrNull(r.sharpness),
+  },
+  inferenceMs: Number(r.inference_ms),
+  detections: parseJson(r.detections) as StoredObservation['detections'],
+});

@@ -1,0 +1,3 @@
+export * from './port.js';
+export { DuckDbStore, type DuckDbStoreOptions } from './duckdb/index.js';
+export { InvalidCursorError } from './cursor.js';

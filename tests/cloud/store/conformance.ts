@@ -1,0 +1,206 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TimeSeriesStore } from '@shelfsight/cloud';
+import { makeObservation } from '../helpers/observations.js';
+
+/**
+ * The behaviour every TimeSeriesStore adapter must show. Each adapter's test file calls this with
+ * a factory for an empty store; the suite never depends on adapter internals.
+ */
+export const describeStoreConformance = (name: string, makeStore: () => Promise<TimeSeriesStore>): void => {
+  describe(`TimeSeriesStore conformance: ${name}`, () => {
+    let store: TimeSeriesStore;
+    const received = new Date('2024-05-01T10:00:05.000Z');
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    it('stores an observation and returns it from queries', async () => {
+      const obs = makeObservation({ capturedAt: '2024-05-01T18:00:00.000+08:00' });
+      expect(await store.writeObservation(obs, received)).toEqual({ inserted: true });
+      const page = await store.queryObservations({});
+      expect(page.nextCursor).toBeNull();
+      expect(page.items).toHaveLength(1);
+      const item = page.items[0]!;
+      expect(item).toMatchObject({
+        messageId: obs.messageId,
+        deviceId: 'dev-1',
+        outletId: 'outlet-1',
+        fixtureId: 'cooler-1',
+        capturedAt: '2024-05-01T10:00:00.000Z',
+        receivedAt: '2024-05-01T10:00:05.000Z',
+        emptyFacings: 1,
+        unknownProducts: 0,
+        model: { name: 'shelf-yolo', version: '1.0.0' },
+        seq: 1,
+        inferenceMs: 42,
+      });
+      expect(item.skus).toEqual([
+        { sku: 'cola-330', count: 6, facings: 3 },
+        { sku: 'lemon-500', count: 2, facings: 2 },
+      ]);
+    });
+
+    it('is idempotent by messageId', async () => {
+      const obs = makeObservation();
+      expect((await store.writeObservation(obs, received)).inserted).toBe(true);
+      expect((await store.writeObservation({ ...obs, emptyFacings: 9 }, received)).inserted).toBe(false);
+      const page = await store.queryObservations({});
+      expect(page.items).toHaveLength(1);
+      expect(page.items[0]!.emptyFacings).toBe(1);
+      const history = await store.skuHistory({ fixtureId: 'cooler-1' });
+      expect(history.find((s) => s.sku === 'cola-330')!.points).toHaveLength(1);
+    });
+
+    it('keeps quality flags, detections and observations without SKUs', async () => {
+      const obs = makeObservation({
+        skus: [],
+        image: { width: 10, height: 10, qualityFlags: ['too_dark', 'door_open'] },
+        detections: [{ kind: 'empty', box: [0, 0, 0.5, 0.5], confidence: 0.9, row: 0, column: 1, facing: true }],
+      });
+      await store.writeObservation(obs, received);
+      const [item] = (await store.queryObservations({})).items;
+      expect(item!.skus).toEqual([]);
+      expect(item!.qualityFlags).toEqual(['too_dark', 'door_open']);
+      expect(item!.detections).toEqual(obs.detections);
+      expect(item!.image.brightness).toBeNull();
+    });
+
+    it('filters by device, outlet, fixture and time range', async () => {
+      await store.writeObservation(makeObservation({ deviceId: 'a', outletId: 'o1', fixtureId: 'f1' }), received);
+      await store.writeObservation(makeObservation({ deviceId: 'b', outletId: 'o2', fixtureId: 'f2' }), received);
+      await store.writeObservation(
+        makeObservation({ deviceId: 'b', outletId: 'o2', fixtureId: 'f3', capturedAt: '2024-05-02T00:00:00Z' }),
+        received,
+      );
+      const ids = async (q: Parameters<TimeSeriesStore['queryObservations']>[0]) =>
+        (await store.queryObservations(q)).items.map((i) => i.fixtureId).sort();
+      expect(await ids({ deviceId: 'b' })).toEqual(['f2', 'f3']);
+      expect(await ids({ outletId: 'o1' })).toEqual(['f1']);
+      expect(await ids({ fixtureId: 'f3' })).toEqual(['f3']);
+      expect(await ids({ from: new Date('2024-05-01T12:00:00Z') })).toEqual(['f3']);
+      expect(await ids({ to: new Date('2024-05-02T00:00:00Z') })).toEqual(['f1', 'f2']);
+      expect(await ids({ deviceId: 'nobody' })).toEqual([]);
+    });
+
+    it('pages newest first with a cursor, without gaps or repeats', async () => {
+      const written: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        // Two observations share each timestamp to exercise the tie-breaker.
+        const t = new Date(Date.UTC(2024, 4, 1, 10, Math.floor(i / 2))).toISOString();
+        const obs = makeObservation({ capturedAt: t, seq: i });
+        written.push(obs.messageId);
+        await store.writeObservation(obs, received);
+      }
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.queryObservations({ limit: 3, ...(cursor ? { cursor } : {}) });
+        seen.push(...page.items.map((i) => i.messageId));
+        cursor = page.nextCursor ?? undefined;
+        pages++;
+      } while (cursor && pages < 10);
+      expect(pages).toBe(3);
+      expect(new Set(seen).size).toBe(7);
+      expect([...seen].sort()).toEqual([...written].sort());
+      const all = (await store.queryObservations({ limit: 100 })).items.map((i) => i.capturedAt);
+      expect(all).toEqual([...all].sort().reverse());
+    });
+
+    it('rejects a cursor it did not issue', async () => {
+      await expect(store.queryObservations({ cursor: 'not-a-cursor' })).rejects.toThrow(/cursor/);
+    });
+
+    it('returns the latest observation per fixture by capture time', async () => {
+      const late = makeObservation({ capturedAt: '2024-05-01T12:00:00Z', emptyFacings: 4 });
+      const early = makeObservation({ capturedAt: '2024-05-01T09:00:00Z' });
+      const other = makeObservation({ fixtureId: 'cooler-2', outletId: 'outlet-0', skus: [] });
+      // The early one arrives last (offline backfill) and must not win.
+      await store.writeObservation(late, received);
+      await store.writeObservation(other, received);
+      await store.writeObservation(early, received);
+      const latest = await store.latestPerFixture();
+      expect(latest.map((f) => f.fixtureId)).toEqual(['cooler-2', 'cooler-1']);
+      expect(latest[1]).toMatchObject({
+        messageId: late.messageId,
+        emptyFacings: 4,
+        skus: [
+          { sku: 'cola-330', count: 6, facings: 3 },
+          { sku: 'lemon-500', count: 2, facings: 2 },
+        ],
+        qualityFlags: [],
+      });
+      expect(latest[0]!.skus).toEqual([]);
+    });
+
+    it('gives per-SKU history with zeros where a SKU was absent', async () => {
+      await store.writeObservation(makeObservation({ capturedAt: '2024-05-01T10:00:00Z' }), received);
+      await store.writeObservation(
+        makeObservation({ capturedAt: '2024-05-01T11:00:00Z', skus: [{ sku: 'lemon-500', count: 1, facings: 1 }] }),
+        received,
+      );
+      await store.writeObservation(makeObservation({ fixtureId: 'elsewhere' }), received);
+      const history = await store.skuHistory({ fixtureId: 'cooler-1' });
+      expect(history).toEqual([
+        {
+          sku: 'cola-330',
+          points: [
+            { capturedAt: '2024-05-01T10:00:00.000Z', count: 6, facings: 3 },
+            { capturedAt: '2024-05-01T11:00:00.000Z', count: 0, facings: 0 },
+          ],
+        },
+        {
+          sku: 'lemon-500',
+          points: [
+            { capturedAt: '2024-05-01T10:00:00.000Z', count: 2, facings: 2 },
+            { capturedAt: '2024-05-01T11:00:00.000Z', count: 1, facings: 1 },
+          ],
+        },
+      ]);
+      const one = await store.skuHistory({
+        fixtureId: 'cooler-1',
+        sku: 'cola-330',
+        from: new Date('2024-05-01T10:30:00Z'),
+      });
+      expect(one).toEqual([
+        { sku: 'cola-330', points: [{ capturedAt: '2024-05-01T11:00:00.000Z', count: 0, facings: 0 }] },
+      ]);
+      expect(await store.skuHistory({ fixtureId: 'unknown' })).toEqual([]);
+    });
+
+    it('treats user input as data, not SQL', async () => {
+      await store.writeObservation(makeObservation(), received);
+      const page = await store.queryObservations({ deviceId: "x' OR '1'='1" });
+      expect(page.items).toEqual([]);
+    });
+
+    it('upserts and lists device status', async () => {
+      await store.upsertDeviceStatus(
+        { deviceId: 'dev-2', state: 'online', at: '2024-05-01T10:00:00Z', agentVersion: '0.1.0' },
+        received,
+      );
+      await store.upsertDeviceStatus({ deviceId: 'dev-1', state: 'online' }, received);
+      const rec = await store.upsertDeviceStatus(
+        { deviceId: 'dev-2', state: 'offline' },
+        new Date('2024-05-01T11:00:00Z'),
+      );
+      expect(rec).toMatchObject({ deviceId: 'dev-2', state: 'offline', at: null });
+      const list = await store.listDeviceStatus();
+      expect(list.map((d) => [d.deviceId, d.state])).toEqual([
+        ['dev-1', 'online'],
+        ['dev-2', 'offline'],
+      ]);
+      expect(list[1]).toEqual(rec);
+    });
+
+    it('serialises concurrent writes of the same id to one insert', async () => {
+      const obs = makeObservation();
+      const results = await Promise.all([1, 2, 3, 4].map(() => store.writeObservation(obs, received)));
+      expect(results.filter((r) => r.inserted)).toHaveLength(1);
+    });
+  });
+};
