@@ -62,11 +62,29 @@ def letterbox_params(w: int, h: int, dst_w: int, dst_h: int) -> tuple[float, int
 
 
 def letterbox(img: Image.Image, dst_w: int, dst_h: int) -> tuple[np.ndarray, tuple[float, int, int, int, int]]:
-    p = letterbox_params(img.width, img.height, dst_w, dst_h)
+    """Aspect-preserving resize onto a grey canvas, like the device's sharp pipeline.
+
+    `draft` lets libjpeg decode at 1/2, 1/4 ... scale first, as sharp's shrink-on-load does, so
+    training pixels match device pixels closely (and decoding is faster).
+    """
+    w, h = img.size
+    p = letterbox_params(w, h, dst_w, dst_h)
     _, nw, nh, left, top = p
+    if img.format == "JPEG":
+        img.draft("RGB", (nw, nh))
     canvas = np.full((dst_h, dst_w, 3), PAD_VALUE, np.uint8)
-    canvas[top : top + nh, left : left + nw] = np.asarray(img.convert("RGB").resize((nw, nh), Image.LANCZOS))
+    rgb = img.convert("RGB")
+    if rgb.size != (nw, nh):
+        rgb = rgb.resize((nw, nh), Image.LANCZOS)
+    canvas[top : top + nh, left : left + nw] = np.asarray(rgb)
     return canvas, p
+
+
+def resize_u8(arr: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Work image -> detector input (Lanczos, as sharp's default kernel)."""
+    if arr.shape[1] == w and arr.shape[0] == h:
+        return arr
+    return np.asarray(Image.fromarray(np.ascontiguousarray(arr)).resize((w, h), Image.LANCZOS))
 
 
 def sample_crop(img: np.ndarray, box: tuple[float, float, float, float], out_w: int, out_h: int) -> np.ndarray:

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from data import EMPTY, UNKNOWN, PAD_VALUE, Sample, expand_box, letterbox, load_coco, sample_crop  # noqa: E402
+from data import EMPTY, UNKNOWN, PAD_VALUE, Sample, expand_box, letterbox, letterbox_params, load_coco, resize_u8, sample_crop  # noqa: E402
 from nets import CosineHead, Detector, Embedder  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,13 +40,16 @@ REPO = os.path.dirname(MODELS)
 CACHE = os.path.join(HERE, ".cache")
 
 # Preprocessing constants; written to model.json so the TypeScript pipeline reads the same numbers.
-INPUT_W, INPUT_H = 512, 384
+INPUT_W, INPUT_H = 512, 384  # detector input
+# Crops come from a larger "work" image: brand text on look-alike cans needs more pixels than the
+# detector does. 640x480 is a 1/2 JPEG shrink-on-load for 1280x960 frames, i.e. nearly free.
+WORK_W, WORK_H = 640, 480
 MEAN = [0.5, 0.5, 0.5]
 STD = [0.25, 0.25, 0.25]
 STRIDE = Detector.STRIDE
 CROP_W, CROP_H = 320, 256  # detector training window
 CLASSES = ["product", "empty"]
-EMB_W, EMB_H = 32, 64
+EMB_W, EMB_H = 40, 80
 EMB_DIM = 128
 CROP_PAD = 0.04
 GALLERY_SHOTS = 5  # reference crops per SKU: "a few images" enroll a SKU
@@ -82,39 +85,45 @@ def ensure_dataset(root: str, count: int, seed: int, difficulty: str | None) -> 
     sim(*args)
 
 
-def letterbox_cache(samples: list[Sample], key: str) -> tuple[np.ndarray, list[list[tuple[int, tuple]]]]:
-    """All images letterboxed to the model input, plus boxes mapped into input pixels."""
-    path = os.path.join(CACHE, f"lb-{key}-{INPUT_W}x{INPUT_H}.npy")
+def letterbox_cache(samples: list[Sample], key: str) -> tuple[np.ndarray, np.ndarray, list[list[tuple]]]:
+    """Work images and detector inputs for every sample, plus boxes mapped into work pixels."""
+    wpath = os.path.join(CACHE, f"work-{key}-{WORK_W}x{WORK_H}.npy")
+    dpath = os.path.join(CACHE, f"det-{key}-{INPUT_W}x{INPUT_H}.npy")
     boxes = []
     for s in samples:
-        scale, _, _, left, top = letterbox_params_for(s)
+        scale, _, _, left, top = letterbox_params(s.width, s.height, WORK_W, WORK_H)
         boxes.append(
             [
                 (o.name, (o.box[0] * scale + left, o.box[1] * scale + top, o.box[2] * scale, o.box[3] * scale), o.extra)
                 for o in s.objs
             ]
         )
-    if os.path.exists(path):
-        arr = np.load(path, mmap_mode="r")
-        if arr.shape[0] == len(samples):
-            return arr, boxes
-    arr = np.lib.format.open_memmap(path + ".tmp.npy", mode="w+", dtype=np.uint8, shape=(len(samples), INPUT_H, INPUT_W, 3))
+    if os.path.exists(wpath) and os.path.exists(dpath):
+        work = np.load(wpath, mmap_mode="r")
+        if work.shape[0] == len(samples):
+            return work, np.load(dpath, mmap_mode="r"), boxes
+    n = len(samples)
+    work = np.lib.format.open_memmap(wpath + ".tmp.npy", mode="w+", dtype=np.uint8, shape=(n, WORK_H, WORK_W, 3))
+    det = np.lib.format.open_memmap(dpath + ".tmp.npy", mode="w+", dtype=np.uint8, shape=(n, INPUT_H, INPUT_W, 3))
     t0 = time.time()
     for i, s in enumerate(samples):
         with Image.open(s.path) as im:
-            arr[i], _ = letterbox(im, INPUT_W, INPUT_H)
-        if (i + 1) % 200 == 0 or i + 1 == len(samples):
-            log(f"letterboxed {i + 1}/{len(samples)} images ({(i + 1) / (time.time() - t0):.1f} img/s)")
-    arr.flush()
-    del arr
-    os.replace(path + ".tmp.npy", path)
-    return np.load(path, mmap_mode="r"), boxes
+            work[i], _ = letterbox(im, WORK_W, WORK_H)
+        det[i] = resize_u8(work[i], INPUT_W, INPUT_H)
+        if (i + 1) % 200 == 0 or i + 1 == n:
+            log(f"decoded {i + 1}/{n} images ({(i + 1) / (time.time() - t0):.1f} img/s)")
+    work.flush()
+    det.flush()
+    del work, det
+    os.replace(wpath + ".tmp.npy", wpath)
+    os.replace(dpath + ".tmp.npy", dpath)
+    return np.load(wpath, mmap_mode="r"), np.load(dpath, mmap_mode="r"), boxes
 
 
-def letterbox_params_for(s: Sample) -> tuple[float, int, int, int, int]:
-    from data import letterbox_params
-
-    return letterbox_params(s.width, s.height, INPUT_W, INPUT_H)
+def det_boxes(boxes: list[list[tuple]]) -> list[list[tuple]]:
+    """Boxes from work pixels to detector-input pixels."""
+    sx, sy = INPUT_W / WORK_W, INPUT_H / WORK_H
+    return [[(n, (b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy), e) for n, b, e in bs] for bs in boxes]
 
 
 def to_tensor(batch_u8: np.ndarray) -> torch.Tensor:
@@ -427,15 +436,16 @@ def main() -> None:
     ensure_dataset(root, args.count, TRAIN_SEED, None)
     samples = load_coco(root)
     key = hashlib.sha1(os.path.abspath(root).encode()).hexdigest()[:8]
-    images, boxes = letterbox_cache(samples, key)
+    work, images, boxes = letterbox_cache(samples, key)
+    dboxes = det_boxes(boxes)
     n_val = max(2, len(samples) // 10)
     train_idx = list(range(len(samples) - n_val))
     val_idx = list(range(len(samples) - n_val, len(samples)))
     log(f"dataset {root}: {len(samples)} images ({len(train_idx)} train, {n_val} validation)")
 
     # --- detector
-    det = train_detector(images, boxes, train_idx, args.det_steps, args.det_batch)
-    det_val = eval_detector(det, images, boxes, val_idx)
+    det = train_detector(images, dboxes, train_idx, args.det_steps, args.det_batch)
+    det_val = eval_detector(det, images, dboxes, val_idx)
     log(f"detector validation @IoU0.5: precision {det_val['precision']:.4f}, recall {det_val['recall']:.4f}")
 
     # --- embedder: SKUs sorted by name; a deterministic handful is held out for enrollment
@@ -445,7 +455,7 @@ def main() -> None:
     cls_of = {s: k for k, s in enumerate(train_skus)}
     items = [(i, b, cls_of[n]) for i in train_idx for n, b, _ in boxes[i] if n in cls_of and b[2] >= 4 and b[3] >= 4]
     log(f"embedder: {len(train_skus)} training SKUs, {len(items)} crops; held out for enrollment: {', '.join(held_out)}")
-    emb = train_embedder(images, items, len(train_skus), args.emb_steps, args.emb_batch)
+    emb = train_embedder(work, items, len(train_skus), args.emb_steps, args.emb_batch)
 
     # --- gallery: a few crops per SKU from training images, same crop path as the device
     rng = np.random.default_rng(7)
@@ -459,7 +469,7 @@ def main() -> None:
     for s in skus:
         pool = by_sku[s]
         shots = [pool[k] for k in rng.choice(len(pool), size=min(GALLERY_SHOTS, len(pool)), replace=False)]
-        vecs = embed(emb, images, shots)
+        vecs = embed(emb, work, shots)
         proto = vecs.mean(0)
         proto /= np.linalg.norm(proto) + 1e-9
         protos.append(proto)
@@ -476,7 +486,7 @@ def main() -> None:
 
     # --- calibrate the unknown threshold on validation crops (known SKUs vs products not in catalog)
     val_items = [(i, b, n) for i in val_idx for n, b, _ in boxes[i] if n != EMPTY]
-    vecs = embed(emb, images, [(i, b) for i, b, _ in val_items])
+    vecs = embed(emb, work, [(i, b) for i, b, _ in val_items])
     sims = vecs @ protos_np.T
     best = sims.argmax(1)
     best_sim = sims.max(1)
@@ -517,6 +527,7 @@ def main() -> None:
         "version": version,
         "license": "Apache-2.0",
         "input": {"width": INPUT_W, "height": INPUT_H, "pad": PAD_VALUE, "mean": MEAN, "std": STD},
+        "work": {"width": WORK_W, "height": WORK_H},
         "detector": {
             "file": "detector.onnx",
             "sha256": file_hash(os.path.join(MODELS, "detector.onnx")),

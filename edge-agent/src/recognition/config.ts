@@ -5,7 +5,10 @@ import { join } from 'node:path';
 export interface ModelConfig {
   name: string;
   version: string;
+  /** Detector input (letterboxed) and the normalisation shared by both nets. */
   input: { width: number; height: number; pad: number; mean: [number, number, number]; std: [number, number, number] };
+  /** Letterboxed image the crops are sampled from (finer than the detector input); defaults to `input`. */
+  work?: { width: number; height: number };
   detector: {
     file: string;
     stride: number;

@@ -34,6 +34,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
   const unknownThreshold = opts.unknownThreshold ?? cfg.embedder.unknownThreshold;
   const scoreThreshold = opts.scoreThreshold ?? cfg.detector.scoreThreshold;
   const { width: IW, height: IH, mean, std, pad } = cfg.input;
+  const { width: WW, height: WH } = cfg.work ?? cfg.input;
   const emptyCls = cfg.detector.classes.indexOf('empty');
   const detInput = new Float32Array(3 * IW * IH);
   const gridW = Math.floor(IW / cfg.detector.stride);
@@ -49,7 +50,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     const srcW = meta.autoOrient?.width ?? meta.width;
     const srcH = meta.autoOrient?.height ?? meta.height;
     if (!srcW || !srcH) throw new Error('recognize: cannot read image size');
-    const lb = letterboxParams(srcW, srcH, IW, IH);
+    const lb = letterboxParams(srcW, srcH, WW, WH);
     const { data } = await sharp(image)
       .rotate()
       .removeAlpha()
@@ -57,15 +58,34 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       .extend({
         left: lb.padLeft,
         top: lb.padTop,
-        right: IW - lb.width - lb.padLeft,
-        bottom: IH - lb.height - lb.padTop,
+        right: WW - lb.width - lb.padLeft,
+        bottom: WH - lb.height - lb.padTop,
         background: { r: pad, g: pad, b: pad },
       })
       .raw()
       .toBuffer({ resolveWithObject: true });
-    const img: RgbImage = { data, width: IW, height: IH };
+    const work: RgbImage = { data, width: WW, height: WH };
+    const img: RgbImage =
+      WW === IW && WH === IH
+        ? work
+        : {
+            data: await sharp(data, { raw: { width: WW, height: WH, channels: 3 } })
+              .resize(IW, IH, { fit: 'fill' })
+              .raw()
+              .toBuffer(),
+            width: IW,
+            height: IH,
+          };
+    const kx = IW / WW;
+    const ky = IH / WH;
 
-    const stats = imageStats(img, lb.padLeft, lb.padTop, lb.width, lb.height);
+    const stats = imageStats(
+      img,
+      Math.round(lb.padLeft * kx),
+      Math.round(lb.padTop * ky),
+      Math.round(lb.width * kx),
+      Math.round(lb.height * ky),
+    );
     const flags = qualityFlags(stats, quality);
 
     toChw(img, mean, std, detInput);
@@ -81,9 +101,10 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       cfg.detector.stride,
       scoreThreshold,
     );
-    const kept = nms(cands, cfg.detector.nmsIou, cfg.detector.maxDetections).filter(
-      (c) => c.box[2] > 1 && c.box[3] > 1,
-    );
+    const kept = nms(cands, cfg.detector.nmsIou, cfg.detector.maxDetections)
+      .filter((c) => c.box[2] > 1 && c.box[3] > 1)
+      // From detector-input to work pixels, where crops are taken and the letterbox is defined.
+      .map((c) => ({ ...c, box: [c.box[0] / kx, c.box[1] / ky, c.box[2] / kx, c.box[3] / ky] as Box }));
 
     // One embedder run for all product crops: per-call overhead dominates for tiny batches.
     const products = kept.filter((c) => c.cls !== emptyCls);
@@ -92,7 +113,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     if (products.length > 0) {
       const crops = new Float32Array(products.length * 3 * EW * EH);
       products.forEach((p, i) =>
-        cropInto(img, expandBox(p.box, cfg.embedder.cropPad), EW, EH, mean, std, crops, i * 3 * EW * EH),
+        cropInto(work, expandBox(p.box, cfg.embedder.cropPad), EW, EH, mean, std, crops, i * 3 * EW * EH),
       );
       const embOut = await embedder.run({ crops: new ort.Tensor('float32', crops, [products.length, 3, EH, EW]) });
       const emb = embOut.embeddings!.data as Float32Array;
