@@ -67,7 +67,11 @@ async function main(): Promise<void> {
     if ((i + 1) % 25 === 0) log.info({ done: i + 1, of: images.length }, 'evaluating');
   }
   await rec.close();
-  const m = computeMetrics(frames);
+  const galleryFile = JSON.parse(await readFile(join(values.models!, 'gallery.json'), 'utf8')) as {
+    entries: { sku: string; heldOut?: boolean }[];
+  };
+  const heldOut = new Set(galleryFile.entries.filter((e) => e.heldOut).map((e) => e.sku));
+  const m = computeMetrics(frames, heldOut);
   const out = {
     model: rec.model,
     gallery: rec.gallery,

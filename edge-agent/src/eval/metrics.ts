@@ -74,12 +74,14 @@ const ratio = (a: number, b: number) => (b === 0 ? 1 : a / b);
 export interface Metrics {
   detection: { precision: number; recall: number; map50: number };
   skuAccuracy: number;
+  /** skuAccuracy restricted to SKUs enrolled from a few images and never seen by embedder training. */
+  heldOutSkuAccuracy: number;
   countExactMatch: number;
   imagesAllCountsExact: number;
   facingsAccuracy: number;
   empty: { precision: number; recall: number };
   unknown: { precision: number; recall: number };
-  instances: { products: number; empty: number; unknown: number };
+  instances: { products: number; heldOut: number; empty: number; unknown: number };
 }
 
 /**
@@ -87,7 +89,7 @@ export interface Metrics {
  * wrong SKU are both errors. countExactMatch and facingsAccuracy are per (frame, SKU) pair over the
  * SKUs present in truth or prediction; imagesAllCountsExact requires every SKU of a frame to be exact.
  */
-export function computeMetrics(frames: readonly FrameResult[]): Metrics {
+export function computeMetrics(frames: readonly FrameResult[], heldOut: ReadonlySet<string> = new Set()): Metrics {
   let tp = 0;
   let fp = 0;
   let fn = 0;
@@ -97,6 +99,8 @@ export function computeMetrics(frames: readonly FrameResult[]): Metrics {
   };
   let skuTotal = 0;
   let skuOk = 0;
+  let heldTotal = 0;
+  let heldOk = 0;
   let pairs = 0;
   let pairsOk = 0;
   let facePairs = 0;
@@ -130,7 +134,12 @@ export function computeMetrics(frames: readonly FrameResult[]): Metrics {
         if (d?.kind === 'unknown') unkC.tp++;
       } else {
         skuTotal++;
-        if (d?.kind === 'product' && d.sku === t.name) skuOk++;
+        const ok = d?.kind === 'product' && d.sku === t.name;
+        if (ok) skuOk++;
+        if (heldOut.has(t.name)) {
+          heldTotal++;
+          if (ok) heldOk++;
+        }
       }
     });
     const count = (names: (string | undefined)[]) => {
@@ -159,12 +168,13 @@ export function computeMetrics(frames: readonly FrameResult[]): Metrics {
   return {
     detection: { precision: ratio(tp, tp + fp), recall: ratio(tp, tp + fn), map50: (ap[0]! + ap[1]!) / 2 },
     skuAccuracy: ratio(skuOk, skuTotal),
+    heldOutSkuAccuracy: ratio(heldOk, heldTotal),
     countExactMatch: ratio(pairsOk, pairs),
     imagesAllCountsExact: ratio(framesOk, frames.length),
     facingsAccuracy: ratio(facePairsOk, facePairs),
     empty: { precision: ratio(emptyC.tp, emptyC.pred), recall: ratio(emptyC.tp, emptyC.truth) },
     unknown: { precision: ratio(unkC.tp, unkC.pred), recall: ratio(unkC.tp, unkC.truth) },
-    instances: { products: skuTotal, empty: emptyC.truth, unknown: unkC.truth },
+    instances: { products: skuTotal, heldOut: heldTotal, empty: emptyC.truth, unknown: unkC.truth },
   };
 }
 

@@ -14,30 +14,51 @@ function median(xs: number[]): number {
 }
 
 /**
- * Groups boxes into shelf rows by clustering their bottom edges (products stand on the shelf, so
- * bottoms align even when heights differ). A new row starts when a bottom lies more than
- * `tolerance` x median box height below the running mean of the current row. Rows are numbered top
- * to bottom from 0. Returns one row index per box.
+ * Groups boxes into shelf rows. Products stand on the shelf, so the bottoms of full-height boxes
+ * align even when pack heights differ: those "anchor" boxes are clustered by bottom edge (a new row
+ * starts when a bottom lies more than `tolerance` x median height below the running mean of the
+ * current row). Short boxes — the visible tops of packs pushed back behind a front pack — do not
+ * stand on the shelf line in the image, so they join the row whose vertical band they fall in.
+ * Rows are numbered top to bottom from 0. Returns one row index per box.
  */
-export function groupRows(boxes: readonly Box[], tolerance = 0.4): number[] {
+export function groupRows(boxes: readonly Box[], tolerance = 0.4, anchorHeight = 0.6): number[] {
   const rows = new Array<number>(boxes.length).fill(0);
   if (boxes.length === 0) return rows;
-  const tol = tolerance * median(boxes.map((b) => b[3]));
-  const order = boxes.map((_, i) => i).sort((a, b) => bottom(boxes[a]!) - bottom(boxes[b]!));
-  let row = 0;
-  let sum = 0;
-  let n = 0;
-  for (const i of order) {
-    const y = bottom(boxes[i]!);
-    if (n > 0 && y - sum / n > tol) {
-      row++;
-      sum = 0;
-      n = 0;
+  const medH = median(boxes.map((b) => b[3]));
+  const tol = tolerance * medH;
+  let anchors = boxes.map((_, i) => i).filter((i) => boxes[i]![3] >= anchorHeight * medH);
+  if (anchors.length === 0) anchors = boxes.map((_, i) => i);
+  anchors.sort((a, b) => bottom(boxes[a]!) - bottom(boxes[b]!));
+  const bands: { top: number; sum: number; n: number }[] = [];
+  for (const i of anchors) {
+    const b = boxes[i]!;
+    let band = bands[bands.length - 1];
+    if (!band || bottom(b) - band.sum / band.n > tol) {
+      band = { top: b[1], sum: 0, n: 0 };
+      bands.push(band);
     }
-    rows[i] = row;
-    sum += y;
-    n++;
+    rows[i] = bands.length - 1;
+    band.top = Math.min(band.top, b[1]);
+    band.sum += bottom(b);
+    band.n++;
   }
+  const anchorSet = new Set(anchors);
+  boxes.forEach((b, i) => {
+    if (anchorSet.has(i)) return;
+    const cy = b[1] + b[3] / 2;
+    let best = 0;
+    let bestD = Infinity;
+    bands.forEach((band, r) => {
+      const lo = band.top - 0.5 * medH;
+      const hi = band.sum / band.n;
+      const d = cy < lo ? lo - cy : cy > hi ? cy - hi : 0;
+      if (d < bestD) {
+        bestD = d;
+        best = r;
+      }
+    });
+    rows[i] = best;
+  });
   return rows;
 }
 

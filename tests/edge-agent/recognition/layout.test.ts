@@ -17,6 +17,16 @@ describe('groupRows', () => {
     expect(groupRows(boxes)).toEqual([1, 0, 0, 1]);
   });
 
+  it('puts the visible top of a pushed-back pack in the row of the pack in front of it', () => {
+    const boxes: Box[] = [
+      [0.1, 0.1, 0.05, 0.2], // top shelf front, bottom 0.30
+      [0.2, 0.1, 0.05, 0.2],
+      [0.1, 0.55, 0.05, 0.2], // lower shelf front, bottom 0.75
+      [0.2, 0.5, 0.05, 0.05], // sliver above the lower front pack, bottom 0.55
+    ];
+    expect(groupRows(boxes)).toEqual([0, 0, 1, 1]);
+  });
+
   it('handles no boxes', () => {
     expect(groupRows([])).toEqual([]);
   });
