@@ -2,7 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { MAX_PAYLOAD_BYTES } from '@shelfsight/protocol';
 
-const port = z.coerce.number().int().min(0, 'must be 0-65535 (0 picks a free port)').max(65_535, 'must be 0-65535');
+const port = z.coerce
+  .number({ error: 'must be a port number 0-65535 (0 picks a free port)' })
+  .int()
+  .min(0, 'must be 0-65535 (0 picks a free port)')
+  .max(65_535, 'must be 0-65535');
 
 /** Everything `startCloud` needs; the CLI maps flags and env onto this. */
 export const CloudOptions = z.strictObject({

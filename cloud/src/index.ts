@@ -1,5 +1,6 @@
 export { startCloud, type RunningCloud, type StartCloudExtras } from './app.js';
 export { CloudOptions, type CloudOptionsInput } from './config.js';
+export { parseCli, type CliResult } from './cli.js';
 export * from './store/index.js';
 export { Ingest, RejectLog, type IngestOptions, type IngestEvents, type IngestStatsSnapshot } from './ingest/index.js';
 export {

@@ -2,18 +2,18 @@ import { h } from './dom.js';
 import { QUALITY_LABELS, STALE_AFTER_MS, absoluteTime, relativeTime } from './format.js';
 import type { DeviceStatus, FixtureSummary } from './types.js';
 
-// Distinct, colour-blind-friendlier hues (Tableau 10); a hash of the SKU picks one.
+// Distinct hues (Tableau-derived) with reds left out, since red marks empty facings; a hash picks one.
 const PALETTE = [
   '#4e79a7',
   '#f28e2b',
   '#59a14f',
-  '#e15759',
+  '#8cd17d',
   '#76b7b2',
   '#edc948',
   '#b07aa1',
-  '#ff9da7',
+  '#499894',
   '#9c755f',
-  '#bab0ac',
+  '#d4a6c8',
 ];
 
 /** Stable colour per SKU, so the same product looks the same on every card. */

@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import { formatIssues } from '@shelfsight/protocol';
+import { CloudOptions } from './config.js';
+
+export const USAGE = `Usage: shelfsight-cloud [options]
+
+  --host <addr>        interface for HTTP and MQTT (env SHELFSIGHT_HOST, default 127.0.0.1; there is
+                       no device auth yet, so use 0.0.0.0 only on a trusted network)
+  --http-port <n>      HTTP + socket.io port   (env SHELFSIGHT_HTTP_PORT, default 8080; 0 = any free)
+  --mqtt-port <n>      MQTT broker port        (env SHELFSIGHT_MQTT_PORT, default 1883; 0 = any free)
+  --data-dir <dir>     where the DuckDB file lives (env SHELFSIGHT_DATA_DIR, default ./data)
+  --log-level <level>  pino level (env SHELFSIGHT_LOG_LEVEL, default info)
+  -h, --help           show this help
+`;
+
+export type CliResult = { kind: 'run'; options: CloudOptions } | { kind: 'help' } | { kind: 'error'; message: string };
+
+/** Flags win over env; unset values fall through to the schema defaults. Pure, so it is unit-tested. */
+export const parseCli = (argv: string[], env: NodeJS.ProcessEnv): CliResult => {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        host: { type: 'string' },
+        'http-port': { type: 'string' },
+        'mqtt-port': { type: 'string' },
+        'data-dir': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    return { kind: 'error', message: (err as Error).message };
+  }
+  if (values.help) return { kind: 'help' };
+  const raw = Object.fromEntries(
+    Object.entries({
+      host: values.host ?? env.SHELFSIGHT_HOST,
+      httpPort: values['http-port'] ?? env.SHELFSIGHT_HTTP_PORT,
+      mqttPort: values['mqtt-port'] ?? env.SHELFSIGHT_MQTT_PORT,
+      dataDir: values['data-dir'] ?? env.SHELFSIGHT_DATA_DIR,
+      logLevel: values['log-level'] ?? env.SHELFSIGHT_LOG_LEVEL,
+    }).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = CloudOptions.safeParse(raw);
+  if (parsed.success) return { kind: 'run', options: parsed.data };
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const issues = parsed.error.issues.map((i) => ({ ...i, path: i.path.map((p) => flag(String(p))) }));
+  return { kind: 'error', message: `invalid configuration: ${formatIssues(issues)}` };
+};
