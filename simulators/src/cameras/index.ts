@@ -5,3 +5,4 @@ export {
   type VirtualCameraOptions,
   type VirtualCameras,
 } from './server.js';
+export { CoolerSim, type CoolerSimOptions } from './cooler.js';

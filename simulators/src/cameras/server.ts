@@ -1,25 +1,215 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FixtureKind, Planogram } from '../fixtures/types.js';
+import { samplePerturb, type Difficulty } from '../perturb/params.js';
+import { renderScene, type SceneTruth } from '../render/scene.js';
+import { log } from '../util/log.js';
+import { hashString, Rng } from '../util/rng.js';
+import { CoolerSim } from './cooler.js';
+
 export interface CameraSpec {
   id: string;
   outletId: string;
   fixtureId: string;
+  fixture?: FixtureKind;
+  planogram?: Planogram;
+  difficulty?: Difficulty;
 }
-export interface CameraInfo extends CameraSpec {
-  fixture: string;
+
+export interface CameraInfo {
+  id: string;
+  outletId: string;
+  fixtureId: string;
+  fixture: FixtureKind;
   snapshotUrl: string;
+  truthUrl: string;
 }
+
 export interface VirtualCameraOptions {
   port: number;
   host?: string;
+  /** A count (ids cooler-01…) or explicit cameras. */
   cameras: number | CameraSpec[];
   seed: number;
-  speed?: number;
+  /** Mean packs sold per simulated hour per cooler (default 40). */
   salesPerHour?: number;
+  /** Simulated seconds per real second (default 60: a real minute is a shop hour). */
+  speed?: number;
+  /** Restock when fewer than this fraction of positions hold product (default 0.35). */
+  restockBelow?: number;
+  /** Image degradation for all cameras without their own (default 'default'). */
+  difficulty?: Difficulty;
+  /** How many served frames per camera keep their truth for /truth.json (default 64). */
+  truthHistory?: number;
 }
+
 export interface VirtualCameras {
   url: string;
   cameras: CameraInfo[];
+  /** The simulated coolers, for tests and the demo (e.g. force a restock). */
+  sims: Map<string, CoolerSim>;
   close(): Promise<void>;
 }
-export async function startVirtualCameras(_o: VirtualCameraOptions): Promise<VirtualCameras> {
-  throw new Error('not implemented yet');
+
+interface Camera {
+  spec: CameraSpec;
+  info: CameraInfo;
+  sim: CoolerSim;
+  frames: Map<number, SceneTruth>;
+  nextFrame: number;
+  doorBars: { x: number; w: number }[];
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  const data = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(data),
+  });
+  res.end(data);
+}
+
+/**
+ * HTTP cameras over simulated coolers. Frames show the stock at request time; truth for a served
+ * frame is fetched separately, so a recogniser under test never sees it by accident.
+ */
+export async function startVirtualCameras(o: VirtualCameraOptions): Promise<VirtualCameras> {
+  const host = o.host ?? '127.0.0.1';
+  const speed = o.speed ?? 60;
+  const history = o.truthHistory ?? 64;
+  const specs: CameraSpec[] =
+    typeof o.cameras === 'number'
+      ? Array.from({ length: o.cameras }, (_, i) => ({
+          id: `cooler-${pad(i + 1)}`,
+          outletId: `outlet-${pad(i + 1)}`,
+          fixtureId: `cooler-${pad(i + 1)}`,
+        }))
+      : o.cameras;
+
+  const cameras = new Map<string, Camera>();
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err, url: req.url }, 'camera request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'render failed' });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
+
+  specs.forEach((spec, i) => {
+    const fixture = spec.fixture ?? 'upright';
+    const seed = hashString(`camera|${o.seed}|${spec.id}|${i}`);
+    const sim = new CoolerSim({
+      seed,
+      fixture,
+      planogram: spec.planogram,
+      salesPerHour: o.salesPerHour ?? 40,
+      restockBelow: o.restockBelow ?? 0.35,
+    });
+    const id = encodeURIComponent(spec.id);
+    // A mounted camera sees the same door frame in every frame; only light and noise vary.
+    const barRng = new Rng(seed ^ 0xa5a5a5a5);
+    const doorBars = barRng.chance(0.3) ? [{ x: Math.round(barRng.range(0.3, 0.7) * 1280), w: 24 }] : [];
+    cameras.set(spec.id, {
+      spec,
+      sim,
+      frames: new Map(),
+      nextFrame: 1,
+      doorBars,
+      info: {
+        id: spec.id,
+        outletId: spec.outletId,
+        fixtureId: spec.fixtureId,
+        fixture,
+        snapshotUrl: `${url}/cameras/${id}/snapshot.jpg`,
+        truthUrl: `${url}/cameras/${id}/truth.json`,
+      },
+    });
+  });
+
+  // Sales happen on a clock, not per request, so counts change whether or not anyone is looking.
+  const tickMs = 1000;
+  const timer = setInterval(() => {
+    for (const c of cameras.values()) c.sim.advance((tickMs / 1000) * speed);
+  }, tickMs);
+  timer.unref();
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const u = new URL(req.url ?? '/', url);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
+    if (u.pathname === '/healthz') return sendJson(res, 200, { ok: true });
+    if (u.pathname === '/cameras' || u.pathname === '/cameras/') {
+      return sendJson(
+        res,
+        200,
+        [...cameras.values()].map((c) => c.info),
+      );
+    }
+    const m = /^\/cameras\/([^/]+)\/(snapshot\.jpg|truth\.json|planogram\.json|state\.json)$/.exec(u.pathname);
+    if (!m) return sendJson(res, 404, { error: 'not found', path: u.pathname });
+    const id = decodeURIComponent(m[1]!);
+    const cam = cameras.get(id);
+    if (!cam) return sendJson(res, 404, { error: 'unknown camera', id });
+    switch (m[2]) {
+      case 'snapshot.jpg': {
+        const frame = cam.nextFrame++;
+        const seed = hashString(`${cam.info.id}|frame|${frame}`);
+        const difficulty = cam.spec.difficulty ?? o.difficulty ?? 'default';
+        const perturb = { ...samplePerturb(new Rng(seed), difficulty, 1280, 960), doorBars: cam.doorBars };
+        const scene = await renderScene({
+          planogram: cam.sim.planogram,
+          stock: cam.sim.stock.map((row) => row.map((col) => [...col])),
+          seed,
+          perturb,
+        });
+        cam.frames.set(frame, scene.truth);
+        if (cam.frames.size > history) cam.frames.delete(cam.frames.keys().next().value as number);
+        res.writeHead(200, {
+          'content-type': 'image/jpeg',
+          'content-length': scene.jpeg.length,
+          'cache-control': 'no-store',
+          'x-frame-id': String(frame),
+          'x-sim-time-s': String(Math.round(cam.sim.simTimeS)),
+        });
+        res.end(req.method === 'HEAD' ? undefined : scene.jpeg);
+        return;
+      }
+      case 'truth.json': {
+        const q = u.searchParams.get('frame');
+        const frame = q === null ? cam.nextFrame - 1 : Number(q);
+        const truth = cam.frames.get(frame);
+        if (!truth) return sendJson(res, 404, { error: 'unknown or expired frame', id, frame: q });
+        return sendJson(res, 200, { cameraId: id, frame, ...truth });
+      }
+      case 'planogram.json':
+        return sendJson(res, 200, cam.sim.planogram);
+      default:
+        return sendJson(res, 200, {
+          simTimeS: cam.sim.simTimeS,
+          sold: cam.sim.sold,
+          restocks: cam.sim.restocks,
+          filled: cam.sim.filled(),
+          capacity: cam.sim.capacity(),
+        });
+    }
+  }
+
+  return {
+    url,
+    cameras: [...cameras.values()].map((c) => c.info),
+    sims: new Map([...cameras].map(([k, c]) => [k, c.sim])),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        clearInterval(timer);
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
 }
