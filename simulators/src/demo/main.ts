@@ -114,7 +114,7 @@ const run = async (opts: DemoOptions): Promise<number> => {
       ],
       path.join(logDir, 'cloud.log'),
     );
-    await waitForHttp(`${httpUrl}/healthz`, cloud, 30_000);
+    await waitForHttp(`${httpUrl}/api/v1/healthz`, cloud, 30_000);
 
     cameras = await startVirtualCameras({ port: opts.cameraPort, host, cameras: opts.coolers, seed: 1 });
     say(`${cameras.cameras.length} simulated coolers serving snapshots at ${cameras.url}/cameras`);
