@@ -40,10 +40,10 @@ REPO = os.path.dirname(MODELS)
 CACHE = os.path.join(HERE, ".cache")
 
 # Preprocessing constants; written to model.json so the TypeScript pipeline reads the same numbers.
-INPUT_W, INPUT_H = 512, 384  # detector input
-# Crops come from a larger "work" image: brand text on look-alike cans needs more pixels than the
-# detector does. 640x480 is a 1/2 JPEG shrink-on-load for 1280x960 frames, i.e. nearly free.
-WORK_W, WORK_H = 640, 480
+INPUT_W, INPUT_H = 640, 480  # detector input: a can is ~24 px wide here, 3 output cells
+# Crops come from a larger "work" image: brand text on look-alike cans (a can is ~48 px wide in a
+# 1280x960 frame) needs more pixels than the detector does.
+WORK_W, WORK_H = 1280, 960
 MEAN = [0.5, 0.5, 0.5]
 STD = [0.25, 0.25, 0.25]
 STRIDE = Detector.STRIDE
@@ -54,6 +54,9 @@ EMB_DIM = 128
 CROP_PAD = 0.04
 GALLERY_SHOTS = 5  # reference crops per SKU: "a few images" enroll a SKU
 TRAIN_SEED = 101
+# Packs hidden more than this (e.g. the third pack back, of which only a rim shows) are "ignore"
+# objects: never trained as negatives, and neither hits nor misses in evaluation.
+MAX_OCCLUSION = 0.9
 HELD_OUT_COUNT = 4
 
 
@@ -141,19 +144,22 @@ def to_tensor(batch_u8: np.ndarray) -> torch.Tensor:
 
 def det_targets(
     objs: list[tuple], flip: bool, ox: int = 0, oy: int = 0, cw: int = INPUT_W, ch: int = INPUT_H
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Heatmap, regression and mask targets for the window (ox, oy, cw, ch) of a letterboxed image."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Heatmap, regression, mask and ignore targets for the window (ox, oy, cw, ch) of a letterboxed image."""
     ho, wo = ch // STRIDE, cw // STRIDE
     hm = np.zeros((len(CLASSES), ho, wo), np.float32)
     reg = np.zeros((4, ho, wo), np.float32)
     mask = np.zeros((ho, wo), np.float32)
+    ignore = np.zeros((ho, wo), np.float32)
     gy, gx = np.mgrid[0:ho, 0:wo].astype(np.float32)
-    for name, (x, y, w, h), _ in objs:
-        if w < 2 or h < 2:
-            continue
+    for name, (x, y, w, h), extra in objs:
         x, y = x - ox, y - oy
         if flip:
             x = cw - x - w
+        if w < 2 or h < 2 or extra.get("occlusion", 0) > MAX_OCCLUSION:
+            x0, y0 = max(0, int(x // STRIDE)), max(0, int(y // STRIDE))
+            ignore[y0 : int((y + h) // STRIDE) + 1, x0 : int((x + w) // STRIDE) + 1] = 1
+            continue
         cls = 1 if name == EMPTY else 0
         cx, cy = (x + w / 2) / STRIDE, (y + h / 2) / STRIDE
         if not (0 <= cx < wo and 0 <= cy < ho):
@@ -166,7 +172,8 @@ def det_targets(
         np.maximum(hm[cls], g, out=hm[cls])
         reg[:, cj, ci] = (cx - ci, cy - cj, math.log(w / STRIDE), math.log(h / STRIDE))
         mask[cj, ci] = 1.0
-    return hm, reg, mask
+    hm_ignore = ignore * (hm.max(0) < 0.5)  # never ignore a real object's peak
+    return hm, reg, mask, hm_ignore
 
 
 def photometric(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -177,10 +184,10 @@ def photometric(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return x * gain + bias
 
 
-def focal_loss(logits: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+def focal_loss(logits: torch.Tensor, gt: torch.Tensor, ignore: torch.Tensor) -> torch.Tensor:
     """CenterNet's penalty-reduced focal loss, computed from logits for numerical stability."""
     pos = gt.eq(1).float()
-    neg = 1 - pos
+    neg = (1 - pos) * (1 - ignore)
     logp = F.logsigmoid(logits)
     log1mp = F.logsigmoid(-logits)
     p = logits.sigmoid()
@@ -237,9 +244,10 @@ def train_detector(images: np.ndarray, boxes: list, idx: list[int], steps: int, 
         hm = torch.from_numpy(np.stack([t[0] for t in tg]))
         reg = torch.from_numpy(np.stack([t[1] for t in tg]))
         mask = torch.from_numpy(np.stack([t[2] for t in tg])).unsqueeze(1)
+        ign = torch.from_numpy(np.stack([t[3] for t in tg])).unsqueeze(1)
         x = photometric(to_tensor(imgs), gen)
         heat_logits, reg_pred = model(x)
-        l_hm = focal_loss(heat_logits, hm)
+        l_hm = focal_loss(heat_logits, hm, ign)
         l_reg = (F.l1_loss(reg_pred * mask, reg * mask, reduction="sum")) / mask.sum().clamp(min=1)
         loss = l_hm + l_reg
         opt.zero_grad()
@@ -291,7 +299,8 @@ def eval_detector(det: Detector, images: np.ndarray, boxes: list, idx: list[int]
         for i in idx:
             heat, reg = det(to_tensor(images[i : i + 1]))
             dets = decode_numpy(heat[0].numpy(), reg[0].numpy(), thr)
-            gts = [(1 if n == EMPTY else 0, b) for n, b, _ in boxes[i]]
+            gts = [(1 if n == EMPTY else 0, b) for n, b, e in boxes[i] if e.get("occlusion", 0) <= MAX_OCCLUSION]
+            ign = [b for n, b, e in boxes[i] if e.get("occlusion", 0) > MAX_OCCLUSION]
             used = set()
             for k, _, b in dets:
                 best, bj = 0.0, -1
@@ -304,7 +313,7 @@ def eval_detector(det: Detector, images: np.ndarray, boxes: list, idx: list[int]
                 if best >= 0.5:
                     used.add(bj)
                     tp += 1
-                else:
+                elif not any(iou(b, g) >= 0.5 for g in ign):
                     fp += 1
             fn += len(gts) - len(used)
     return {"precision": tp / max(1, tp + fp), "recall": tp / max(1, tp + fn)}
@@ -417,10 +426,11 @@ def file_hash(path: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", help="existing COCO dataset dir (default: generate into models/training/.cache)")
-    ap.add_argument("--count", type=int, default=int(os.environ.get("SHELFSIGHT_TRAIN_COUNT", "1200")))
+    ap.add_argument("--count", type=int, default=int(os.environ.get("SHELFSIGHT_TRAIN_COUNT", "640")))
     ap.add_argument("--det-steps", type=int, default=int(os.environ.get("SHELFSIGHT_DET_STEPS", "2000")))
-    ap.add_argument("--emb-steps", type=int, default=int(os.environ.get("SHELFSIGHT_EMB_STEPS", "2500")))
+    ap.add_argument("--emb-steps", type=int, default=int(os.environ.get("SHELFSIGHT_EMB_STEPS", "2000")))
     ap.add_argument("--det-batch", type=int, default=8)
+    ap.add_argument("--reuse-detector", action="store_true", help="load the cached detector checkpoint")
     ap.add_argument("--emb-batch", type=int, default=128)
     ap.add_argument("--version", default=os.environ.get("SHELFSIGHT_MODEL_VERSION", "0.1.0"))
     args = ap.parse_args()
@@ -443,8 +453,16 @@ def main() -> None:
     val_idx = list(range(len(samples) - n_val, len(samples)))
     log(f"dataset {root}: {len(samples)} images ({len(train_idx)} train, {n_val} validation)")
 
-    # --- detector
-    det = train_detector(images, dboxes, train_idx, args.det_steps, args.det_batch)
+    # --- detector (checkpointed so the embedder can be retrained alone with --reuse-detector)
+    ckpt = os.path.join(CACHE, f"detector-{key}.pt")
+    if args.reuse_detector and os.path.exists(ckpt):
+        det = Detector(len(CLASSES))
+        det.load_state_dict(torch.load(ckpt))
+        det.eval()
+        log(f"reusing detector checkpoint {os.path.relpath(ckpt, REPO)}")
+    else:
+        det = train_detector(images, dboxes, train_idx, args.det_steps, args.det_batch)
+        torch.save(det.state_dict(), ckpt)
     det_val = eval_detector(det, images, dboxes, val_idx)
     log(f"detector validation @IoU0.5: precision {det_val['precision']:.4f}, recall {det_val['recall']:.4f}")
 
@@ -453,21 +471,30 @@ def main() -> None:
     held_out = sorted(skus[len(skus) // (HELD_OUT_COUNT + 1) :: max(1, len(skus) // (HELD_OUT_COUNT + 1))][:HELD_OUT_COUNT])
     train_skus = [s for s in skus if s not in held_out]
     cls_of = {s: k for k, s in enumerate(train_skus)}
-    items = [(i, b, cls_of[n]) for i in train_idx for n, b, _ in boxes[i] if n in cls_of and b[2] >= 4 and b[3] >= 4]
+    items = [
+        (i, b, cls_of[n])
+        for i in train_idx
+        for n, b, e in boxes[i]
+        if n in cls_of and b[2] >= 4 and b[3] >= 4 and e.get("occlusion", 0) <= MAX_OCCLUSION
+    ]
     log(f"embedder: {len(train_skus)} training SKUs, {len(items)} crops; held out for enrollment: {', '.join(held_out)}")
     emb = train_embedder(work, items, len(train_skus), args.emb_steps, args.emb_batch)
+    torch.save(emb.state_dict(), os.path.join(CACHE, f"embedder-{key}.pt"))
 
     # --- gallery: a few crops per SKU from training images, same crop path as the device
     rng = np.random.default_rng(7)
     by_sku: dict[str, list[tuple[int, tuple]]] = {s: [] for s in skus}
     for i in train_idx:
-        for n, b, _ in boxes[i]:
-            if n in by_sku:
+        for n, b, e in boxes[i]:  # noqa: B007
+            # Reference shots are unoccluded front packs, like photos taken to enroll a new SKU.
+            if n in by_sku and e.get("occlusion", 0) <= 0.05:
                 by_sku[n].append((i, b))
     entries = []
     protos = []
     for s in skus:
         pool = by_sku[s]
+        if not pool:  # no clean front pack of this SKU: fall back to any visible one
+            pool = [(i, b) for i in train_idx for n, b, e in boxes[i] if n == s]
         shots = [pool[k] for k in rng.choice(len(pool), size=min(GALLERY_SHOTS, len(pool)), replace=False)]
         vecs = embed(emb, work, shots)
         proto = vecs.mean(0)
@@ -485,7 +512,7 @@ def main() -> None:
     protos_np = np.stack(protos)
 
     # --- calibrate the unknown threshold on validation crops (known SKUs vs products not in catalog)
-    val_items = [(i, b, n) for i in val_idx for n, b, _ in boxes[i] if n != EMPTY]
+    val_items = [(i, b, n) for i in val_idx for n, b, e in boxes[i] if n != EMPTY and e.get("occlusion", 0) <= MAX_OCCLUSION]
     vecs = embed(emb, work, [(i, b) for i, b, _ in val_items])
     sims = vecs @ protos_np.T
     best = sims.argmax(1)
@@ -534,7 +561,8 @@ def main() -> None:
             "stride": STRIDE,
             "classes": CLASSES,
             "scoreThreshold": 0.3,
-            "nmsIou": 0.5,
+            "maxOcclusion": MAX_OCCLUSION,
+            "nmsIou": 0.6,
             "maxDetections": 300,
         },
         "embedder": {

@@ -24,8 +24,11 @@ function facingOf(a: Record<string, unknown>): boolean | undefined {
   return undefined;
 }
 
-/** Loads a COCO set (images/ + annotations.json) with boxes normalised to 0-1. */
-export async function loadCoco(dir: string): Promise<EvalImage[]> {
+/**
+ * Loads a COCO set (images/ + annotations.json) with boxes normalised to 0-1. Objects whose
+ * `occlusion` exceeds `maxOcclusion` are marked ignore (see Truth.ignore).
+ */
+export async function loadCoco(dir: string, maxOcclusion = 0.9): Promise<EvalImage[]> {
   const coco = JSON.parse(await readFile(join(dir, 'annotations.json'), 'utf8')) as CocoFile;
   const cats = new Map(coco.categories.map((c) => [c.id, c.name]));
   const byImage = new Map<number, Truth[]>(coco.images.map((im) => [im.id, []]));
@@ -38,6 +41,7 @@ export async function loadCoco(dir: string): Promise<EvalImage[]> {
     const truth: Truth = { name, box: [x / im.width, y / im.height, w / im.width, h / im.height] };
     const facing = facingOf(a);
     if (facing !== undefined) truth.facing = facing;
+    if (typeof a.occlusion === 'number' && a.occlusion > maxOcclusion) truth.ignore = true;
     byImage.get(a.image_id)!.push(truth);
   }
   return coco.images.map((im) => ({

@@ -49,7 +49,10 @@ async function main(): Promise<void> {
       if (r.status !== 0) throw new Error(`simulator exited with ${r.status}`);
     }
   }
-  let images = await loadCoco(dir);
+  const modelJson = JSON.parse(await readFile(join(values.models!, 'model.json'), 'utf8')) as {
+    detector: { maxOcclusion?: number };
+  };
+  let images = await loadCoco(dir, modelJson.detector.maxOcclusion ?? 1);
   if (values.limit) images = images.slice(0, Number(values.limit));
   const rec = await loadRecognizer({
     modelDir: values.models!,

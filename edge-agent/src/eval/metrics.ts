@@ -11,6 +11,11 @@ export interface Truth {
   box: Box;
   /** Whether the object is a facing (front-most in its column); undefined when the set does not say. */
   facing?: boolean;
+  /**
+   * Too hidden to demand (e.g. only the rim of the third pack back shows): a detection on it is
+   * neither a hit nor a false alarm, and missing it is not an error.
+   */
+  ignore?: boolean;
 }
 
 export interface FrameResult {
@@ -22,8 +27,11 @@ type DetClass = 'product' | 'empty';
 const detClassOfTruth = (t: Truth): DetClass => (t.name === EMPTY ? 'empty' : 'product');
 const detClassOfPred = (d: Detection): DetClass => (d.kind === 'empty' ? 'empty' : 'product');
 
-/** Greedy IoU matching per frame, highest confidence first, same detection class only. */
-export function matchFrame(f: FrameResult, iouThr = 0.5): (number | -1)[] {
+/**
+ * Greedy IoU matching per frame, highest confidence first, same detection class only. Returns per
+ * prediction the index of its truth, -1 for a false alarm, or -2 when it only hits an ignored object.
+ */
+export function matchFrame(f: FrameResult, iouThr = 0.5): number[] {
   const order = f.pred.map((_, i) => i).sort((a, b) => f.pred[b]!.confidence - f.pred[a]!.confidence);
   const used = new Set<number>();
   const predToTruth = new Array<number>(f.pred.length).fill(-1);
@@ -32,7 +40,7 @@ export function matchFrame(f: FrameResult, iouThr = 0.5): (number | -1)[] {
     let best = iouThr;
     let bj = -1;
     f.truth.forEach((t, j) => {
-      if (used.has(j) || detClassOfTruth(t) !== detClassOfPred(d)) return;
+      if (t.ignore || used.has(j) || detClassOfTruth(t) !== detClassOfPred(d)) return;
       const v = iou(d.box as Box, t.box);
       if (v >= best) {
         best = v;
@@ -42,7 +50,7 @@ export function matchFrame(f: FrameResult, iouThr = 0.5): (number | -1)[] {
     if (bj >= 0) {
       used.add(bj);
       predToTruth[p] = bj;
-    }
+    } else if (f.truth.some((t) => t.ignore && iou(d.box as Box, t.box) >= iouThr)) predToTruth[p] = -2;
   }
   return predToTruth;
 }
@@ -113,6 +121,7 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
     const matchedTruth = new Map<number, number>();
     m.forEach((j, p) => {
       const d = f.pred[p]!;
+      if (j === -2) return;
       apData[detClassOfPred(d)].scored.push({ score: d.confidence, tp: j >= 0 });
       if (j >= 0) {
         tp++;
@@ -122,6 +131,7 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
       if (d.kind === 'unknown') unkC.pred++;
     });
     f.truth.forEach((t, j) => {
+      if (t.ignore) return;
       apData[detClassOfTruth(t)].pos++;
       const p = matchedTruth.get(j);
       const d = p === undefined ? undefined : f.pred[p];
@@ -147,11 +157,12 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
       for (const n of names) if (n) c.set(n, (c.get(n) ?? 0) + 1);
       return c;
     };
-    const known = (t: Truth) => t.name !== EMPTY && t.name !== UNKNOWN;
+    const known = (t: Truth) => !t.ignore && t.name !== EMPTY && t.name !== UNKNOWN;
+    const counted = f.pred.filter((d, p) => d.kind === 'product' && m[p] !== -2);
     const tc = count(f.truth.filter(known).map((t) => t.name));
-    const pc = count(f.pred.filter((d) => d.kind === 'product').map((d) => d.sku));
+    const pc = count(counted.map((d) => d.sku));
     const tf = count(f.truth.filter((t) => known(t) && t.facing !== false).map((t) => t.name));
-    const pf = count(f.pred.filter((d) => d.kind === 'product' && d.facing).map((d) => d.sku));
+    const pf = count(counted.filter((d) => d.facing).map((d) => d.sku));
     let all = true;
     for (const sku of new Set([...tc.keys(), ...pc.keys()])) {
       pairs++;

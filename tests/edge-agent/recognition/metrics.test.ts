@@ -48,6 +48,24 @@ describe('eval metrics', () => {
     expect(m.countExactMatch).toBe(0.5); // b: 1 vs 1 ok, a: 0 vs 1 wrong
   });
 
+  it('treats hits on ignored (heavily occluded) objects as neutral', () => {
+    const m = computeMetrics([
+      {
+        truth: [
+          { name: 'a', box: [0, 0.2, 0.1, 0.2] },
+          { name: 'a', box: [0, 0.1, 0.1, 0.05], ignore: true },
+          { name: 'b', box: [0.5, 0.1, 0.1, 0.05], ignore: true },
+        ],
+        pred: [
+          det({ kind: 'product', sku: 'a', box: [0, 0.2, 0.1, 0.2] }),
+          det({ kind: 'product', sku: 'a', box: [0, 0.1, 0.1, 0.05], facing: false }),
+        ],
+      },
+    ]);
+    expect(m.detection).toEqual({ precision: 1, recall: 1, map50: 1 });
+    expect(m.countExactMatch).toBe(1);
+  });
+
   it('computes AP and percentiles', () => {
     expect(
       averagePrecision(
