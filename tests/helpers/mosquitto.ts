@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort } from './ports.js';
+
+const BINARY = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
+
+export interface Mosquitto {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const waitForPort = async (port: number, timeoutMs: number) => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+/**
+ * Starts Debian's Mosquitto on a free loopback port with a throwaway config. Fails loudly when the
+ * package is missing: `.ci/run` installs it, and a skipped broker test would hide a regression.
+ */
+export const startMosquitto = async (extraConfig = ''): Promise<Mosquitto> => {
+  if (!BINARY) throw new Error('mosquitto is not installed (apt-get install mosquitto); .ci/run installs it');
+  const port = await freePort();
+  const dir = await mkdtemp(path.join(tmpdir(), 'mosquitto-'));
+  const conf = path.join(dir, 'mosquitto.conf');
+  await writeFile(
+    conf,
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', extraConfig].join(
+      '\n',
+    ),
+  );
+  const child: ChildProcess = spawn(BINARY, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  try {
+    await waitForPort(port, 5000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${stderr}`);
+  }
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+};
