@@ -166,7 +166,9 @@ export async function renderScene(spec: SceneSpec): Promise<RenderedScene> {
   }
 
   const composed = Buffer.from(bg.data);
-  const owner = new Int32Array(g.width * g.height).fill(-1);
+  // Shared scratch buffer: compose + visibility run synchronously, so concurrent renders cannot
+  // interleave here, and reusing 5 MB per frame keeps the GC quiet.
+  const owner = ownerBuffer(g.width * g.height);
   const opaque = new Float64Array(objects.length);
   composeLayers(composed, g.width, g.height, layers, owner, opaque);
   computeVisibility(g, owner, opaque, objects);
@@ -222,6 +224,14 @@ function solid(width: number, height: number, rgb: [number, number, number]) {
     solidCache.set(key, s);
   }
   return s;
+}
+
+let ownerScratch = new Int32Array(0);
+function ownerBuffer(n: number): Int32Array {
+  if (ownerScratch.length < n) ownerScratch = new Int32Array(n);
+  const b = ownerScratch.subarray(0, n);
+  b.fill(-1);
+  return b;
 }
 
 /** What an object still owns in the ownership map after all nearer layers is what the camera sees of it. */
