@@ -8,3 +8,5 @@ export { groupRows, placeBoxes } from './layout.js';
 export { buildGallery, loadGallery, matchEmbeddings, type Gallery, type GalleryFile, type Match } from './gallery.js';
 export { imageStats, qualityFlags } from './quality.js';
 export { summarise } from './summarise.js';
+export { enrollSku, withEntry, type EnrollShot } from './enroll.js';
+export { decodeLetterboxed } from './image.js';

@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import sharp from 'sharp';
 import type { Detection } from '@shelfsight/protocol';
 import { DEFAULT_QUALITY, loadModelConfig } from './config.js';
 import { decodeCenters } from './decode.js';
 import { loadGallery, matchEmbeddings } from './gallery.js';
 import { groupRows, placeBoxes } from './layout.js';
-import { letterboxParams, toNormalised, type Box } from './letterbox.js';
+import { toNormalised, type Box } from './letterbox.js';
+import { decodeLetterboxed, resizeRgb } from './image.js';
 import { nms } from './nms.js';
-import { cropInto, expandBox, toChw, type RgbImage } from './preprocess.js';
+import { cropInto, expandBox, toChw } from './preprocess.js';
 import { imageStats, qualityFlags } from './quality.js';
 import { round, summarise } from './summarise.js';
 import type { Recognition, Recognizer, RecognizerOptions } from './types.js';
@@ -46,36 +46,8 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
 
   async function recognize(image: Buffer): Promise<Recognition> {
     const t0 = performance.now();
-    const meta = await sharp(image).metadata();
-    const srcW = meta.autoOrient?.width ?? meta.width;
-    const srcH = meta.autoOrient?.height ?? meta.height;
-    if (!srcW || !srcH) throw new Error('recognize: cannot read image size');
-    const lb = letterboxParams(srcW, srcH, WW, WH);
-    const { data } = await sharp(image)
-      .rotate()
-      .removeAlpha()
-      .resize(lb.width, lb.height, { fit: 'fill' })
-      .extend({
-        left: lb.padLeft,
-        top: lb.padTop,
-        right: WW - lb.width - lb.padLeft,
-        bottom: WH - lb.height - lb.padTop,
-        background: { r: pad, g: pad, b: pad },
-      })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const work: RgbImage = { data, width: WW, height: WH };
-    const img: RgbImage =
-      WW === IW && WH === IH
-        ? work
-        : {
-            data: await sharp(data, { raw: { width: WW, height: WH, channels: 3 } })
-              .resize(IW, IH, { fit: 'fill' })
-              .raw()
-              .toBuffer(),
-            width: IW,
-            height: IH,
-          };
+    const { image: work, letterbox: lb, srcWidth: srcW, srcHeight: srcH } = await decodeLetterboxed(image, WW, WH, pad);
+    const img = await resizeRgb(work, IW, IH);
     const kx = IW / WW;
     const ky = IH / WH;
 

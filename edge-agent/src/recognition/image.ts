@@ -1,0 +1,52 @@
+import sharp from 'sharp';
+import { letterboxParams, type Letterbox } from './letterbox.js';
+import type { RgbImage } from './preprocess.js';
+
+export interface DecodedFrame {
+  /** Letterboxed RGB image of the requested size. */
+  image: RgbImage;
+  letterbox: Letterbox;
+  srcWidth: number;
+  srcHeight: number;
+}
+
+/**
+ * Decodes a JPEG/PNG (EXIF-oriented) and letterboxes it onto a `pad`-grey canvas, the same
+ * transform as models/training/data.py `letterbox`.
+ */
+export async function decodeLetterboxed(
+  encoded: Buffer,
+  width: number,
+  height: number,
+  pad: number,
+): Promise<DecodedFrame> {
+  const meta = await sharp(encoded).metadata();
+  const srcWidth = meta.autoOrient?.width ?? meta.width;
+  const srcHeight = meta.autoOrient?.height ?? meta.height;
+  if (!srcWidth || !srcHeight) throw new Error('cannot read image size');
+  const lb = letterboxParams(srcWidth, srcHeight, width, height);
+  const data = await sharp(encoded)
+    .rotate()
+    .removeAlpha()
+    .resize(lb.width, lb.height, { fit: 'fill' })
+    .extend({
+      left: lb.padLeft,
+      top: lb.padTop,
+      right: width - lb.width - lb.padLeft,
+      bottom: height - lb.height - lb.padTop,
+      background: { r: pad, g: pad, b: pad },
+    })
+    .raw()
+    .toBuffer();
+  return { image: { data, width, height }, letterbox: lb, srcWidth, srcHeight };
+}
+
+/** Plain resize of a raw RGB image (work image -> detector input). */
+export async function resizeRgb(img: RgbImage, width: number, height: number): Promise<RgbImage> {
+  if (img.width === width && img.height === height) return img;
+  const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill' })
+    .raw()
+    .toBuffer();
+  return { data, width, height };
+}
