@@ -17,6 +17,7 @@ import { DeviceSession } from './mqtt/session.js';
 import { buildObservation } from './observation/build.js';
 import { FileOutbox } from './outbox/file-outbox.js';
 import type { Recognizer } from './recognition/types.js';
+import { CaptureScheduler, ScheduleError, validateSchedule, type ScheduleSpec } from './schedule/scheduler.js';
 import { StateFile } from './state.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -24,8 +25,6 @@ export const AGENT_VERSION = '0.1.0';
 /** How many outbox messages may await their PUBACK at once. */
 const PUBLISH_WINDOW = 8;
 const PUBACK_TIMEOUT_MS = 30_000;
-const CAMERA_RETRIES = 2;
-const CAMERA_RETRY_DELAY_MS = 2_000;
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -34,12 +33,18 @@ export interface AgentDeps {
   log: Logger;
 }
 
-export type CaptureTrigger = 'schedule' | 'command' | 'startup';
+export type CaptureTrigger = 'interval' | 'cron' | 'command' | 'startup';
 
 export interface CaptureResult {
   observation: Observation;
   latencyMs: number;
 }
+
+const scheduleOf = (cfg: DeviceConfig): ScheduleSpec => ({
+  intervalS: cfg.capture.intervalS,
+  cron: cfg.capture.cron ?? [],
+  timezone: cfg.capture.timezone,
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
@@ -62,19 +67,21 @@ export class EdgeAgent {
   private readonly cpu = new CpuMeter();
   private readonly startedAt = Date.now();
   private timers: NodeJS.Timeout[] = [];
-  private scheduleTimer: NodeJS.Timeout | undefined;
+  private readonly scheduler = new CaptureScheduler((source) => this.onTick(source));
   private inference: Promise<unknown> = Promise.resolve();
   private scheduledPending = false;
+  private ticksSkipped = 0;
   private draining = false;
   private stopped = false;
-  private intervalS: number;
+  private schedule: ScheduleSpec;
   private capturesOk = 0;
   private capturesFailed = 0;
   private lastCaptureLatencyMs: number | undefined;
   private readonly log: Logger;
 
   constructor(private readonly deps: AgentDeps) {
-    this.intervalS = deps.config.capture.intervalS;
+    const { intervalS, cron, timezone } = deps.config.capture;
+    this.schedule = { intervalS, cron, timezone };
     this.log = deps.log;
   }
 
@@ -88,13 +95,14 @@ export class EdgeAgent {
     this.outbox = await FileOutbox.open(path.join(config.dataDir, 'outbox'), {
       maxMessages: config.outbox.maxMessages,
     });
-    if (this.state.state.appliedConfig) this.intervalS = this.state.state.appliedConfig.capture.intervalS;
+    const applied = this.state.state.appliedConfig;
+    if (applied) this.schedule = scheduleOf(applied);
     this.log.info(
       {
         deviceId: config.deviceId,
         camera: this.deps.camera.description,
         outboxDepth: this.outbox.depth,
-        intervalS: this.intervalS,
+        schedule: this.schedule,
       },
       'agent starting',
     );
@@ -105,7 +113,9 @@ export class EdgeAgent {
     });
     this.session.on('message', (topic, payload) => void this.onMessage(topic, payload));
     this.timers.push(setInterval(() => void this.publishStatus(), config.statusIntervalS * 1000));
-    this.reschedule(true);
+    this.scheduler.apply(this.schedule);
+    // A fresh picture on boot, so the cloud sees the fixture's state without waiting for the schedule.
+    this.onTick('startup');
   }
 
   /** Runs one capture now, queued behind any inference in progress. */
@@ -119,7 +129,7 @@ export class EdgeAgent {
     if (this.stopped) return;
     this.stopped = true;
     this.timers.forEach(clearInterval);
-    if (this.scheduleTimer) clearTimeout(this.scheduleTimer);
+    this.scheduler.stop();
     await this.inference;
     if (this.session?.connected) {
       // A clean stop says so itself; the last will only fires on an unclean disconnect.
@@ -131,32 +141,30 @@ export class EdgeAgent {
     this.log.info({ outboxDepth: this.outbox?.depth }, 'agent stopped');
   }
 
-  private reschedule(immediate = false): void {
-    if (this.scheduleTimer) clearTimeout(this.scheduleTimer);
+  private onTick(trigger: 'interval' | 'cron' | 'startup'): void {
     if (this.stopped) return;
-    if (this.intervalS <= 0 && !immediate) return;
-    const delay = immediate ? 0 : this.intervalS * 1000;
-    this.scheduleTimer = setTimeout(() => {
-      // If a capture is still queued from the last tick, a slow device must not pile up work.
-      if (!this.scheduledPending) {
-        this.scheduledPending = true;
-        this.capture(immediate ? 'startup' : 'schedule')
-          .catch(() => undefined)
-          .finally(() => (this.scheduledPending = false));
-      }
-      this.reschedule();
-    }, delay);
+    // A slow device must not pile up captures: a tick that finds one still queued is skipped.
+    if (this.scheduledPending) {
+      this.ticksSkipped++;
+      this.log.warn({ trigger, ticksSkipped: this.ticksSkipped }, 'capture still running; tick skipped');
+      return;
+    }
+    this.scheduledPending = true;
+    this.capture(trigger)
+      .catch(() => undefined)
+      .finally(() => (this.scheduledPending = false));
   }
 
   private async grabWithRetry() {
+    const { retries, retryDelayMs } = this.deps.config.capture;
     let lastErr: unknown;
-    for (let attempt = 0; attempt <= CAMERA_RETRIES; attempt++) {
+    for (let attempt = 0; attempt <= retries; attempt++) {
       try {
         return await this.deps.camera.grab();
       } catch (err) {
         lastErr = err;
         this.log.warn({ attempt: attempt + 1, err: (err as Error).message }, 'frame grab failed');
-        if (attempt < CAMERA_RETRIES && !this.stopped) await sleep(CAMERA_RETRY_DELAY_MS);
+        if (attempt < retries && !this.stopped) await sleep(retryDelayMs);
       }
     }
     throw lastErr instanceof Error ? lastErr : new CameraError(String(lastErr));
@@ -285,12 +293,19 @@ export class EdgeAgent {
       this.log.warn({ revision: cfg.revision, current: current.revision }, 'ignoring older config revision');
       return;
     }
+    const schedule = scheduleOf(cfg);
+    try {
+      validateSchedule(schedule);
+    } catch (err) {
+      if (!(err instanceof ScheduleError)) throw err;
+      this.log.error({ revision: cfg.revision, err: err.message }, 'ignoring config with a bad schedule');
+      return;
+    }
     this.state.state.appliedConfig = cfg;
     await this.state.save();
-    const changed = cfg.capture.intervalS !== this.intervalS;
-    this.intervalS = cfg.capture.intervalS;
-    this.log.info({ revision: cfg.revision, intervalS: this.intervalS }, 'config applied');
-    if (changed) this.reschedule();
+    this.schedule = schedule;
+    this.scheduler.apply(schedule);
+    this.log.info({ revision: cfg.revision, schedule, nextCron: this.scheduler.nextRun() }, 'config applied');
   }
 
   private async runCommand(payload: Buffer): Promise<void> {

@@ -12,6 +12,10 @@ export const DeviceConfig = z.strictObject({
   capture: z.strictObject({
     /** Seconds between scheduled captures; 0 turns interval capture off. */
     intervalS: z.number().int().min(0).max(86_400),
+    /** Cron expressions (minute hour day month weekday, optional leading seconds) for set-time captures. */
+    cron: z.array(z.string().min(9).max(120)).max(16).optional(),
+    /** IANA time zone the cron expressions are read in, e.g. "Asia/Shanghai"; default: the device's. */
+    timezone: z.string().min(1).max(64).optional(),
   }),
   thresholds: z
     .strictObject({

@@ -44,7 +44,7 @@ describe('edge agent against Mosquitto (Debian)', () => {
       fixtureId: `fixture-${id}`,
       mqtt: { url: broker.url, reconnectPeriodMs: 200, keepaliveS: 5 },
       camera: { kind: 'http', url: cameraUrl, timeoutMs: 2000 },
-      capture: { intervalS: 0 },
+      capture: { intervalS: 0, retries: 2, retryDelayMs: 100 },
       modelDir,
       dataDir,
       logLevel: 'silent',
@@ -147,6 +147,32 @@ describe('edge agent against Mosquitto (Debian)', () => {
       expect(agent.outboxDepth).toBe(0);
     } finally {
       await agent.stop();
+    }
+  });
+
+  it('applies a retained config from the cloud: cron schedule on, bad schedule refused', async () => {
+    const id = 'cam-mosq-cfg';
+    // Retained before the device connects, as the cloud does for a device that is offline.
+    const config = (revision: number, cron: string[]) =>
+      JSON.stringify({ revision, issuedAt: new Date().toISOString(), capture: { intervalS: 0, cron } });
+    await watcher.publishAsync(topics.config(id), config(1, ['*/1 * * * * *']), { qos: 1, retain: true });
+    const agent = await makeAgent(cameras.cameras[0]!.snapshotUrl, id);
+    await agent.start();
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((inbox.byTopic.get(topics.observations(id))?.length ?? 0) < 3 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(inbox.byTopic.get(topics.observations(id))?.length ?? 0).toBeGreaterThanOrEqual(3);
+
+      // A config with an invalid cron expression must not replace the running schedule.
+      await watcher.publishAsync(topics.config(id), config(2, ['not a cron']), { qos: 1, retain: true });
+      await new Promise((r) => setTimeout(r, 300));
+      const before = inbox.byTopic.get(topics.observations(id))!.length;
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(inbox.byTopic.get(topics.observations(id))!.length).toBeGreaterThan(before);
+    } finally {
+      await agent.stop();
+      await watcher.publishAsync(topics.config(id), '', { qos: 1, retain: true });
     }
   });
 });

@@ -28,8 +28,14 @@ export const AgentConfig = z.strictObject({
     .strictObject({
       /** Seconds between scheduled captures; 0 = only on command. The cloud's retained config overrides it. */
       intervalS: z.number().int().min(0).max(86_400).default(60),
+      /** Captures at set times, e.g. ["0 8-22 * * *"] = on the hour from 08:00 to 22:00. */
+      cron: z.array(z.string()).max(16).default([]),
+      timezone: z.string().optional(),
+      /** A failed frame grab is retried this many times, this far apart, before the capture is given up. */
+      retries: z.number().int().min(0).max(10).default(2),
+      retryDelayMs: z.number().int().min(0).max(60_000).default(2_000),
     })
-    .default({ intervalS: 60 }),
+    .default({ intervalS: 60, cron: [], retries: 2, retryDelayMs: 2_000 }),
   /** Folder with detector.onnx, embedder.onnx, gallery.json and model.json. */
   modelDir: z.string().min(1),
   /** Where the agent keeps its outbox and last applied config; must survive reboots. */
