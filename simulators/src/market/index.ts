@@ -1,0 +1,3 @@
+export * from './types.js';
+export { buildWorld, localIso, localDate, DEFAULT_MARKET_CONFIG, type MarketConfig, type World } from './world.js';
+export { runMarket, type MarketRun } from './run.js';
