@@ -113,6 +113,8 @@ export class EdgeAgent {
     });
     this.session.on('message', (topic, payload) => void this.onMessage(topic, payload));
     this.timers.push(setInterval(() => void this.publishStatus(), config.statusIntervalS * 1000));
+    // Age bounds must bite even while nothing new is captured (e.g. a long outage with the camera off).
+    this.timers.push(setInterval(() => void this.outbox.enforceBounds().catch(() => undefined), 60_000));
     this.scheduler.apply(this.schedule);
     // A fresh picture on boot, so the cloud sees the fixture's state without waiting for the schedule.
     this.onTick('startup');
@@ -258,6 +260,8 @@ export class EdgeAgent {
         rssMb: rssMb(),
         ...(await diskFreeMb(config.dataDir).then((v) => (v === undefined ? {} : { diskFreeMb: v }))),
         outboxDepth: this.outbox.depth,
+        outboxDropped: this.outbox.stats().dropped,
+        outboxOldestAgeS: this.outbox.stats().oldestAgeS,
         ...(this.lastCaptureLatencyMs !== undefined
           ? { lastCaptureLatencyMs: Math.round(this.lastCaptureLatencyMs) }
           : {}),

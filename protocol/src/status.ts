@@ -7,6 +7,9 @@ export const DeviceHealth = z.strictObject({
   rssMb: z.number().min(0),
   diskFreeMb: z.number().min(0).optional(),
   outboxDepth: z.number().int().min(0),
+  /** Observations dropped because the outbox hit a bound (count, bytes or age) since the agent started. */
+  outboxDropped: z.number().int().min(0).optional(),
+  outboxOldestAgeS: z.number().min(0).optional(),
   lastCaptureLatencyMs: z.number().min(0).optional(),
   uptimeS: z.number().min(0),
   capturesOk: z.number().int().min(0),

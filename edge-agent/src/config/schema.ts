@@ -40,11 +40,22 @@ export const AgentConfig = z.strictObject({
   modelDir: z.string().min(1),
   /** Where the agent keeps its outbox and last applied config; must survive reboots. */
   dataDir: z.string().min(1),
+  /** Defaults hold well over 24 h of one capture a minute (≈ 1,440 observations of a few KB each). */
   outbox: z
     .strictObject({
       maxMessages: z.number().int().min(1).max(10_000_000).default(100_000),
+      maxBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(512 * 1024 * 1024),
+      maxAgeS: z
+        .number()
+        .int()
+        .min(60)
+        .default(30 * 86_400),
     })
-    .default({ maxMessages: 100_000 }),
+    .default({ maxMessages: 100_000, maxBytes: 512 * 1024 * 1024, maxAgeS: 30 * 86_400 }),
   statusIntervalS: z.number().int().min(1).max(3600).default(30),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });

@@ -11,7 +11,18 @@ export interface OutboxEntry {
 export interface OutboxStats {
   depth: number;
   bytes: number;
+  /** Entries dropped since start because the outbox was over one of its bounds. */
   dropped: number;
+  /** Age of the oldest entry in seconds, 0 when empty. */
+  oldestAgeS: number;
+}
+
+export interface OutboxBounds {
+  maxMessages: number;
+  /** Total bytes on disk; past it the oldest entries are dropped. */
+  maxBytes?: number;
+  /** Entries older than this are dropped: an observation from last month is no use to anyone. */
+  maxAgeS?: number;
 }
 
 const NAME = /^(\d{16})\.json$/;
@@ -28,15 +39,16 @@ export class FileOutbox {
   private dropped = 0;
   private bytes = 0;
   private readonly sizes = new Map<number, number>();
+  private readonly written = new Map<number, number>();
 
   private constructor(
     private readonly dir: string,
-    private readonly maxMessages: number,
+    private readonly bounds: OutboxBounds,
   ) {}
 
-  static async open(dir: string, opts: { maxMessages: number }): Promise<FileOutbox> {
+  static async open(dir: string, bounds: OutboxBounds): Promise<FileOutbox> {
     await mkdir(dir, { recursive: true });
-    const box = new FileOutbox(dir, opts.maxMessages);
+    const box = new FileOutbox(dir, bounds);
     for (const name of (await readdir(dir)).sort()) {
       const m = NAME.exec(name);
       if (!m) {
@@ -45,12 +57,15 @@ export class FileOutbox {
         continue;
       }
       const id = Number(m[1]);
-      const size = (await stat(path.join(dir, name))).size;
+      const st = await stat(path.join(dir, name));
+      const size = st.size;
       box.ids.push(id);
+      box.written.set(id, st.mtimeMs);
       box.sizes.set(id, size);
       box.bytes += size;
       box.nextId = Math.max(box.nextId, id + 1);
     }
+    await box.enforceBounds();
     return box;
   }
 
@@ -59,7 +74,10 @@ export class FileOutbox {
   }
 
   stats(): OutboxStats {
-    return { depth: this.ids.length, bytes: this.bytes, dropped: this.dropped };
+    const oldest = this.ids[0];
+    const oldestAgeS =
+      oldest === undefined ? 0 : Math.max(0, (Date.now() - (this.written.get(oldest) ?? Date.now())) / 1000);
+    return { depth: this.ids.length, bytes: this.bytes, dropped: this.dropped, oldestAgeS: Math.round(oldestAgeS) };
   }
 
   /** Persists a message; resolves once it is on disk. Drops the oldest when the outbox is full. */
@@ -80,13 +98,33 @@ export class FileOutbox {
     this.ids.push(id);
     const size = Buffer.byteLength(body);
     this.sizes.set(id, size);
+    this.written.set(id, Date.now());
     this.bytes += size;
-    while (this.ids.length > this.maxMessages) {
-      const oldest = this.ids[0]!;
+    await this.enforceBounds(id);
+    return { id, topic, payload };
+  }
+
+  /**
+   * Drops the oldest entries while any bound is exceeded. The newest entry is kept even if it alone
+   * breaks the byte bound: losing the observation just taken would be the worst choice.
+   */
+  async enforceBounds(keep?: number): Promise<number> {
+    const { maxMessages, maxBytes, maxAgeS } = this.bounds;
+    const tooOld = maxAgeS === undefined ? -Infinity : Date.now() - maxAgeS * 1000;
+    let n = 0;
+    for (;;) {
+      const oldest = this.ids[0];
+      if (oldest === undefined || oldest === keep) break;
+      const over =
+        this.ids.length > maxMessages ||
+        (maxBytes !== undefined && this.bytes > maxBytes) ||
+        (this.written.get(oldest) ?? Infinity) < tooOld;
+      if (!over) break;
       await this.remove(oldest);
       this.dropped++;
+      n++;
     }
-    return { id, topic, payload };
+    return n;
   }
 
   /** The oldest `n` entries, in order, without removing them. */
@@ -109,6 +147,7 @@ export class FileOutbox {
     this.ids.splice(i, 1);
     this.bytes -= this.sizes.get(id) ?? 0;
     this.sizes.delete(id);
+    this.written.delete(id);
     await rm(path.join(this.dir, fileName(id)), { force: true });
   }
 
