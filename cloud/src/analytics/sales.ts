@@ -1,0 +1,117 @@
+import { countOf, openMinutes, openMinutesByDay, type FixtureSeries, type OutletClock } from './series.js';
+
+export interface SalesOptions {
+  /** A rise of at least this many units of any SKU between two captures marks a restock interval. */
+  restockMinUnits: number;
+  /** Neighbouring non-restock intervals (each side) used for the sell rate of a restock interval. */
+  rateWindow: number;
+}
+
+export const DEFAULT_SALES_OPTIONS: SalesOptions = { restockMinUnits: 1, rateWindow: 6 };
+
+export interface SalesInterval {
+  sku: string;
+  from: number;
+  to: number;
+  units: number;
+  /** `observed`: the count decrease; `imputed`: restock interval, sell rate × open time. */
+  kind: 'observed' | 'imputed';
+}
+
+export interface FixtureSalesResult {
+  intervals: SalesInterval[];
+  /** Capture-pair indices (i → i+1) recognised as restocks. */
+  restocks: { from: number; to: number; unitsAdded: number }[];
+}
+
+/**
+ * Sales of one fixture from its count series. Between two captures the sales of a SKU are its
+ * count decrease. An interval where any SKU rises by ≥ restockMinUnits is a restock interval (the
+ * merchandiser was there): its rises are not negative sales, and each SKU's sales in it are imputed
+ * as the SKU's sell rate (units per open minute over up to `rateWindow` neighbouring ordinary
+ * intervals each side, skipping ones that started out of stock) × the interval's open minutes,
+ * halved when the SKU was out of stock at the start. A decrease in a restock interval is taken as
+ * is unless it exceeds 3 × the imputed value + 2 (then it is a removal, e.g. of slipped-in stock).
+ */
+export const estimateFixtureSales = (
+  series: FixtureSeries,
+  clock: OutletClock,
+  opts: SalesOptions = DEFAULT_SALES_OPTIONS,
+): FixtureSalesResult => {
+  const caps = series.captures;
+  const skus = new Set<string>();
+  for (const c of caps) for (const s of c.skus.keys()) skus.add(s);
+  const n = caps.length - 1;
+  if (n < 1) return { intervals: [], restocks: [] };
+  const minutes: number[] = [];
+  const restock: boolean[] = [];
+  const restocks: FixtureSalesResult['restocks'] = [];
+  for (let i = 0; i < n; i++) {
+    const a = caps[i]!;
+    const b = caps[i + 1]!;
+    minutes.push(openMinutes(a.t, b.t, clock));
+    let added = 0;
+    let isRestock = false;
+    for (const s of skus) {
+      const rise = countOf(b, s) - countOf(a, s);
+      if (rise >= opts.restockMinUnits) isRestock = true;
+      if (rise > 0) added += rise;
+    }
+    restock.push(isRestock);
+    if (isRestock) restocks.push({ from: a.t, to: b.t, unitsAdded: added });
+  }
+  const intervals: SalesInterval[] = [];
+  for (const s of skus) {
+    const dec: number[] = [];
+    for (let i = 0; i < n; i++) dec.push(countOf(caps[i]!, s) - countOf(caps[i + 1]!, s));
+    const usable = (j: number) => !restock[j] && countOf(caps[j]!, s) > 0 && (minutes[j] ?? 0) > 0;
+    for (let i = 0; i < n; i++) {
+      const from = caps[i]!.t;
+      const to = caps[i + 1]!.t;
+      const d = dec[i]!;
+      if (!restock[i]) {
+        if (d > 0) intervals.push({ sku: s, from, to, units: d, kind: 'observed' });
+        continue;
+      }
+      let u = 0;
+      let m = 0;
+      const take = (j: number) => {
+        u += Math.max(0, dec[j]!);
+        m += minutes[j]!;
+      };
+      for (let j = i - 1, k = 0; j >= 0 && k < opts.rateWindow; j--)
+        if (usable(j)) {
+          take(j);
+          k++;
+        }
+      for (let j = i + 1, k = 0; j < n && k < opts.rateWindow; j++)
+        if (usable(j)) {
+          take(j);
+          k++;
+        }
+      const rate = m > 0 ? u / m : 0;
+      const imputed = rate * minutes[i]! * (countOf(caps[i]!, s) > 0 ? 1 : 0.5);
+      const units = d > 0 && d <= 3 * imputed + 2 ? d : imputed;
+      if (units > 0) intervals.push({ sku: s, from, to, units, kind: d > 0 && units === d ? 'observed' : 'imputed' });
+    }
+  }
+  return { intervals, restocks };
+};
+
+/** Spreads interval sales over local dates in proportion to open minutes; key `sku|date`. */
+export const dailySales = (intervals: SalesInterval[], clock: OutletClock): Map<string, number> => {
+  const out = new Map<string, number>();
+  for (const iv of intervals) {
+    const byDay = openMinutesByDay(iv.from, iv.to, clock);
+    let total = 0;
+    for (const m of byDay.values()) total += m;
+    if (total === 0) {
+      const date = new Date(iv.to + clock.utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
+      out.set(`${iv.sku}|${date}`, (out.get(`${iv.sku}|${date}`) ?? 0) + iv.units);
+      continue;
+    }
+    for (const [date, m] of byDay)
+      out.set(`${iv.sku}|${date}`, (out.get(`${iv.sku}|${date}`) ?? 0) + (iv.units * m) / total);
+  }
+  return out;
+};
