@@ -14,50 +14,51 @@ function median(xs: number[]): number {
 }
 
 /**
- * Groups boxes into shelf rows. Products stand on the shelf, so the bottoms of full-height boxes
- * align even when pack heights differ: those "anchor" boxes are clustered by bottom edge (a new row
- * starts when a bottom lies more than `tolerance` x median height below the running mean of the
- * current row). Short boxes — the visible tops of packs pushed back behind a front pack — do not
- * stand on the shelf line in the image, so they join the row whose vertical band they fall in.
- * Rows are numbered top to bottom from 0. Returns one row index per box.
+ * For each box, the index of the box directly in front of it, or -1. With the camera above the
+ * fixture front, a pack further back shows above the pack in front of it, with its bottom edge
+ * hidden behind that pack: B is behind A when they overlap horizontally, A reaches lower, and A's
+ * top is above B's bottom. Packs of the shelf below never qualify: the shelf plate separates them.
  */
-export function groupRows(boxes: readonly Box[], tolerance = 0.4, anchorHeight = 0.6): number[] {
+export function inFrontOf(boxes: readonly Box[], overlap = 0.3): number[] {
+  return boxes.map((b, i) => {
+    let best = -1;
+    boxes.forEach((a, j) => {
+      if (j === i || xOverlap(a, b) <= overlap) return;
+      if (bottom(a) > bottom(b) + 0.05 * a[3] && a[1] < bottom(b) && (best < 0 || bottom(a) < bottom(boxes[best]!)))
+        best = j;
+    });
+    return best;
+  });
+}
+
+/** Follows "in front of" links to the front-most box (guarding against cycles). */
+function rootOf(front: readonly number[], i: number): number {
+  let r = i;
+  for (let k = 0; k < front.length && front[r]! >= 0; k++) r = front[r]!;
+  return r;
+}
+
+/**
+ * Groups boxes into shelf rows, numbered top to bottom from 0. Front-most boxes (nothing in front
+ * of them) are clustered by bottom edge — products stand on the shelf — splitting where sorted
+ * bottoms jump by more than `gap` x the height of the lower box: consecutive shelves are a pack
+ * height plus clearance apart, while a pushed-back pack whose front slot is empty sits well under a
+ * pack height higher. Heights are local because shelves hold different pack sizes. Every other box
+ * takes the row of the front-most box of its stack.
+ */
+export function groupRows(boxes: readonly Box[], gap = 0.9): number[] {
   const rows = new Array<number>(boxes.length).fill(0);
   if (boxes.length === 0) return rows;
-  const medH = median(boxes.map((b) => b[3]));
-  const tol = tolerance * medH;
-  let anchors = boxes.map((_, i) => i).filter((i) => boxes[i]![3] >= anchorHeight * medH);
-  if (anchors.length === 0) anchors = boxes.map((_, i) => i);
-  anchors.sort((a, b) => bottom(boxes[a]!) - bottom(boxes[b]!));
-  const bands: { top: number; sum: number; n: number }[] = [];
-  for (const i of anchors) {
-    const b = boxes[i]!;
-    let band = bands[bands.length - 1];
-    if (!band || bottom(b) - band.sum / band.n > tol) {
-      band = { top: b[1], sum: 0, n: 0 };
-      bands.push(band);
-    }
-    rows[i] = bands.length - 1;
-    band.top = Math.min(band.top, b[1]);
-    band.sum += bottom(b);
-    band.n++;
-  }
-  const anchorSet = new Set(anchors);
-  boxes.forEach((b, i) => {
-    if (anchorSet.has(i)) return;
-    const cy = b[1] + b[3] / 2;
-    let best = 0;
-    let bestD = Infinity;
-    bands.forEach((band, r) => {
-      const lo = band.top - 0.5 * medH;
-      const hi = band.sum / band.n;
-      const d = cy < lo ? lo - cy : cy > hi ? cy - hi : 0;
-      if (d < bestD) {
-        bestD = d;
-        best = r;
-      }
-    });
-    rows[i] = best;
+  const front = inFrontOf(boxes);
+  const roots = boxes.map((_, i) => i).filter((i) => front[i]! < 0);
+  roots.sort((a, b) => bottom(boxes[a]!) - bottom(boxes[b]!));
+  let row = 0;
+  roots.forEach((i, k) => {
+    if (k > 0 && bottom(boxes[i]!) - bottom(boxes[roots[k - 1]!]!) > gap * boxes[i]![3]) row++;
+    rows[i] = row;
+  });
+  boxes.forEach((_, i) => {
+    if (front[i]! >= 0) rows[i] = rows[rootOf(front, i)]!;
   });
   return rows;
 }
@@ -67,43 +68,32 @@ function bottom(b: Box): number {
 }
 
 /**
- * Within each row, boxes whose horizontal extents overlap by more than `overlap` of the narrower
- * one share a column (a product behind or on top of another). Columns are numbered left to right
- * per row. The front-most box of a column is its facing; front-most = lowest bottom edge (closest
- * to the camera in an upright cooler), ties broken by larger area.
+ * Columns and facings. A column is a front-most box plus everything stacked behind it; columns are
+ * numbered left to right per row, and only the front-most box of a column is a facing.
  */
-export function placeBoxes(boxes: readonly Box[], rows: readonly number[], overlap = 0.5): Placed[] {
-  const out: Placed[] = boxes.map((_, i) => ({ row: rows[i] ?? 0, column: 0, facing: true }));
+export function placeBoxes(boxes: readonly Box[], rows: readonly number[]): Placed[] {
+  const front = inFrontOf(boxes);
+  const root = boxes.map((_, i) => rootOf(front, i));
+  const out: Placed[] = boxes.map((_, i) => ({ row: rows[i] ?? 0, column: 0, facing: root[i] === i }));
   const byRow = new Map<number, number[]>();
-  rows.forEach((r, i) => byRow.set(r, [...(byRow.get(r) ?? []), i]));
+  root.forEach((r, i) => {
+    if (r !== i) return;
+    const row = rows[i] ?? 0;
+    byRow.set(row, [...(byRow.get(row) ?? []), i]);
+  });
+  const columnOfRoot = new Map<number, number>();
   for (const members of byRow.values()) {
     members.sort((a, b) => centerX(boxes[a]!) - centerX(boxes[b]!));
-    const columns: number[][] = [];
-    for (const i of members) {
-      const last = columns[columns.length - 1];
-      if (last && last.some((j) => xOverlap(boxes[i]!, boxes[j]!) > overlap)) last.push(i);
-      else columns.push([i]);
-    }
-    columns.forEach((col, c) => {
-      let front = col[0]!;
-      for (const i of col) {
-        const bi = boxes[i]!;
-        const bf = boxes[front]!;
-        if (bottom(bi) > bottom(bf) + 1e-9 || (Math.abs(bottom(bi) - bottom(bf)) <= 1e-9 && area(bi) > area(bf)))
-          front = i;
-      }
-      for (const i of col) out[i] = { row: out[i]!.row, column: c, facing: i === front };
-    });
+    members.forEach((i, c) => columnOfRoot.set(i, c));
   }
+  boxes.forEach((_, i) => {
+    out[i]!.column = columnOfRoot.get(root[i]!) ?? 0;
+  });
   return out;
 }
 
 function centerX(b: Box): number {
   return b[0] + b[2] / 2;
-}
-
-function area(b: Box): number {
-  return b[2] * b[3];
 }
 
 /** Horizontal overlap as a fraction of the narrower box's width. */

@@ -22,7 +22,7 @@ describe('groupRows', () => {
       [0.1, 0.1, 0.05, 0.2], // top shelf front, bottom 0.30
       [0.2, 0.1, 0.05, 0.2],
       [0.1, 0.55, 0.05, 0.2], // lower shelf front, bottom 0.75
-      [0.2, 0.5, 0.05, 0.05], // sliver above the lower front pack, bottom 0.55
+      [0.1, 0.5, 0.05, 0.1], // pack behind the lower front pack: its bottom edge is hidden by it
     ];
     expect(groupRows(boxes)).toEqual([0, 0, 1, 1]);
   });
