@@ -6,13 +6,6 @@ export interface Placed {
   facing: boolean;
 }
 
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 /**
  * For each box, the index of the box directly in front of it, or -1. With the camera above the
  * fixture front, a pack further back shows above the pack in front of it, with its bottom edge
