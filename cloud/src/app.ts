@@ -12,6 +12,7 @@ import { CloudOptions, type CloudOptionsInput } from './config.js';
 import { dashboardRouter } from './http/static.js';
 import { Ingest, type IngestStatsSnapshot } from './ingest/index.js';
 import { attachLive } from './live/index.js';
+import { startAnalytics } from './analytics/index.js';
 import { DuckDbStore, type TimeSeriesStore } from './store/index.js';
 
 export interface RunningCloud {
@@ -72,6 +73,12 @@ export const startCloud = async (
     await ingest.start();
     cleanups.push(() => ingest.close());
 
+    const analytics = startAnalytics({
+      dataDir: opts.dataDir,
+      store,
+      ingest,
+      logger: logger.child({ component: 'analytics' }),
+    });
     const commands = new CommandService(ingest, opts.commandTimeoutMs);
     const app = express();
     app.disable('x-powered-by');
@@ -84,6 +91,7 @@ export const startCloud = async (
         health: () => ({ broker: broker.stats() }),
       }),
     );
+    app.use('/api/v1', analytics.router);
     app.use('/api', notFound);
     app.use(dashboardRouter(opts.dashboardDir));
     app.use(notFound);
@@ -91,6 +99,7 @@ export const startCloud = async (
 
     const http = createHttpServer(app);
     const io = attachLive(http, ingest);
+    analytics.attachLive(io);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(opts.httpPort, opts.host, () => {

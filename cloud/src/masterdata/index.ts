@@ -137,6 +137,8 @@ const EMPTY: MasterData = { version: 1, currency: 'CNY', skus: [], outlets: [], 
  */
 export class MasterDataRegistry {
   private view: MasterDataView;
+  /** The import schema, for callers that validate before importing (the API reports 400s with it). */
+  readonly schema = { MasterData };
 
   private constructor(
     private readonly file: string | null,

@@ -27,6 +27,8 @@ export interface MarketConfig {
   dailyNoiseSd: number;
   /** Include the default promotions (the second half of the run, in about half of the outlets). */
   promotions: boolean;
+  /** Merchandisers visit treated outlets daily during a promotion (a confound DiD does not remove). */
+  promoDailyVisits: boolean;
 }
 
 export const DEFAULT_MARKET_CONFIG: MarketConfig = {
@@ -40,6 +42,7 @@ export const DEFAULT_MARKET_CONFIG: MarketConfig = {
   captureDropRate: 0.01,
   dailyNoiseSd: 0.1,
   promotions: true,
+  promoDailyVisits: true,
 };
 
 /** Everything about the market that does not change during a run, plus the demand model. */
@@ -186,8 +189,8 @@ export const buildWorld = (partial: Partial<MarketConfig> = {}): World => {
     const pr = rng.fork('promotions');
     const half = Math.floor(config.weeks / 2) * 7;
     const specs = [
-      { skus: core.slice(0, 4), lift: 1.8, discount: 0.1, feePerOutlet: 60 },
-      { skus: core.slice(4, 8), lift: 1.5, discount: 0.06, feePerOutlet: 40 },
+      { skus: core.slice(0, 4), lift: 1.8, discount: 0.1, feePerOutlet: 40 },
+      { skus: core.slice(4, 8), lift: 1.5, discount: 0.06, feePerOutlet: 30 },
     ];
     specs.forEach((s, k) => {
       const treated = pr
@@ -206,6 +209,19 @@ export const buildWorld = (partial: Partial<MarketConfig> = {}): World => {
         cost: s.feePerOutlet * treated.length,
       });
       lifts.set(id, s.lift);
+      // Promotion execution: the merchandiser visits treated outlets every day of the promotion.
+      for (const o of treated) {
+        const list = visits.get(o) ?? [];
+        const outlet = outlets.find((x) => x.outletId === o);
+        for (let d = half; d < days && config.promoDailyVisits; d++)
+          if (!list.some((v) => v.day === d))
+            list.push({
+              day: d,
+              minute: Math.max((outlet?.openHour ?? 8) + 1, 9) * 60 + 45,
+              missed: pr.chance(config.missedVisitRate),
+            });
+        list.sort((a, b) => a.day - b.day);
+      }
     });
   }
 

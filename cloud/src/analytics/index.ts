@@ -1,0 +1,47 @@
+import type { Router } from 'express';
+import type { Logger } from 'pino';
+import type { Server as IoServer } from 'socket.io';
+import { createAnalyticsRouter } from '../api/analytics.js';
+import type { Ingest } from '../ingest/index.js';
+import { MasterDataRegistry } from '../masterdata/index.js';
+import type { TimeSeriesStore } from '../store/index.js';
+import { AlertEngine, AnalyticsService } from './service.js';
+
+export { AnalyticsEngine } from './engine.js';
+export { AnalyticsService, AlertEngine, type StockoutAlert } from './service.js';
+export { toSeries } from './load.js';
+
+export interface RunningAnalytics {
+  router: Router;
+  service: AnalyticsService;
+  alerts: AlertEngine;
+  masterdata: MasterDataRegistry;
+  /** Emits every alert change as socket.io `alert`. */
+  attachLive(io: IoServer): void;
+}
+
+/** Wires master data, the live stockout alert engine (on ingest) and the analytics REST router. */
+export const startAnalytics = (opts: {
+  dataDir: string;
+  store: TimeSeriesStore;
+  ingest: Pick<Ingest, 'on'>;
+  logger: Logger;
+}): RunningAnalytics => {
+  const masterdata = MasterDataRegistry.open(opts.dataDir);
+  const alerts = new AlertEngine(opts.dataDir, masterdata);
+  opts.ingest.on('observation', (summary) => {
+    try {
+      alerts.onObservation(summary);
+    } catch (err) {
+      opts.logger.error({ err }, 'alert evaluation failed');
+    }
+  });
+  const service = new AnalyticsService(opts.store, masterdata);
+  return {
+    router: createAnalyticsRouter({ service, alerts }),
+    service,
+    alerts,
+    masterdata,
+    attachLive: (io) => alerts.on('alert', (a) => io.emit('alert', a)),
+  };
+};

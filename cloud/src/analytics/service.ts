@@ -1,0 +1,167 @@
+import { EventEmitter } from 'node:events';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MasterDataRegistry } from '../masterdata/index.js';
+import type { FixtureSummary, TimeSeriesStore } from '../store/index.js';
+import { AnalyticsEngine } from './engine.js';
+import { toSeries, type CaptureLike } from './load.js';
+import { DEFAULT_HYSTERESIS, StockoutTracker, type Hysteresis } from './stockouts.js';
+
+export interface AnalyticsScope {
+  from?: Date;
+  to?: Date;
+  region?: string;
+  channel?: string;
+  outletId?: string;
+}
+
+/** Most observations one analytics request reads (≈ 100 fixtures × 5 weeks of hourly captures). */
+export const MAX_SCAN_OBSERVATIONS = 200_000;
+
+/** Pulls observations through the store port and hands them to the pure engine. */
+export class AnalyticsService {
+  constructor(
+    private readonly store: TimeSeriesStore,
+    readonly masterdata: MasterDataRegistry,
+  ) {}
+
+  /** Outlets in scope by master data; null = no outlet filter (region/channel unset). */
+  outletFilter(scope: AnalyticsScope): Set<string> | null {
+    if (!scope.region && !scope.channel && !scope.outletId) return null;
+    const md = this.masterdata.current();
+    const ok = new Set<string>();
+    if (scope.outletId && !scope.region && !scope.channel) return new Set([scope.outletId]);
+    for (const o of md.outlets.values())
+      if (
+        (!scope.region || o.region === scope.region) &&
+        (!scope.channel || o.channel === scope.channel) &&
+        (!scope.outletId || o.outletId === scope.outletId)
+      )
+        ok.add(o.outletId);
+    return ok;
+  }
+
+  async engine(scope: AnalyticsScope): Promise<AnalyticsEngine> {
+    const outlets = this.outletFilter(scope);
+    const items: CaptureLike[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.queryObservations({
+        ...(scope.outletId ? { outletId: scope.outletId } : {}),
+        ...(scope.from ? { from: scope.from } : {}),
+        ...(scope.to ? { to: scope.to } : {}),
+        limit: 1000,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const o of page.items) if (!outlets || outlets.has(o.outletId)) items.push(o);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && items.length < MAX_SCAN_OBSERVATIONS);
+    return new AnalyticsEngine(toSeries(items), this.masterdata.current());
+  }
+}
+
+export interface StockoutAlert {
+  id: string;
+  type: 'stockout';
+  state: 'open' | 'closed';
+  outletId: string;
+  fixtureId: string;
+  sku: string;
+  /** First capture that showed the SKU out. */
+  start: string;
+  raisedAt: string;
+  end: string | null;
+  clearedAt: string | null;
+}
+
+/**
+ * Evaluates stockout hysteresis on every ingested observation (live), keeps the alert log in
+ * `alerts.jsonl` in the data dir (one line per open/close; replayed on start) and emits `alert`.
+ * Observations older than the last one seen for their fixture (outbox backfill) are skipped.
+ */
+export class AlertEngine extends EventEmitter<{ alert: [StockoutAlert] }> {
+  private readonly trackers = new Map<string, StockoutTracker>();
+  private readonly lastSeen = new Map<string, number>();
+  private readonly alerts = new Map<string, StockoutAlert>();
+  private readonly file: string | null;
+
+  constructor(
+    dataDir: string,
+    private readonly masterdata: MasterDataRegistry,
+    private readonly h: Hysteresis = DEFAULT_HYSTERESIS,
+  ) {
+    super();
+    this.file = dataDir === ':memory:' ? null : join(dataDir, 'alerts.jsonl');
+    if (this.file) {
+      mkdirSync(dataDir, { recursive: true });
+      if (existsSync(this.file))
+        for (const line of readFileSync(this.file, 'utf8').split('\n'))
+          if (line.trim()) {
+            const a = JSON.parse(line) as StockoutAlert;
+            this.alerts.set(a.id, a);
+          }
+      // Re-arm trackers of alerts still open, so they can close after a restart.
+      for (const a of this.alerts.values())
+        if (a.state === 'open') {
+          const tr = new StockoutTracker(a.outletId, a.fixtureId, a.sku, this.h);
+          tr.open = {
+            outletId: a.outletId,
+            fixtureId: a.fixtureId,
+            sku: a.sku,
+            start: Date.parse(a.start),
+            raisedAt: Date.parse(a.raisedAt),
+            end: null,
+            clearedAt: null,
+          };
+          this.trackers.set(`${a.fixtureId}|${a.sku}`, tr);
+        }
+    }
+  }
+
+  list(): StockoutAlert[] {
+    return [...this.alerts.values()].sort((a, b) => b.raisedAt.localeCompare(a.raisedAt) || a.id.localeCompare(b.id));
+  }
+
+  onObservation(obs: Pick<FixtureSummary, 'outletId' | 'fixtureId' | 'capturedAt' | 'skus'>): StockoutAlert[] {
+    const t = Date.parse(obs.capturedAt);
+    if (t <= (this.lastSeen.get(obs.fixtureId) ?? Number.NEGATIVE_INFINITY)) return [];
+    this.lastSeen.set(obs.fixtureId, t);
+    const planned = this.masterdata.current().plannedSkus(obs.fixtureId);
+    const counts = new Map(obs.skus.map((s) => [s.sku, s.count]));
+    // Without a planogram: every SKU ever seen on the fixture is tracked.
+    const skus = planned.length
+      ? planned.map((p) => p.sku)
+      : [
+          ...new Set([
+            ...counts.keys(),
+            ...[...this.trackers.keys()].filter((k) => k.startsWith(`${obs.fixtureId}|`)).map((k) => k.split('|')[1]!),
+          ]),
+        ];
+    const changed: StockoutAlert[] = [];
+    for (const sku of skus) {
+      const key = `${obs.fixtureId}|${sku}`;
+      let tr = this.trackers.get(key);
+      if (!tr) this.trackers.set(key, (tr = new StockoutTracker(obs.outletId, obs.fixtureId, sku, this.h)));
+      const r = tr.feed(t, counts.get(sku) ?? 0);
+      if (!r) continue;
+      const e = r.event;
+      const alert: StockoutAlert = {
+        id: `${obs.fixtureId}|${sku}|${e.start}`,
+        type: 'stockout',
+        state: r.change === 'open' ? 'open' : 'closed',
+        outletId: e.outletId,
+        fixtureId: e.fixtureId,
+        sku,
+        start: new Date(e.start).toISOString(),
+        raisedAt: new Date(e.raisedAt).toISOString(),
+        end: e.end === null ? null : new Date(e.end).toISOString(),
+        clearedAt: e.clearedAt === null ? null : new Date(e.clearedAt).toISOString(),
+      };
+      this.alerts.set(alert.id, alert);
+      if (this.file) appendFileSync(this.file, `${JSON.stringify(alert)}\n`);
+      changed.push(alert);
+      this.emit('alert', alert);
+    }
+    return changed;
+  }
+}

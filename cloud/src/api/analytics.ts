@@ -1,0 +1,345 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import { OutletId, SkuId } from '@shelfsight/protocol';
+import type { AlertEngine, AnalyticsService } from '../analytics/service.js';
+import type { AnalyticsEngine } from '../analytics/engine.js';
+import {
+  facingsAndShare,
+  skuAvailability,
+  captureAvailability,
+  captureCompliance,
+  capturePurity,
+  meanOver,
+} from '../analytics/shelf.js';
+import { BadRequestError, isoDate, parsePart, parseQuery } from './validation.js';
+
+export interface AnalyticsApiDeps {
+  service: AnalyticsService;
+  alerts: AlertEngine;
+}
+
+const label = z.string().min(1).max(100);
+
+/** Filters, pagination and format shared by every analytics endpoint. */
+const common = {
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+  region: label.optional(),
+  channel: label.optional(),
+  outletId: OutletId.optional(),
+  brand: label.optional(),
+  sku: SkuId.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+  format: z.enum(['json', 'csv']).optional(),
+};
+
+const afterFrom = (v: { from?: Date; to?: Date }) => !(v.from && v.to) || v.from < v.to;
+
+const q = <T extends z.ZodRawShape>(extra: T) =>
+  z.strictObject({ ...common, ...extra }).refine((v) => afterFrom(v as { from?: Date; to?: Date }), {
+    path: ['to'],
+    message: 'must be after from',
+  });
+
+type Common = z.output<z.ZodObject<typeof common>>;
+type Row = Record<string, unknown>;
+
+const csvCell = (v: unknown): string => {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+export const toCsv = (rows: Row[]): string => {
+  const cols: string[] = [];
+  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
+  return [cols.join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\r\n') + '\r\n';
+};
+
+const wantsCsv = (req: Request, format: 'json' | 'csv' | undefined) =>
+  format === 'csv' || (format === undefined && (req.get('accept') ?? '').split(',')[0]?.trim() === 'text/csv');
+
+/** Applies brand/SKU filters (where rows have them), paginates, and answers JSON or CSV. */
+const send = (
+  req: Request,
+  res: Response,
+  query: Common,
+  engine: AnalyticsEngine | null,
+  rows: Row[],
+  name: string,
+) => {
+  const filtered = rows.filter((r) => {
+    if (query.sku && typeof r.sku === 'string' && r.sku !== query.sku) return false;
+    if (query.brand) {
+      const brand =
+        typeof r.brand === 'string' ? r.brand : typeof r.sku === 'string' && engine ? engine.lookup(r.sku).brand : null;
+      if (brand !== null && brand !== query.brand) return false;
+    }
+    return true;
+  });
+  const page = filtered.slice(query.offset, query.offset + query.limit);
+  if (wantsCsv(req, query.format)) {
+    res.type('text/csv').attachment(`${name}.csv`).send(toCsv(page));
+    return;
+  }
+  const next = query.offset + page.length;
+  res.json({
+    items: page,
+    total: filtered.length,
+    limit: query.limit,
+    offset: query.offset,
+    nextOffset: next < filtered.length ? next : null,
+  });
+};
+
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+const r4 = (x: number | null) => (x === null ? null : Math.round(x * 10_000) / 10_000);
+
+/** REST for every shelf metric under /api/v1/analytics, plus master data under /api/v1/masterdata. */
+export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Router => {
+  const r = express.Router();
+  const scope = (v: Common) => ({
+    ...(v.from ? { from: v.from } : {}),
+    ...(v.to ? { to: v.to } : {}),
+    ...(v.region ? { region: v.region } : {}),
+    ...(v.channel ? { channel: v.channel } : {}),
+    ...(v.outletId ? { outletId: v.outletId } : {}),
+  });
+
+  const FacingsQ = q({ by: z.enum(['sku', 'brand']).default('sku') });
+  r.get('/analytics/facings', async (req, res) => {
+    const v = parseQuery(FacingsQ, req);
+    const e = await service.engine(scope(v));
+    const rows = facingsAndShare(e.series, e.lookup, v.by).map((x) => ({
+      [v.by]: x.key,
+      ...(v.by === 'sku' ? { brand: x.brand } : {}),
+      own: x.own,
+      facings: r4(x.facings),
+      share: r4(x.share),
+    }));
+    send(req, res, v, e, rows, 'facings');
+  });
+
+  const NoExtra = q({});
+  r.get('/analytics/share-of-shelf', async (req, res) => {
+    const v = parseQuery(NoExtra, req);
+    const e = await service.engine(scope(v));
+    const rows = facingsAndShare(e.series, e.lookup, 'brand');
+    const own = rows.filter((x) => x.own).reduce((s, x) => s + x.share, 0);
+    send(
+      req,
+      res,
+      v,
+      e,
+      [
+        ...rows.map((x) => ({ brand: x.brand, own: x.own, facings: r4(x.facings), share: r4(x.share) })),
+        ...(rows.length
+          ? [
+              { brand: '(own total)', own: true, facings: null, share: r4(own) },
+              { brand: '(competitors total)', own: false, facings: null, share: r4(1 - own) },
+            ]
+          : []),
+      ],
+      'share-of-shelf',
+    );
+  });
+
+  r.get('/analytics/purity', async (req, res) => {
+    const v = parseQuery(NoExtra, req);
+    const e = await service.engine(scope(v));
+    const rows = e.series.map((s) => ({
+      outletId: s.outletId,
+      fixtureId: s.fixtureId,
+      kind: e.master.fixtures.get(s.fixtureId)?.kind ?? null,
+      purity: r4(meanOver(s.captures, (c) => capturePurity(c, e.lookup))),
+      captures: s.captures.length,
+    }));
+    send(req, res, v, e, rows, 'purity');
+  });
+
+  const AvailQ = q({ by: z.enum(['sku', 'outlet']).default('outlet') });
+  r.get('/analytics/availability', async (req, res) => {
+    const v = parseQuery(AvailQ, req);
+    const e = await service.engine(scope(v));
+    let rows: Row[];
+    if (v.by === 'sku')
+      rows = skuAvailability(e.series, (f) => e.master.plannedSkus(f)).map((x) => ({
+        ...x,
+        brand: e.lookup(x.sku).brand,
+        availability: r4(x.availability),
+      }));
+    else {
+      const byOutlet = new Map<string, number[]>();
+      for (const s of e.series) {
+        const a = meanOver(s.captures, (c) => captureAvailability(c, e.master.plannedSkus(s.fixtureId)));
+        if (a !== null) byOutlet.set(s.outletId, [...(byOutlet.get(s.outletId) ?? []), a]);
+      }
+      rows = [...byOutlet.entries()].map(([outletId, xs]) => ({
+        outletId,
+        availability: r4(xs.reduce((p, c) => p + c, 0) / xs.length),
+        fixtures: xs.length,
+      }));
+    }
+    send(req, res, v, e, rows, 'availability');
+  });
+
+  r.get('/analytics/compliance', async (req, res) => {
+    const v = parseQuery(NoExtra, req);
+    const e = await service.engine(scope(v));
+    const rows = e.series.map((s) => ({
+      outletId: s.outletId,
+      fixtureId: s.fixtureId,
+      plannedFacings: e.master.plannedSkus(s.fixtureId).reduce((p, x) => p + x.facings, 0),
+      compliance: r4(meanOver(s.captures, (c) => captureCompliance(c, e.master.plannedSkus(s.fixtureId)))),
+      captures: s.captures.length,
+    }));
+    send(req, res, v, e, rows, 'compliance');
+  });
+
+  const StockQ = q({ state: z.enum(['open', 'closed', 'all']).default('all') });
+  r.get('/analytics/stockouts', async (req, res) => {
+    const v = parseQuery(StockQ, req);
+    const e = await service.engine(scope(v));
+    const rows = e
+      .stockouts()
+      .filter((x) => v.state === 'all' || (v.state === 'open') === (x.end === null))
+      .map((x) => ({
+        outletId: x.outletId,
+        fixtureId: x.fixtureId,
+        sku: x.sku,
+        state: x.end === null ? 'open' : 'closed',
+        start: iso(x.start),
+        raisedAt: iso(x.raisedAt),
+        end: iso(x.end),
+        clearedAt: iso(x.clearedAt),
+        durationHours: x.end === null ? null : r4((x.end - x.start) / 3_600_000),
+      }));
+    send(req, res, v, e, rows, 'stockouts');
+  });
+
+  r.get('/analytics/alerts', (req, res) => {
+    const v = parseQuery(StockQ, req);
+    const outlets = service.outletFilter(scope(v));
+    const rows = alerts
+      .list()
+      .filter((a) => (v.state === 'all' || a.state === v.state) && (!outlets || outlets.has(a.outletId)))
+      .filter((a) => (!v.from || a.raisedAt >= v.from.toISOString()) && (!v.to || a.raisedAt < v.to.toISOString()));
+    send(req, res, v, null, rows as unknown as Row[], 'alerts');
+  });
+
+  const SalesQ = q({ period: z.enum(['day', 'week', 'total']).default('day') });
+  r.get('/analytics/sales', async (req, res) => {
+    const v = parseQuery(SalesQ, req);
+    const e = await service.engine(scope(v));
+    const rows = e.sales(v.period).map((x) => {
+      const s = e.master.skus.get(x.sku);
+      return { ...x, brand: e.lookup(x.sku).brand, units: r4(x.units), revenue: s ? r4(x.units * s.price) : null };
+    });
+    send(req, res, v, e, rows, 'sales');
+  });
+
+  const PromoQ = q({
+    promotionId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a promotion id')
+      .optional(),
+    level: z.coerce.number().gt(0).lt(1).default(0.9),
+    resamples: z.coerce.number().int().min(100).max(5000).default(1000),
+  });
+  r.get('/analytics/promotions', async (req, res) => {
+    const v = parseQuery(PromoQ, req);
+    const promos = [...service.masterdata.current().promotions.values()].filter(
+      (p) => !v.promotionId || p.promotionId === v.promotionId,
+    );
+    if (v.promotionId && promos.length === 0)
+      throw new BadRequestError('invalid query', [
+        { param: 'promotionId', message: `no promotion ${v.promotionId} in master data` },
+      ]);
+    // Promotion analysis needs the pre-period and the control outlets: never narrowed by time/outlet filters.
+    const e = await service.engine({});
+    const rows = promos
+      .filter((p) => !v.sku || p.skus.includes(v.sku))
+      .filter((p) => !v.outletId || p.outletIds.includes(v.outletId))
+      .map((p) => {
+        const x = e.promotion(p, { level: v.level, resamples: v.resamples });
+        return { ...x, name: p.name, start: p.start, end: p.end, skus: p.skus, discountPct: p.discountPct };
+      });
+    send(req, res, { ...v, sku: undefined }, e, rows, 'promotions');
+  });
+
+  r.get('/analytics/outlet-scores', async (req, res) => {
+    const v = parseQuery(NoExtra, req);
+    const e = await service.engine(scope(v));
+    const rows = e.outletScores().map((x) => {
+      const o = e.master.outlets.get(x.outletId);
+      return {
+        outletId: x.outletId,
+        region: o?.region ?? null,
+        city: o?.city ?? null,
+        channel: o?.channel ?? null,
+        grade: x.grade,
+        score: r4(x.score),
+        availability: r4(x.availability),
+        compliance: r4(x.compliance),
+        purity: r4(x.purity),
+        salesPerDay: r4(x.salesPerDay),
+        salesIndex: r4(x.salesIndex),
+      };
+    });
+    send(req, res, v, e, rows, 'outlet-scores');
+  });
+
+  const ReplQ = q({
+    horizonHours: z.coerce
+      .number()
+      .min(1)
+      .max(24 * 14)
+      .default(48),
+    lookbackDays: z.coerce.number().int().min(1).max(60).default(7),
+    all: z.enum(['true', 'false']).default('false'),
+  });
+  r.get('/analytics/replenishment', async (req, res) => {
+    const v = parseQuery(ReplQ, req);
+    const e = await service.engine(scope(v));
+    const rows = e
+      .replenishment({ horizonHours: v.horizonHours, lookbackDays: v.lookbackDays })
+      .filter((x) => v.all === 'true' || x.suggest)
+      .map((x) => ({ ...x, brand: e.lookup(x.sku).brand, ratePerHour: r4(x.ratePerHour) }));
+    send(req, res, v, e, rows, 'replenishment');
+  });
+
+  const NoQuery = z.strictObject({});
+  r.get('/masterdata', (req, res) => {
+    parseQuery(NoQuery, req);
+    const d = service.masterdata.current().data;
+    res.json({
+      counts: {
+        skus: d.skus.length,
+        outlets: d.outlets.length,
+        fixtures: d.fixtures.length,
+        promotions: d.promotions.length,
+      },
+      ...d,
+    });
+  });
+
+  r.post('/masterdata/import', express.json({ limit: '20mb' }), (req, res) => {
+    parseQuery(NoQuery, req);
+    const { MasterData } = service.masterdata.schema;
+    const data = parsePart(MasterData, req.body ?? {}, 'body');
+    const view = service.masterdata.import(data);
+    const d = view.data;
+    res.json({
+      ok: true,
+      counts: {
+        skus: d.skus.length,
+        outlets: d.outlets.length,
+        fixtures: d.fixtures.length,
+        promotions: d.promotions.length,
+      },
+    });
+  });
+
+  return r;
+};
