@@ -54,12 +54,16 @@ export const startCloud = async (
 
     // A fresh secret per process: the embedded broker and its internal clients live together.
     const internalSecret = randomBytes(24).toString('base64url');
+    // Device messages are ingested inside the broker's publish hook (see broker/auth.ts); until
+    // ingest exists they are refused and the devices simply publish them again.
+    let ingestRef: Ingest | undefined;
     const broker = await startBroker({
       host: opts.host,
       port: opts.mqttPort,
       maxPacketBytes: opts.maxPacketBytes,
       internalSecret,
       logger: logger.child({ component: 'broker' }),
+      onDevicePublish: (topic, payload) => ingestRef?.ingestDirect(topic, payload) ?? Promise.resolve('hold'),
     });
     cleanups.push(() => broker.close());
 
@@ -69,7 +73,9 @@ export const startCloud = async (
       password: internalSecret,
       store,
       logger: logger.child({ component: 'ingest' }),
+      subscribe: false,
     });
+    ingestRef = ingest;
     await ingest.start();
     cleanups.push(() => ingest.close());
 

@@ -13,6 +13,11 @@ export interface AuthPolicyOptions {
    */
   internalSecret: string;
   logger: Logger;
+  /**
+   * Called for every allowed device publish (including last wills) before aedes acknowledges it;
+   * 'hold' refuses the publish, which drops the connection so the device resends from its outbox.
+   */
+  onDevicePublish?: (topic: string, payload: Buffer) => Promise<'ack' | 'hold'>;
 }
 
 export const isInternalClientId = (id: string): boolean => id.startsWith(INTERNAL_CLIENT_PREFIX);
@@ -36,7 +41,18 @@ export const createAuthHooks = (opts: AuthPolicyOptions): Pick<AedesOptions, 'au
     },
     authorizePublish: (client, packet, callback) => {
       const verdict = authorizeDevicePublish(client, packet);
-      if (verdict === null) return callback(null);
+      if (verdict === null) {
+        const ingest = opts.onDevicePublish;
+        if (!ingest || client === null || isInternalClientId(client.id)) return callback(null);
+        // aedes writes a QoS 1 PUBACK right after this callback, before routing the message, so
+        // storing here is what makes an acknowledged observation durable.
+        const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+        ingest(packet.topic, payload).then(
+          (outcome) => callback(outcome === 'ack' ? null : new Error('not stored; publish again')),
+          (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+        );
+        return;
+      }
       opts.logger.warn({ clientId: client?.id, topic: packet.topic, reason: verdict }, 'publish refused');
       // An error makes aedes drop the client, which is what a misbehaving device deserves.
       return callback(new Error(verdict));

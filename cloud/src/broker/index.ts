@@ -18,6 +18,8 @@ export interface BrokerOptions {
   maxPacketBytes: number;
   internalSecret: string;
   logger: Logger;
+  /** Embedded ingest: see `AuthPolicyOptions.onDevicePublish`. */
+  onDevicePublish?: (topic: string, payload: Buffer) => Promise<'ack' | 'hold'>;
 }
 
 export interface BrokerStats {
@@ -36,7 +38,11 @@ export interface RunningBroker {
 export const startBroker = async (opts: BrokerOptions): Promise<RunningBroker> => {
   const log = opts.logger;
   const aedes = await Aedes.createBroker({
-    ...createAuthHooks({ internalSecret: opts.internalSecret, logger: log }),
+    ...createAuthHooks({
+      internalSecret: opts.internalSecret,
+      logger: log,
+      ...(opts.onDevicePublish ? { onDevicePublish: opts.onDevicePublish } : {}),
+    }),
     // Device ids may be up to 64 chars; MQTT 3.1.0's 23-char default would refuse them.
     maxClientsIdLength: 64,
     drainTimeout: 30_000,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import {
   CommandReply,
@@ -31,6 +31,11 @@ export interface IngestOptions {
    */
   sharedGroup?: string;
   maxPayloadBytes?: number;
+  /**
+   * Subscribe to device topics (default). The embedded broker sets false and calls `ingestDirect`
+   * from its publish hook instead, so the device's PUBACK waits for the store write.
+   */
+  subscribe?: boolean;
 }
 
 export interface IngestEvents {
@@ -40,7 +45,9 @@ export interface IngestEvents {
   reject: [{ reason: RejectReason; detail: string; topic: string }];
 }
 
-type Outcome = 'ack' | 'hold';
+/** 'ack': done with it (stored, duplicate or rejected for good); 'hold': not stored, must come again. */
+export type IngestOutcome = 'ack' | 'hold';
+type Outcome = IngestOutcome;
 
 /**
  * Subscribes to everything devices send, validates it and writes it to the store. The PUBACK for
@@ -79,7 +86,8 @@ export class Ingest extends EventEmitter<IngestEvents> {
       // Never acked: the broker redelivers it to the next session. Not calling done() also stops
       // mqtt.js from handing us more messages while we shut down.
       if (this.closing) return;
-      const work = this.handle(packet).then(
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      const work = this.handle(packet.topic, payload).then(
         // 'hold' passes an error: mqtt.js then skips the PUBACK but moves on to the next message.
         (outcome) => (outcome === 'ack' ? done() : done(new Error('not stored'))),
         (err: unknown) => {
@@ -98,6 +106,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       client.once('connect', () => resolve());
       client.once('error', reject);
     });
+    if (this.opts.subscribe === false) return;
     const prefix = this.opts.sharedGroup ? `$share/${this.opts.sharedGroup}/` : '';
     const granted = await client.subscribeAsync(
       Object.values(cloudSubscriptions).map((t) => prefix + t),
@@ -121,10 +130,23 @@ export class Ingest extends EventEmitter<IngestEvents> {
     this.client = null;
   }
 
-  private async handle(packet: IPublishPacket): Promise<Outcome> {
+  /**
+   * Ingests one device message handed over by an embedded broker before it acknowledges the
+   * publish. Resolves 'hold' when the message was not stored and must be refused.
+   */
+  async ingestDirect(topic: string, payload: Buffer): Promise<IngestOutcome> {
+    if (this.closing) return 'hold';
+    const work = this.handle(topic, payload);
+    this.inFlight.add(work);
+    try {
+      return await work;
+    } finally {
+      this.inFlight.delete(work);
+    }
+  }
+
+  private async handle(topic: string, payload: Buffer): Promise<Outcome> {
     const receivedAt = new Date();
-    const topic = packet.topic;
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const parsed = parseDeviceTopic(topic);
     if (!parsed) return this.reject('bad_topic', 'not a v1 per-device topic', topic);
     const maxBytes = this.opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
