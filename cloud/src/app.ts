@@ -56,14 +56,14 @@ export const startCloud = async (
     const internalSecret = randomBytes(24).toString('base64url');
     // Device messages are ingested inside the broker's publish hook (see broker/auth.ts); until
     // ingest exists they are refused and the devices simply publish them again.
-    let ingestRef: Ingest | undefined;
+    const ingestRef: { current?: Ingest } = {};
     const broker = await startBroker({
       host: opts.host,
       port: opts.mqttPort,
       maxPacketBytes: opts.maxPacketBytes,
       internalSecret,
       logger: logger.child({ component: 'broker' }),
-      onDevicePublish: (topic, payload) => ingestRef?.ingestDirect(topic, payload) ?? Promise.resolve('hold'),
+      onDevicePublish: (topic, payload) => ingestRef.current?.ingestDirect(topic, payload) ?? Promise.resolve('hold'),
     });
     cleanups.push(() => broker.close());
 
@@ -75,7 +75,7 @@ export const startCloud = async (
       logger: logger.child({ component: 'ingest' }),
       subscribe: false,
     });
-    ingestRef = ingest;
+    ingestRef.current = ingest;
     await ingest.start();
     cleanups.push(() => ingest.close());
 
