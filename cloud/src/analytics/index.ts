@@ -29,14 +29,15 @@ export const startAnalytics = (opts: {
 }): RunningAnalytics => {
   const masterdata = MasterDataRegistry.open(opts.dataDir);
   const alerts = new AlertEngine(opts.dataDir, masterdata);
+  const service = new AnalyticsService(opts.store, masterdata);
   opts.ingest.on('observation', (summary) => {
+    service.invalidate();
     try {
       alerts.onObservation(summary);
     } catch (err) {
       opts.logger.error({ err }, 'alert evaluation failed');
     }
   });
-  const service = new AnalyticsService(opts.store, masterdata);
   return {
     router: createAnalyticsRouter({ service, alerts }),
     service,

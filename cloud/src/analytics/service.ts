@@ -17,6 +17,7 @@ export interface AnalyticsScope {
 
 /** Most observations one analytics request reads (≈ 100 fixtures × 5 weeks of hourly captures). */
 export const MAX_SCAN_OBSERVATIONS = 200_000;
+export const CACHE_TTL_MS = 30_000;
 
 /** Pulls observations through the store port and hands them to the pure engine. */
 export class AnalyticsService {
@@ -41,7 +42,26 @@ export class AnalyticsService {
     return ok;
   }
 
-  async engine(scope: AnalyticsScope): Promise<AnalyticsEngine> {
+  private cache = new Map<string, { at: number; engine: Promise<AnalyticsEngine> }>();
+
+  /** Drops cached engines; called on every ingested observation. */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  /** An engine over the scope's observations; reused for up to `CACHE_TTL_MS` until new data arrives. */
+  engine(scope: AnalyticsScope): Promise<AnalyticsEngine> {
+    const key = JSON.stringify([scope.from, scope.to, scope.region, scope.channel, scope.outletId]);
+    const hit = this.cache.get(key);
+    if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.engine;
+    const engine = this.load(scope);
+    if (this.cache.size > 32) this.cache.clear();
+    this.cache.set(key, { at: Date.now(), engine });
+    engine.catch(() => this.cache.delete(key));
+    return engine;
+  }
+
+  private async load(scope: AnalyticsScope): Promise<AnalyticsEngine> {
     const outlets = this.outletFilter(scope);
     const items: CaptureLike[] = [];
     let cursor: string | undefined;

@@ -11,7 +11,7 @@ import {
   capturePurity,
   meanOver,
 } from '../analytics/shelf.js';
-import { BadRequestError, isoDate, parsePart, parseQuery } from './validation.js';
+import { BadRequestError, isoDate, parsePart } from './validation.js';
 
 export interface AnalyticsApiDeps {
   service: AnalyticsService;
@@ -93,6 +93,20 @@ const send = (
   });
 };
 
+/** Like parseQuery, but an unknown parameter is reported under its own name. */
+const parseQ = <S extends z.ZodType>(schema: S, req: Request): z.infer<S> => {
+  const r = schema.safeParse(req.query);
+  if (r.success) return r.data;
+  throw new BadRequestError(
+    'invalid query',
+    r.error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k) => ({ param: k, message: 'unknown query parameter' }))
+        : [{ param: i.path.length ? i.path.join('.') : 'query', message: i.message }],
+    ),
+  );
+};
+
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 const r4 = (x: number | null) => (x === null ? null : Math.round(x * 10_000) / 10_000);
 
@@ -109,7 +123,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   const FacingsQ = q({ by: z.enum(['sku', 'brand']).default('sku') });
   r.get('/analytics/facings', async (req, res) => {
-    const v = parseQuery(FacingsQ, req);
+    const v = parseQ(FacingsQ, req);
     const e = await service.engine(scope(v));
     const rows = facingsAndShare(e.series, e.lookup, v.by).map((x) => ({
       [v.by]: x.key,
@@ -123,7 +137,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   const NoExtra = q({});
   r.get('/analytics/share-of-shelf', async (req, res) => {
-    const v = parseQuery(NoExtra, req);
+    const v = parseQ(NoExtra, req);
     const e = await service.engine(scope(v));
     const rows = facingsAndShare(e.series, e.lookup, 'brand');
     const own = rows.filter((x) => x.own).reduce((s, x) => s + x.share, 0);
@@ -146,7 +160,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   });
 
   r.get('/analytics/purity', async (req, res) => {
-    const v = parseQuery(NoExtra, req);
+    const v = parseQ(NoExtra, req);
     const e = await service.engine(scope(v));
     const rows = e.series.map((s) => ({
       outletId: s.outletId,
@@ -160,7 +174,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   const AvailQ = q({ by: z.enum(['sku', 'outlet']).default('outlet') });
   r.get('/analytics/availability', async (req, res) => {
-    const v = parseQuery(AvailQ, req);
+    const v = parseQ(AvailQ, req);
     const e = await service.engine(scope(v));
     let rows: Row[];
     if (v.by === 'sku')
@@ -185,7 +199,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   });
 
   r.get('/analytics/compliance', async (req, res) => {
-    const v = parseQuery(NoExtra, req);
+    const v = parseQ(NoExtra, req);
     const e = await service.engine(scope(v));
     const rows = e.series.map((s) => ({
       outletId: s.outletId,
@@ -199,7 +213,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   const StockQ = q({ state: z.enum(['open', 'closed', 'all']).default('all') });
   r.get('/analytics/stockouts', async (req, res) => {
-    const v = parseQuery(StockQ, req);
+    const v = parseQ(StockQ, req);
     const e = await service.engine(scope(v));
     const rows = e
       .stockouts()
@@ -219,7 +233,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   });
 
   r.get('/analytics/alerts', (req, res) => {
-    const v = parseQuery(StockQ, req);
+    const v = parseQ(StockQ, req);
     const outlets = service.outletFilter(scope(v));
     const rows = alerts
       .list()
@@ -230,7 +244,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   const SalesQ = q({ period: z.enum(['day', 'week', 'total']).default('day') });
   r.get('/analytics/sales', async (req, res) => {
-    const v = parseQuery(SalesQ, req);
+    const v = parseQ(SalesQ, req);
     const e = await service.engine(scope(v));
     const rows = e.sales(v.period).map((x) => {
       const s = e.master.skus.get(x.sku);
@@ -248,7 +262,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
     resamples: z.coerce.number().int().min(100).max(5000).default(1000),
   });
   r.get('/analytics/promotions', async (req, res) => {
-    const v = parseQuery(PromoQ, req);
+    const v = parseQ(PromoQ, req);
     const promos = [...service.masterdata.current().promotions.values()].filter(
       (p) => !v.promotionId || p.promotionId === v.promotionId,
     );
@@ -269,7 +283,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   });
 
   r.get('/analytics/outlet-scores', async (req, res) => {
-    const v = parseQuery(NoExtra, req);
+    const v = parseQ(NoExtra, req);
     const e = await service.engine(scope(v));
     const rows = e.outletScores().map((x) => {
       const o = e.master.outlets.get(x.outletId);
@@ -300,7 +314,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
     all: z.enum(['true', 'false']).default('false'),
   });
   r.get('/analytics/replenishment', async (req, res) => {
-    const v = parseQuery(ReplQ, req);
+    const v = parseQ(ReplQ, req);
     const e = await service.engine(scope(v));
     const rows = e
       .replenishment({ horizonHours: v.horizonHours, lookbackDays: v.lookbackDays })
@@ -311,7 +325,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   const NoQuery = z.strictObject({});
   r.get('/masterdata', (req, res) => {
-    parseQuery(NoQuery, req);
+    parseQ(NoQuery, req);
     const d = service.masterdata.current().data;
     res.json({
       counts: {
@@ -325,7 +339,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   });
 
   r.post('/masterdata/import', express.json({ limit: '20mb' }), (req, res) => {
-    parseQuery(NoQuery, req);
+    parseQ(NoQuery, req);
     const { MasterData } = service.masterdata.schema;
     const data = parsePart(MasterData, req.body ?? {}, 'body');
     const view = service.masterdata.import(data);
