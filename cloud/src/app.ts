@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
-import { join } from 'node:path';
 import express from 'express';
 import { pino, type Logger } from 'pino';
 import { createApiRouter, errorHandler, notFound } from './api/index.js';
@@ -13,7 +11,8 @@ import { dashboardRouter } from './http/static.js';
 import { Ingest, type IngestStatsSnapshot } from './ingest/index.js';
 import { attachLive } from './live/index.js';
 import { startAnalytics } from './analytics/index.js';
-import { DuckDbStore, type TimeSeriesStore } from './store/index.js';
+import { openStore } from './store/factory.js';
+import type { TimeSeriesStore } from './store/index.js';
 
 export interface RunningCloud {
   httpUrl: string;
@@ -49,7 +48,7 @@ export const startCloud = async (
   };
 
   try {
-    const store = extras.store ?? (await DuckDbStore.open({ path: storePath(opts.dataDir) }));
+    const store = extras.store ?? (await openStore(opts));
     cleanups.push(() => store.close());
 
     // A fresh secret per process: the embedded broker and its internal clients live together.
@@ -138,10 +137,4 @@ export const startCloud = async (
     await closeAll();
     throw err;
   }
-};
-
-const storePath = (dataDir: string): string => {
-  if (dataDir === ':memory:') return ':memory:';
-  mkdirSync(dataDir, { recursive: true });
-  return join(dataDir, 'shelfsight.duckdb');
 };

@@ -10,6 +10,12 @@ export const USAGE = `Usage: shelfsight-cloud [options]
   --mqtt-port <n>      MQTT broker port        (env SHELFSIGHT_MQTT_PORT, default 1883; 0 = any free)
   --data-dir <dir>     where the DuckDB file lives (env SHELFSIGHT_DATA_DIR, default ./data)
   --log-level <level>  pino level (env SHELFSIGHT_LOG_LEVEL, default info)
+  --store <name>       duckdb | influx (env SHELFSIGHT_STORE, default duckdb)
+  --influx-url <url>   InfluxDB base URL, required with --store influx (env SHELFSIGHT_INFLUX_URL)
+  --influx-db <name>   InfluxQL database (env SHELFSIGHT_INFLUX_DB, default shelfsight)
+  --influx-token <t>   API token (env SHELFSIGHT_INFLUX_TOKEN; prefer the env var)
+  --influx-org <org>   with --influx-bucket: write via /api/v2/write (2.x/3.x) (env SHELFSIGHT_INFLUX_ORG)
+  --influx-bucket <b>  (env SHELFSIGHT_INFLUX_BUCKET)
   -h, --help           show this help
 `;
 
@@ -27,6 +33,12 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv): CliResult => {
         'mqtt-port': { type: 'string' },
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
+        store: { type: 'string' },
+        'influx-url': { type: 'string' },
+        'influx-db': { type: 'string' },
+        'influx-token': { type: 'string' },
+        'influx-org': { type: 'string' },
+        'influx-bucket': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -43,6 +55,12 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv): CliResult => {
       mqttPort: values['mqtt-port'] ?? env.SHELFSIGHT_MQTT_PORT,
       dataDir: values['data-dir'] ?? env.SHELFSIGHT_DATA_DIR,
       logLevel: values['log-level'] ?? env.SHELFSIGHT_LOG_LEVEL,
+      store: values.store ?? env.SHELFSIGHT_STORE,
+      influxUrl: values['influx-url'] ?? env.SHELFSIGHT_INFLUX_URL,
+      influxDb: values['influx-db'] ?? env.SHELFSIGHT_INFLUX_DB,
+      influxToken: values['influx-token'] ?? env.SHELFSIGHT_INFLUX_TOKEN,
+      influxOrg: values['influx-org'] ?? env.SHELFSIGHT_INFLUX_ORG,
+      influxBucket: values['influx-bucket'] ?? env.SHELFSIGHT_INFLUX_BUCKET,
     }).filter(([, v]) => v !== undefined && v !== ''),
   );
   const parsed = CloudOptions.safeParse(raw);
