@@ -25,6 +25,7 @@ export const AGENT_VERSION = '0.1.0';
 /** How many outbox messages may await their PUBACK at once. */
 const PUBLISH_WINDOW = 8;
 const PUBACK_TIMEOUT_MS = 30_000;
+const STOP_DRAIN_MS = 5_000;
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -133,6 +134,10 @@ export class EdgeAgent {
     this.timers.forEach(clearInterval);
     this.scheduler.stop();
     await this.inference;
+    if (this.session?.connected && this.outbox.depth > 0) {
+      // Flush what is queued while the link is up; whatever is left stays on disk for the next start.
+      await withTimeout(this.drain(true), STOP_DRAIN_MS, 'drain on stop').catch(() => undefined);
+    }
     if (this.session?.connected) {
       // A clean stop says so itself; the last will only fires on an unclean disconnect.
       await this.publishStatus('offline').catch(() => undefined);
@@ -220,11 +225,13 @@ export class EdgeAgent {
   }
 
   /** Sends outbox entries in order, a window at a time, removing each only after its PUBACK. */
-  private async drain(): Promise<void> {
+  private async drain(final = false): Promise<void> {
+    // The final drain on stop waits for a running one rather than skipping.
+    while (final && this.draining) await sleep(20);
     if (this.draining) return;
     this.draining = true;
     try {
-      while (!this.stopped && this.session.connected && this.outbox.depth > 0) {
+      while ((final || !this.stopped) && this.session.connected && this.outbox.depth > 0) {
         const batch = await this.outbox.peek(PUBLISH_WINDOW);
         await Promise.all(
           batch.map(async (entry) => {
