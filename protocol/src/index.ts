@@ -6,3 +6,4 @@ export * from './status.js';
 export * from './config.js';
 export * from './commands.js';
 export * from './decode.js';
+export * from './ota.js';

@@ -11,6 +11,8 @@ export const TOPIC_KINDS = {
   config: { direction: 'cloud→device', qos: 1, retain: true },
   commands: { direction: 'cloud→device', qos: 1, retain: false },
   replies: { direction: 'device→cloud', qos: 1, retain: false },
+  ota: { direction: 'cloud→device', qos: 1, retain: true },
+  'ota-state': { direction: 'device→cloud', qos: 1, retain: false },
 } as const;
 
 export type TopicKind = keyof typeof TOPIC_KINDS;
@@ -26,6 +28,8 @@ export const topics = {
   config: (deviceId: string) => deviceTopic(deviceId, 'config'),
   commands: (deviceId: string) => deviceTopic(deviceId, 'commands'),
   replies: (deviceId: string) => deviceTopic(deviceId, 'replies'),
+  ota: (deviceId: string) => deviceTopic(deviceId, 'ota'),
+  otaState: (deviceId: string) => deviceTopic(deviceId, 'ota-state'),
 };
 
 /** Subscription filters the cloud uses (single-level wildcard on the device id). */
@@ -33,6 +37,7 @@ export const cloudSubscriptions = {
   observations: `${TOPIC_ROOT}/devices/+/observations`,
   status: `${TOPIC_ROOT}/devices/+/status`,
   replies: `${TOPIC_ROOT}/devices/+/replies`,
+  otaState: `${TOPIC_ROOT}/devices/+/ota-state`,
 } as const;
 
 export interface ParsedTopic {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TOPIC_KINDS, cloudSubscriptions, parseDeviceTopic, topics } from '@shelfsight/protocol';
+import { TOPIC_KINDS, cloudSubscriptions, deviceTopic, parseDeviceTopic, topics } from '@shelfsight/protocol';
 
 describe('topic tree', () => {
   it('builds versioned per-device topics', () => {
@@ -13,7 +13,11 @@ describe('topic tree', () => {
 
   it('parses every kind it builds and nothing else', () => {
     for (const kind of Object.keys(TOPIC_KINDS) as (keyof typeof TOPIC_KINDS)[]) {
-      expect(parseDeviceTopic(topics[kind]('cam-9'))).toEqual({ deviceId: 'cam-9', kind });
+      expect(parseDeviceTopic(deviceTopic('cam-9', kind))).toEqual({ deviceId: 'cam-9', kind });
+    }
+    expect(topics.otaState('cam-9')).toBe('shelfsight/v1/devices/cam-9/ota-state');
+    for (const kind of ['observations', 'status', 'config', 'commands', 'replies', 'ota'] as const) {
+      expect(topics[kind]('cam-9')).toBe(deviceTopic('cam-9', kind));
     }
     expect(parseDeviceTopic('shelfsight/v2/devices/cam-9/status')).toBeNull();
     expect(parseDeviceTopic('shelfsight/v1/devices/cam-9/secrets')).toBeNull();
