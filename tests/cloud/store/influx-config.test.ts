@@ -59,6 +59,7 @@ describe.runIf(influxdAvailable() || process.env.CI === 'true')('cloud on Influx
         return r.body.items?.length ? r : null;
       });
       expect(body.items.map((i: { messageId: string }) => i.messageId)).toEqual([obs.messageId]);
+      await waitFor(() => cloud.stats().accepted + cloud.stats().duplicates === 2, 10_000, 'both deliveries');
       expect(cloud.stats()).toMatchObject({ accepted: 1, duplicates: 1 });
       const history = await getJson(cloud, `/api/v1/fixtures/${obs.fixtureId}/history`);
       expect(history.body.series.map((s: { sku: string }) => s.sku)).toEqual(['cola-330', 'lemon-500']);
