@@ -7,11 +7,13 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { startVirtualCameras } from './cameras/index.js';
 import { exportCatalog } from './dataset/catalogExport.js';
-import { exportDataset } from './dataset/export.js';
+import { exportDataset, type DatasetProgress } from './dataset/export.js';
 import { log } from './util/log.js';
 
 const USAGE = `usage:
-  sim dataset --out DIR --count N --seed S [--difficulty easy|default|hard] [--fixture upright|shelf|chest]
+  sim dataset --out DIR --count N --seed S [--difficulty easy|default|hard|mixed] [--fixture mixed|upright|chest|shelf]
+      --fixture defaults to mixed (50 % upright, 25 % chest, 25 % shelf, drawn per image);
+      --difficulty defaults to default; mixed = 25 % easy, 50 % default, 25 % hard
   sim catalog --out DIR
   sim serve [--port 8090] [--host 127.0.0.1] [--cameras 4] [--seed 1] [--speed 60] [--sales-per-hour 40]`;
 
@@ -47,11 +49,11 @@ const DatasetArgs = z.strictObject({
   count: intArg('count', 1, 1_000_000),
   seed: intArg('seed', 0, 2 ** 32 - 1),
   difficulty: z
-    .enum(['easy', 'default', 'hard'], { message: '--difficulty must be easy, default or hard' })
+    .enum(['easy', 'default', 'hard', 'mixed'], { message: '--difficulty must be easy, default, hard or mixed' })
     .default('default'),
   fixture: z
-    .enum(['upright', 'shelf', 'chest'], { message: '--fixture must be upright, shelf or chest' })
-    .default('upright'),
+    .enum(['mixed', 'upright', 'shelf', 'chest'], { message: '--fixture must be mixed, upright, shelf or chest' })
+    .default('mixed'),
 });
 
 const CatalogArgs = z.strictObject({ out: z.string({ message: '--out DIR is required' }).min(1) });
@@ -88,13 +90,24 @@ async function main(argv: string[]): Promise<number> {
         difficulty: { type: 'string' },
         fixture: { type: 'string' },
       });
-      // Top-view chest coolers need their own pack art (caps and can lids); not built yet.
-      if (a.fixture === 'chest') throw new UsageError('--fixture chest is not implemented yet (use upright or shelf)');
       const t0 = performance.now();
       const coco = await exportDataset({
         ...a,
-        onProgress: (done, total, rate) =>
-          log.info({ done, total }, `${done}/${total} images, ${rate.toFixed(1)} images/s`),
+        onProgress: (p: DatasetProgress) => {
+          const per = Object.entries(p.byFixture)
+            .map(([f, v]) => `${f} ${v.imagesPerCoreS.toFixed(1)}`)
+            .join(', ');
+          log.info(
+            {
+              done: p.done,
+              total: p.total,
+              imagesPerS: p.imagesPerS,
+              imagesPerCoreS: p.imagesPerCoreS,
+              byFixture: p.byFixture,
+            },
+            `${p.done}/${p.total} images, ${p.imagesPerS.toFixed(1)} images/s wall, ${p.imagesPerCoreS.toFixed(1)} images/s per core (${per})`,
+          );
+        },
       });
       const s = (performance.now() - t0) / 1000;
       log.info(

@@ -14,18 +14,39 @@ export {
 } from './fixtures/planogram.js';
 export {
   renderScene,
+  POSE_RATES,
+  type PoseRates,
+  type Pose,
   type SceneSpec,
   type SceneTruth,
   type TruthObject,
   type RenderedScene,
   type Box,
 } from './render/scene.js';
-export type { Difficulty, PerturbParams } from './perturb/params.js';
+export { samplePerturb, type Difficulty, type PerturbParams, type HandParams } from './perturb/params.js';
+export {
+  lensMap,
+  distortPoint,
+  quantiseLens,
+  remapRgb,
+  remapOwner,
+  nearestSource,
+  type LensMap,
+  type LensParams,
+} from './render/lens.js';
+export { chestGeometry, type ChestGeometry } from './fixtures/chest.js';
 export { Rng } from './util/rng.js';
 export {
   exportDataset,
   cocoCategories,
   renderDatasetScene,
+  imageSetup,
+  FIXTURE_MIX,
+  DIFFICULTY_MIX,
+  type FixtureChoice,
+  type DifficultyChoice,
+  type DatasetProgress,
+  type CocoImage,
   type CocoDataset,
   type CocoAnnotation,
   type DatasetOptions,

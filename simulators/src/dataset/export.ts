@@ -6,18 +6,40 @@ import { fixtureGeometry } from '../fixtures/geometry.js';
 import { DEFAULT_STOCK, makePlanogram, makeStock, type StockOptions } from '../fixtures/planogram.js';
 import type { FixtureKind } from '../fixtures/types.js';
 import type { Difficulty } from '../perturb/params.js';
-import { renderScene, type SceneTruth } from '../render/scene.js';
+import { renderScene, type Pose, type SceneTruth } from '../render/scene.js';
 import { hashString, Rng } from '../util/rng.js';
+
+/** `mixed` draws each image's fixture (or difficulty) from a fixed mix, deterministically per image. */
+export type FixtureChoice = FixtureKind | 'mixed';
+export type DifficultyChoice = Difficulty | 'mixed';
+
+/** Documented mixes: the upright door camera is the main product, chest and shelf share the rest. */
+export const FIXTURE_MIX: Record<FixtureKind, number> = { upright: 0.5, chest: 0.25, shelf: 0.25 };
+export const DIFFICULTY_MIX: Record<Difficulty, number> = { easy: 0.25, default: 0.5, hard: 0.25 };
+
+export interface DatasetProgress {
+  done: number;
+  total: number;
+  /** Wall-clock images/s since the start. */
+  imagesPerS: number;
+  /** Images per CPU-second of this process (main thread + libvips threads): images/s per core. */
+  imagesPerCoreS: number;
+  /** Per fixture: images done and images per CPU-second spent rendering that fixture. */
+  byFixture: Partial<Record<FixtureKind, { images: number; imagesPerCoreS: number }>>;
+}
 
 export interface DatasetOptions {
   out: string;
   count: number;
   seed: number;
-  difficulty: Difficulty;
-  fixture: FixtureKind;
+  difficulty: DifficultyChoice;
+  /** Default `mixed` (see FIXTURE_MIX). */
+  fixture?: FixtureChoice;
   /** Scenes rendered at once; 2 overlaps JS composition with libvips JPEG encoding. */
   concurrency?: number;
-  onProgress?: (done: number, total: number, imagesPerS: number) => void;
+  onProgress?: (p: DatasetProgress) => void;
+  /** Progress every N images (default 50). */
+  progressEvery?: number;
 }
 
 export interface CocoCategory {
@@ -40,12 +62,25 @@ export interface CocoAnnotation {
   depth: number;
   facing: boolean;
   occlusion: number;
+  /** `upright`, `tilted` (leaning) or `toppled` (lying on its side). */
+  pose: Pose;
   amodal_bbox: [number, number, number, number];
+}
+
+export interface CocoImage {
+  id: number;
+  file_name: string;
+  width: number;
+  height: number;
+  truth_file: string;
+  /** Fixture of this image (`upright`, `chest`, `shelf`): evaluation breaks results down by it. */
+  fixture: FixtureKind;
+  difficulty: Difficulty;
 }
 
 export interface CocoDataset {
   info: Record<string, unknown>;
-  images: { id: number; file_name: string; width: number; height: number; truth_file: string }[];
+  images: CocoImage[];
   categories: CocoCategory[];
   annotations: CocoAnnotation[];
 }
@@ -78,6 +113,32 @@ export function sceneSeed(seed: number, index: number): number {
   return hashString(`scene|${seed}|${index}`);
 }
 
+function pickMix<K extends string>(mix: Record<K, number>, u: number): K {
+  const keys = Object.keys(mix) as K[];
+  let acc = 0;
+  for (const k of keys) {
+    acc += mix[k];
+    if (u < acc) return k;
+  }
+  return keys[keys.length - 1]!;
+}
+
+/** The fixture and difficulty image `index` gets: fixed ones as given, `mixed` drawn from (seed, index). */
+export function imageSetup(
+  seed: number,
+  index: number,
+  fixture: FixtureChoice,
+  difficulty: DifficultyChoice,
+): { fixture: FixtureKind; difficulty: Difficulty } {
+  const r = new Rng(`mix|${seed}|${index}`);
+  const uf = r.next();
+  const ud = r.next();
+  return {
+    fixture: fixture === 'mixed' ? pickMix(FIXTURE_MIX, uf) : fixture,
+    difficulty: difficulty === 'mixed' ? pickMix(DIFFICULTY_MIX, ud) : difficulty,
+  };
+}
+
 export async function renderDatasetScene(seed: number, index: number, difficulty: Difficulty, fixture: FixtureKind) {
   const s = sceneSeed(seed, index);
   const planogram = makePlanogram({ seed: s, fixture });
@@ -100,14 +161,44 @@ export async function exportDataset(o: DatasetOptions): Promise<CocoDataset> {
   const images: CocoDataset['images'] = [];
   const annotations: CocoAnnotation[] = [];
   const truths: SceneTruth[] = new Array(o.count);
+  const setups: { fixture: FixtureKind; difficulty: Difficulty }[] = new Array(o.count);
+  const fixtureChoice = o.fixture ?? 'mixed';
+  const every = o.progressEvery ?? 50;
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
+  // CPU time per fixture: each render's share of the process CPU used while it was in flight,
+  // split evenly between the renders in flight (concurrency 2 overlaps them).
+  const fixCpu = new Map<FixtureKind, { images: number; cpuS: number }>();
+  const inFlight = new Set<{ fixture: FixtureKind }>();
+  let lastCpu = cpuS(cpu0);
+  const account = () => {
+    const now = cpuS(cpu0);
+    const dt = now - lastCpu;
+    lastCpu = now;
+    if (inFlight.size === 0) return;
+    for (const { fixture: f } of inFlight) {
+      const e = fixCpu.get(f) ?? { images: 0, cpuS: 0 };
+      e.cpuS += dt / inFlight.size;
+      fixCpu.set(f, e);
+    }
+  };
   let next = 1;
   let done = 0;
 
   const worker = async () => {
     while (next <= o.count) {
       const i = next++;
-      const scene = await renderDatasetScene(o.seed, i, o.difficulty, o.fixture);
+      const setup = imageSetup(o.seed, i, fixtureChoice, o.difficulty);
+      setups[i - 1] = setup;
+      account();
+      const token = { fixture: setup.fixture };
+      inFlight.add(token);
+      const scene = await renderDatasetScene(o.seed, i, setup.difficulty, setup.fixture);
+      account();
+      inFlight.delete(token);
+      const e = fixCpu.get(setup.fixture) ?? { images: 0, cpuS: 0 };
+      e.images++;
+      fixCpu.set(setup.fixture, e);
       const name = imageName(i);
       await Promise.all([
         writeFile(path.join(out, 'images', `${name}.jpg`), scene.jpeg),
@@ -115,8 +206,17 @@ export async function exportDataset(o: DatasetOptions): Promise<CocoDataset> {
       ]);
       truths[i - 1] = scene.truth;
       done++;
-      if (o.onProgress && (done % 50 === 0 || done === o.count)) {
-        o.onProgress(done, o.count, done / ((performance.now() - started) / 1000));
+      if (o.onProgress && (done % every === 0 || done === o.count)) {
+        const byFixture: DatasetProgress['byFixture'] = {};
+        for (const [f, v] of fixCpu)
+          byFixture[f] = { images: v.images, imagesPerCoreS: v.images / Math.max(1e-9, v.cpuS) };
+        o.onProgress({
+          done,
+          total: o.count,
+          imagesPerS: done / ((performance.now() - started) / 1000),
+          imagesPerCoreS: done / Math.max(1e-9, cpuS(cpu0)),
+          byFixture,
+        });
       }
     }
   };
@@ -132,6 +232,8 @@ export async function exportDataset(o: DatasetOptions): Promise<CocoDataset> {
       width: truth.width,
       height: truth.height,
       truth_file: `truth/${name}.json`,
+      fixture: truth.fixture,
+      difficulty: setups[k]!.difficulty,
     });
     for (const obj of truth.objects) {
       const [, , w, h] = obj.bbox;
@@ -149,6 +251,7 @@ export async function exportDataset(o: DatasetOptions): Promise<CocoDataset> {
         depth: obj.depth,
         facing: obj.facing,
         occlusion: obj.occlusion,
+        pose: obj.pose,
         amodal_bbox: [...obj.amodalBbox],
       });
     }
@@ -160,7 +263,9 @@ export async function exportDataset(o: DatasetOptions): Promise<CocoDataset> {
       seed: o.seed,
       count: o.count,
       difficulty: o.difficulty,
-      fixture: o.fixture,
+      fixture: fixtureChoice,
+      fixture_mix: fixtureChoice === 'mixed' ? FIXTURE_MIX : undefined,
+      difficulty_mix: o.difficulty === 'mixed' ? DIFFICULTY_MIX : undefined,
       bbox: 'visible part of the object, [x, y, w, h] pixels; amodal_bbox is the whole object',
       notes: `objects more than ${MAX_ANNOTATED_OCCLUSION * 100}% hidden or under ${MIN_ANNOTATED_PX} px are only in truth files`,
     },
@@ -171,4 +276,9 @@ export async function exportDataset(o: DatasetOptions): Promise<CocoDataset> {
   await writeFile(path.join(out, 'annotations.json'), JSON.stringify(coco));
   await writeFile(path.join(out, 'catalog.json'), JSON.stringify(toCatalogJson(loadCatalog()), null, 2));
   return coco;
+}
+
+function cpuS(since: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
 }

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { project, type FixtureGeometry } from '../fixtures/geometry.js';
+import type { HandParams } from '../perturb/params.js';
 import type { Sprite } from './sprites.js';
 
 export interface PlacedSprite extends Sprite {
@@ -121,4 +122,55 @@ export function priceTag(textValue: string, w: number, h: number, promo: boolean
         `fill="${promo ? '#c62828' : '#222'}" text-anchor="middle">${textValue}</text></svg>`,
     ),
   );
+}
+
+/**
+ * A shopper's hand and forearm reaching in from the frame edge (partial occlusion at hard
+ * difficulty). Drawn in a local frame (fingertips at the origin, arm along +x), rotated into place
+ * and rasterised only over its clipped bounding box; undefined when it falls outside the frame.
+ */
+export async function handSprite(h: HandParams, width: number, height: number): Promise<PlacedSprite | undefined> {
+  const w = h.widthPx;
+  const L = Math.hypot(width, height) + 2 * w;
+  const a = (h.angleDeg * Math.PI) / 180;
+  const cos = Math.cos(a);
+  const sin = Math.sin(a);
+  const toImg = (x: number, y: number): [number, number] => [h.x + x * cos - y * sin, h.y + x * sin + y * cos];
+  // Bounding box of the arm polygon (fingers to shoulder), clipped to the frame.
+  const hull: [number, number][] = [
+    [-0.05 * w, -0.75 * w],
+    [-0.05 * w, 0.75 * w],
+    [L, -0.6 * w],
+    [L, 0.6 * w],
+  ].map(([x, y]) => toImg(x!, y!));
+  const left = Math.max(0, Math.floor(Math.min(...hull.map((p) => p[0]))));
+  const top = Math.max(0, Math.floor(Math.min(...hull.map((p) => p[1]))));
+  const right = Math.min(width, Math.ceil(Math.max(...hull.map((p) => p[0]))));
+  const bottom = Math.min(height, Math.ceil(Math.max(...hull.map((p) => p[1]))));
+  if (right - left < 2 || bottom - top < 2) return undefined;
+  const f = (v: number) => v.toFixed(1);
+  const fingers = [-0.3, -0.1, 0.1, 0.3]
+    .map(
+      (y, i) =>
+        `<rect x="${f(0.02 * w * (i === 0 || i === 3 ? 3 : 0))}" y="${f(y * w - 0.09 * w)}" width="${f(0.62 * w)}" ` +
+        `height="${f(0.18 * w)}" rx="${f(0.09 * w)}" fill="${h.skin}" stroke="#000" stroke-opacity="0.18" stroke-width="1.5"/>`,
+    )
+    .join('');
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${right - left}" height="${bottom - top}">` +
+    `<defs><linearGradient id="sh" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#fff" stop-opacity="0.18"/>` +
+    `<stop offset="0.5" stop-color="#fff" stop-opacity="0"/><stop offset="1" stop-color="#000" stop-opacity="0.3"/></linearGradient></defs>` +
+    `<g transform="translate(${f(h.x - left)} ${f(h.y - top)}) rotate(${h.angleDeg})">` +
+    `<rect x="${f(0.7 * w)}" y="${f(-0.36 * w)}" width="${f(L)}" height="${f(0.72 * w)}" rx="${f(0.3 * w)}" fill="${h.skin}"/>` +
+    `<rect x="${f(0.7 * w)}" y="${f(-0.36 * w)}" width="${f(L)}" height="${f(0.72 * w)}" rx="${f(0.3 * w)}" fill="url(#sh)"/>` +
+    `<rect x="${f(2.3 * w)}" y="${f(-0.5 * w)}" width="${f(L)}" height="${f(w)}" rx="${f(0.2 * w)}" fill="${h.sleeve}"/>` +
+    `<rect x="${f(2.3 * w)}" y="${f(-0.5 * w)}" width="${f(L)}" height="${f(w)}" rx="${f(0.2 * w)}" fill="url(#sh)"/>` +
+    fingers +
+    `<ellipse cx="${f(0.72 * w)}" cy="0" rx="${f(0.4 * w)}" ry="${f(0.46 * w)}" fill="${h.skin}"/>` +
+    `<rect x="${f(0.45 * w)}" y="${f(0.3 * w)}" width="${f(0.55 * w)}" height="${f(0.2 * w)}" rx="${f(0.1 * w)}" ` +
+    `fill="${h.skin}" stroke="#000" stroke-opacity="0.18" stroke-width="1.5" transform="rotate(-35 ${f(0.8 * w)} ${f(0.4 * w)})"/>` +
+    `<ellipse cx="${f(0.72 * w)}" cy="0" rx="${f(0.4 * w)}" ry="${f(0.46 * w)}" fill="url(#sh)"/>` +
+    `</g></svg>`;
+  const s = await rasterRaw(svg);
+  return { ...s, left, top };
 }

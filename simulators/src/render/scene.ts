@@ -1,53 +1,31 @@
 import { foreignProducts, productBySku } from '../catalog/catalog.js';
-import { EMPTY_CATEGORY, UNKNOWN_CATEGORY } from '../catalog/types.js';
+import { UNKNOWN_CATEGORY } from '../catalog/types.js';
 import { columnCenterMm, fixtureGeometry, packRect, project, type FixtureGeometry } from '../fixtures/geometry.js';
 import type { Planogram, Stock } from '../fixtures/types.js';
 import { perturbToJpeg } from '../perturb/apply.js';
 import { samplePerturb, type Difficulty, type PerturbParams } from '../perturb/params.js';
 import { hashString, Rng } from '../util/rng.js';
+import { buildChestScene, emptyObject } from './chest.js';
 import { composeLayers, type ComposeLayer } from './compose.js';
-import { backgroundRaster, plateRasters, priceTag, type PlacedSprite } from './fixtureArt.js';
-import { packSprite } from './sprites.js';
+import { backgroundRaster, handSprite, plateRasters, priceTag, type PlacedSprite } from './fixtureArt.js';
+import { lensMap } from './lens.js';
+import type { Box, BuiltScene, ObjectShape, Pose, SceneTruth, TruthObject } from './sceneTypes.js';
+import { packSprite, rotatedPackSprite } from './sprites.js';
+import { finishTruth } from './truth.js';
 
-export type Box = [x: number, y: number, w: number, h: number];
+export type { Box, Pose, SceneTruth, TruthObject } from './sceneTypes.js';
 
-export interface TruthObject {
-  /** `product` is a catalog SKU, `unknown` a product not in the catalog, `empty` a sold-out slot. */
-  kind: 'product' | 'unknown' | 'empty';
-  /** COCO category name: the SKU, `__unknown__` or `__empty__`. */
-  category: string;
-  /** The real SKU, also for foreign products (never shown to recognition). */
-  sku: string | null;
-  /** Planned SKU of this column. */
-  plannedSku: string;
-  /** Shelf row, 0 = top. */
-  row: number;
-  /** Column (facing index), 0 = left. */
-  column: number;
-  /** Position front to back, 0 = at the shelf front. */
-  depth: number;
-  /** Front-most product of its column: what counts as a facing. */
-  facing: boolean;
-  /** Visible part of the object in final-image pixels (what a detector can see). */
-  bbox: Box;
-  /** Whole object as if nothing were in front of it. */
-  amodalBbox: Box;
-  /** Fraction of the object's opaque pixels hidden by nearer packs, shelf edges and door bars. */
-  occlusion: number;
-  /** False when fully hidden (kept so stock counts stay complete; excluded from COCO). */
-  visible: boolean;
+/** How often a front-most pack leans (tilted) or lies on its side (toppled). */
+export interface PoseRates {
+  tiltedRate: number;
+  toppledRate: number;
 }
 
-export interface SceneTruth {
-  width: number;
-  height: number;
-  fixture: Planogram['fixture'];
-  rows: number;
-  cols: number;
-  planogram: Planogram;
-  objects: TruthObject[];
-  perturb: PerturbParams;
-}
+export const POSE_RATES: Record<Difficulty, PoseRates> = {
+  easy: { tiltedRate: 0.02, toppledRate: 0.01 },
+  default: { tiltedRate: 0.05, toppledRate: 0.02 },
+  hard: { tiltedRate: 0.08, toppledRate: 0.05 },
+};
 
 export interface SceneSpec {
   planogram: Planogram;
@@ -57,6 +35,10 @@ export interface SceneSpec {
   difficulty?: Difficulty;
   /** Overrides the sampled perturbations (e.g. a demo camera with a fixed look). */
   perturb?: PerturbParams;
+  /** Overrides the difficulty's tilted / toppled pack rates (front fixtures). */
+  poses?: PoseRates;
+  /** Also return the final (distorted) ownership map, for tests and tools. */
+  withOwnerMap?: boolean;
 }
 
 export interface RenderedScene {
@@ -64,9 +46,12 @@ export interface RenderedScene {
   width: number;
   height: number;
   truth: SceneTruth;
+  /**
+   * With `withOwnerMap`: per final-image pixel, the index in truth.objects of the object seen there,
+   * or < 0 (fixture, bars, hand). The truth boxes are tight boxes of these pixels.
+   */
+  ownerMap?: Int32Array;
 }
-
-type Layer = ComposeLayer;
 
 const SCENERY = -2;
 
@@ -78,14 +63,63 @@ export function priceOf(sku: string): string {
 /** Render a fixture state to a JPEG plus exact per-object ground truth. */
 export async function renderScene(spec: SceneSpec): Promise<RenderedScene> {
   const { planogram: plan, stock } = spec;
-  const g = fixtureGeometry(plan);
+  const difficulty = spec.difficulty ?? 'default';
   const rng = new Rng(spec.seed);
   const layoutRng = rng.fork('layout');
-  const perturb = spec.perturb ?? samplePerturb(rng.fork('perturb'), spec.difficulty ?? 'default', g.width, g.height);
-  const [bg, plates] = await Promise.all([backgroundRaster(g), plateRasters(g)]);
+  const W = 1280;
+  const H = 960;
+  const perturb = spec.perturb ?? samplePerturb(rng.fork('perturb'), difficulty, W, H, plan.fixture);
+  const built =
+    plan.fixture === 'chest'
+      ? await buildChestScene(plan, stock, layoutRng)
+      : await buildFrontScene(plan, stock, layoutRng, spec.poses ?? POSE_RATES[difficulty]);
+  const { layers, objects, shapes, width, height } = built;
 
+  // Nearest things last: a shopper's arm, then door / lid frame bars.
+  if (perturb.hand) {
+    const hand = await handSprite(perturb.hand, width, height);
+    if (hand) layers.push({ sprite: hand, left: hand.left, top: hand.top, id: SCENERY });
+  }
+  for (const bar of perturb.doorBars) {
+    const x = Math.max(0, Math.min(width - bar.w, bar.x));
+    layers.push({ sprite: solid(bar.w, height, [58, 60, 64]), left: x, top: 0, id: SCENERY });
+  }
+
+  const composed = Buffer.from(built.background.data);
+  // Shared scratch buffer: compose + visibility run synchronously, so concurrent renders cannot
+  // interleave here, and reusing 5 MB per frame keeps the GC quiet.
+  const owner = ownerBuffer(width * height);
+  const opaque = new Float64Array(objects.length);
+  composeLayers(composed, width, height, layers, owner, opaque);
+  const lens = perturb.lens ? lensMap(perturb.lens, width, height) : null;
+  const finalOwner = finishTruth(width, height, objects, shapes, owner, opaque, lens);
+  const ownerMap = spec.withOwnerMap ? Int32Array.from(finalOwner) : undefined;
+  const jpeg = await perturbToJpeg(composed, width, height, perturb, rng.fork('noise'), lens);
+  return {
+    jpeg,
+    width,
+    height,
+    ...(ownerMap ? { ownerMap } : {}),
+    truth: {
+      width,
+      height,
+      fixture: plan.fixture,
+      rows: plan.rows.length,
+      cols: built.cols,
+      planogram: plan,
+      objects,
+      perturb,
+    },
+  };
+}
+
+/** Upright cooler and ambient shelf: shelves seen from the front, packs back to front. */
+async function buildFrontScene(plan: Planogram, stock: Stock, layoutRng: Rng, poses: PoseRates): Promise<BuiltScene> {
+  const g = fixtureGeometry(plan);
+  const [bg, plates] = await Promise.all([backgroundRaster(g), plateRasters(g)]);
   const objects: TruthObject[] = [];
-  const layers: Layer[] = [];
+  const shapes: ObjectShape[] = [];
+  const layers: ComposeLayer[] = [];
   const foreign = new Set(foreignProducts().map((e) => e.sku));
 
   // Painter's order: bottom row first, since the shelf plate above a row hides the back of it;
@@ -97,6 +131,8 @@ export async function renderScene(spec: SceneSpec): Promise<RenderedScene> {
     await pushPriceTags(g, r, row.columns, layoutRng, layers);
     const columns = stock[r] ?? [];
     const maxDepth = Math.max(0, ...columns.map((c) => c.length));
+    // A toppled pack lies across the shelf front, in front of its neighbours: drawn last in its row.
+    const lying: ComposeLayer[] = [];
     for (let d = maxDepth - 1; d >= 0; d--) {
       for (let c = 0; c < row.columns.length; c++) {
         const slots = columns[c] ?? [];
@@ -109,9 +145,27 @@ export async function renderScene(spec: SceneSpec): Promise<RenderedScene> {
         const rect = packRect(g, r, c, d, entry.pack.widthMm, entry.pack.heightMm, jitter);
         // Cooler lights sit in the door frame, so deeper packs are darker.
         const shade = 1 - 0.11 * d;
-        const sprite = await packSprite(sku, rect.w, rect.h, shade);
+        // Only the front-most pack of a column can lean or fall over (the ones behind are held).
+        const u = layoutRng.next();
+        const pose: Pose = !front
+          ? 'upright'
+          : u < poses.toppledRate
+            ? 'toppled'
+            : u < poses.toppledRate + poses.tiltedRate
+              ? 'tilted'
+              : 'upright';
+        const side = layoutRng.chance(0.5) ? 1 : -1;
+        const rotationDeg = pose === 'toppled' ? 90 * side : pose === 'tilted' ? side * layoutRng.int(3, 5) * 3 : 0;
+        const sprite =
+          rotationDeg === 0
+            ? await packSprite(sku, rect.w, rect.h, shade)
+            : await rotatedPackSprite(sku, rect.w, rect.h, shade, rotationDeg);
+        // Rotated packs keep their column centre and rest on the shelf surface.
+        const cx = rect.x + rect.w / 2;
+        const left = Math.round(cx - sprite.width / 2);
+        const top = rect.y + rect.h - sprite.height;
         const isForeign = foreign.has(sku);
-        const box: Box = [rect.x, rect.y, rect.w, rect.h];
+        const box: Box = [left, top, sprite.width, sprite.height];
         objects.push({
           kind: isForeign ? 'unknown' : 'product',
           category: isForeign ? UNKNOWN_CATEGORY : sku,
@@ -121,14 +175,18 @@ export async function renderScene(spec: SceneSpec): Promise<RenderedScene> {
           column: c,
           depth: d,
           facing: front,
+          pose,
+          rotationDeg,
           bbox: box,
           amodalBbox: box,
           occlusion: 0,
           visible: true,
         });
-        layers.push({ sprite, left: rect.x, top: rect.y, id: objects.length - 1 });
+        shapes.push({ kind: 'sprite', sprite, left, top });
+        (pose === 'toppled' ? lying : layers).push({ sprite, left, top, id: objects.length - 1 });
       }
     }
+    layers.push(...lying);
     for (let c = 0; c < row.columns.length; c++) {
       const slots = columns[c] ?? [];
       if (slots.some((s) => s !== null)) continue;
@@ -144,53 +202,14 @@ export async function renderScene(spec: SceneSpec): Promise<RenderedScene> {
         Math.round(x1) - Math.round(x0),
         Math.round(y1) - Math.round(y0),
       ];
-      objects.push({
-        kind: 'empty',
-        category: EMPTY_CATEGORY,
-        sku: null,
-        plannedSku: row.columns[c]!,
-        row: r,
-        column: c,
-        depth: 0,
-        facing: false,
-        bbox: box,
-        amodalBbox: box,
-        occlusion: 0,
-        visible: true,
-      });
+      objects.push(emptyObject(row.columns[c]!, r, c, box));
+      shapes.push({ kind: 'rect', x: box[0], y: box[1], w: box[2], h: box[3] });
     }
   }
-  for (const bar of perturb.doorBars) {
-    const x = Math.max(0, Math.min(g.width - bar.w, bar.x));
-    layers.push({ sprite: solid(bar.w, g.height, [58, 60, 64]), left: x, top: 0, id: SCENERY });
-  }
-
-  const composed = Buffer.from(bg.data);
-  // Shared scratch buffer: compose + visibility run synchronously, so concurrent renders cannot
-  // interleave here, and reusing 5 MB per frame keeps the GC quiet.
-  const owner = ownerBuffer(g.width * g.height);
-  const opaque = new Float64Array(objects.length);
-  composeLayers(composed, g.width, g.height, layers, owner, opaque);
-  computeVisibility(g, owner, opaque, objects);
-  const jpeg = await perturbToJpeg(composed, g.width, g.height, perturb, rng.fork('noise'));
-  return {
-    jpeg,
-    width: g.width,
-    height: g.height,
-    truth: {
-      width: g.width,
-      height: g.height,
-      fixture: plan.fixture,
-      rows: plan.rows.length,
-      cols: g.cols,
-      planogram: plan,
-      objects,
-      perturb,
-    },
-  };
+  return { width: g.width, height: g.height, cols: g.cols, background: bg, layers, objects, shapes };
 }
 
-async function pushPriceTags(g: FixtureGeometry, r: number, columns: string[], rng: Rng, layers: Layer[]) {
+async function pushPriceTags(g: FixtureGeometry, r: number, columns: string[], rng: Rng, layers: ComposeLayer[]) {
   const rg = g.rows[r]!;
   let c = 0;
   while (c < columns.length) {
@@ -232,35 +251,4 @@ function ownerBuffer(n: number): Int32Array {
   const b = ownerScratch.subarray(0, n);
   b.fill(-1);
   return b;
-}
-
-/** What an object still owns in the ownership map after all nearer layers is what the camera sees of it. */
-function computeVisibility(g: FixtureGeometry, owner: Int32Array, total: Float64Array, objects: TruthObject[]) {
-  const W = g.width;
-  const H = g.height;
-  const n = objects.length;
-  const vis = new Float64Array(n);
-  const minX = new Int32Array(n).fill(W);
-  const minY = new Int32Array(n).fill(H);
-  const maxX = new Int32Array(n).fill(-1);
-  const maxY = new Int32Array(n).fill(-1);
-  for (let y = 0, i = 0; y < H; y++) {
-    for (let x = 0; x < W; x++, i++) {
-      const o = owner[i]!;
-      if (o < 0) continue;
-      vis[o]! += 1;
-      if (x < minX[o]!) minX[o] = x;
-      if (x > maxX[o]!) maxX[o] = x;
-      if (y < minY[o]!) minY[o] = y;
-      if (y > maxY[o]!) maxY[o] = y;
-    }
-  }
-  objects.forEach((o, i) => {
-    if (o.kind === 'empty') return;
-    const t = total[i]!;
-    const v = vis[i]!;
-    o.occlusion = t > 0 ? Math.round((1 - v / t) * 1000) / 1000 : 1;
-    o.visible = v > 0;
-    o.bbox = v > 0 ? [minX[i]!, minY[i]!, maxX[i]! - minX[i]! + 1, maxY[i]! - minY[i]! + 1] : [...o.amodalBbox];
-  });
 }
