@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxStore } from '@shelfsight/cloud';
 import { MISSING_INFLUXD, influxdAvailable, startInfluxd, type Influxd } from '../../helpers/influxd.js';
@@ -80,5 +82,59 @@ describe.runIf(run)('InfluxStore against a real influxd', () => {
     const page = await store.queryObservations({ limit: 1000 });
     expect(page.items).toHaveLength(300);
     await store.close();
+  });
+
+  it('retries a write on 503 and resolves only once InfluxDB took it; a 400 fails at once', async () => {
+    const database = await server!.createDatabase();
+    // A proxy in front of influxd that answers the first two /write calls with 503, then a 400 when asked.
+    let failNext = 0;
+    let badRequest = false;
+    const writes: number[] = [];
+    const proxy = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.url?.startsWith('/write')) {
+          if (badRequest) return res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"bad"}');
+          if (failNext > 0) {
+            failNext--;
+            writes.push(503);
+            return res.writeHead(503).end();
+          }
+          writes.push(204);
+        }
+        fetch(url() + req.url, {
+          method: req.method ?? 'GET',
+          headers: req.headers as Record<string, string>,
+          ...(chunks.length ? { body: Buffer.concat(chunks) } : {}),
+        }).then(
+          async (r) => {
+            // fetch already decoded the body; forward it plain.
+            const headers = Object.fromEntries([...r.headers].filter(([k]) => !/^content-(encoding|length)$/i.test(k)));
+            res.writeHead(r.status, headers).end(Buffer.from(await r.arrayBuffer()));
+          },
+          () => res.writeHead(502).end(),
+        );
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const store = await InfluxStore.open({
+        url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+        database,
+        minRetryDelayMs: 20,
+      });
+      failNext = 2;
+      const obs = makeObservation();
+      expect(await store.writeObservation(obs, new Date())).toEqual({ inserted: true });
+      expect(writes).toEqual([503, 503, 204]);
+      expect((await store.queryObservations({})).items.map((i) => i.messageId)).toEqual([obs.messageId]);
+      badRequest = true;
+      await expect(store.writeObservation(makeObservation(), new Date())).rejects.toThrow(/400|bad/);
+      expect(writes).toHaveLength(3);
+      await store.close();
+    } finally {
+      await new Promise((r) => proxy.close(r));
+    }
   });
 });

@@ -1,4 +1,9 @@
-import { HttpError, InfluxDB, canRetryHttpCall, type WriteApi } from '@influxdata/influxdb-client';
+import { HttpError, InfluxDB, canRetryHttpCall, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+
+// The client logs every failed attempt to the console itself. Here a failure is either retried by
+// `InfluxHttp.retrying` or surfaces as a rejected store call (ingest logs it and withholds the PUBACK),
+// so its own console lines would only be noise outside the cloud's pino log. (Process-wide setting.)
+setLogger({ error: () => undefined, warn: () => undefined });
 
 /**
  * HTTP plumbing for the InfluxDB adapter, all through @influxdata/influxdb-client's transport:
