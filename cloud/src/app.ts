@@ -8,6 +8,7 @@ import { INTERNAL_CLIENT_PREFIX, startBroker, type BrokerStats } from './broker/
 import { CommandService } from './commands/index.js';
 import { CloudOptions, type CloudOptionsInput } from './config.js';
 import { dashboardRouter } from './http/static.js';
+import { startIdentity, type DeviceRegistry } from './identity/index.js';
 import { Ingest, type IngestStatsSnapshot } from './ingest/index.js';
 import { attachLive } from './live/index.js';
 import { startAnalytics } from './analytics/index.js';
@@ -19,6 +20,11 @@ export interface RunningCloud {
   mqttUrl: string;
   httpPort: number;
   mqttPort: number;
+  /** Set when the mqtts listener runs. */
+  mqttsUrl?: string;
+  mqttsPort?: number;
+  /** Device registry and the admin bearer token (programmatic access; never logged). */
+  identity: { registry: DeviceRegistry; adminToken: string };
   store: TimeSeriesStore;
   stats(): IngestStatsSnapshot;
   brokerStats(): BrokerStats;
@@ -56,7 +62,10 @@ export const startCloud = async (
     // Device messages are ingested inside the broker's publish hook (see broker/auth.ts); until
     // ingest exists they are refused and the devices simply publish them again.
     const ingestRef: { current?: Ingest } = {};
+    const identity = await startIdentity(opts, logger.child({ component: 'identity' }));
     const broker = await startBroker({
+      ...(identity.verifyDevice ? { verifyDevice: identity.verifyDevice } : {}),
+      ...(identity.tls ? { tls: identity.tls } : {}),
       host: opts.host,
       port: opts.mqttPort,
       maxPacketBytes: opts.maxPacketBytes,
@@ -97,6 +106,7 @@ export const startCloud = async (
       }),
     );
     app.use('/api/v1', analytics.router);
+    app.use('/api/v1', identity.router({ mqttUrl: broker.tlsUrl ?? broker.url, disconnect: broker.disconnect }));
     app.use('/api', notFound);
     app.use(dashboardRouter(opts.dashboardDir));
     app.use(notFound);
@@ -119,7 +129,10 @@ export const startCloud = async (
     const httpPort = (http.address() as AddressInfo).port;
     const urlHost = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
     const httpUrl = `http://${urlHost}:${httpPort}`;
-    logger.info({ httpUrl, mqttUrl: broker.url, dataDir: opts.dataDir }, 'shelfsight cloud started');
+    logger.info(
+      { httpUrl, mqttUrl: broker.url, mqttsUrl: broker.tlsUrl, dataDir: opts.dataDir },
+      'shelfsight cloud started',
+    );
 
     let closing: Promise<void> | null = null;
     return {
@@ -127,6 +140,8 @@ export const startCloud = async (
       mqttUrl: broker.url,
       httpPort,
       mqttPort: broker.port,
+      ...(broker.tlsUrl !== undefined ? { mqttsUrl: broker.tlsUrl, mqttsPort: broker.tlsPort! } : {}),
+      identity: { registry: identity.registry, adminToken: identity.adminToken },
       store,
       logger,
       stats: () => ingest.statsSnapshot(),

@@ -4,8 +4,7 @@ import { CloudOptions } from './config.js';
 
 export const USAGE = `Usage: shelfsight-cloud [options]
 
-  --host <addr>        interface for HTTP and MQTT (env SHELFSIGHT_HOST, default 127.0.0.1; there is
-                       no device auth yet, so use 0.0.0.0 only on a trusted network)
+  --host <addr>        interface for HTTP and MQTT (env SHELFSIGHT_HOST, default 127.0.0.1)
   --http-port <n>      HTTP + socket.io port   (env SHELFSIGHT_HTTP_PORT, default 8080; 0 = any free)
   --mqtt-port <n>      MQTT broker port        (env SHELFSIGHT_MQTT_PORT, default 1883; 0 = any free)
   --data-dir <dir>     where the DuckDB file lives (env SHELFSIGHT_DATA_DIR, default ./data)
@@ -16,6 +15,16 @@ export const USAGE = `Usage: shelfsight-cloud [options]
   --influx-token <t>   API token (env SHELFSIGHT_INFLUX_TOKEN; prefer the env var)
   --influx-org <org>   with --influx-bucket: write via /api/v2/write (2.x/3.x) (env SHELFSIGHT_INFLUX_ORG)
   --influx-bucket <b>  (env SHELFSIGHT_INFLUX_BUCKET)
+  --auth <mode>        required | off: per-device MQTT credentials and topic ACLs (env SHELFSIGHT_AUTH,
+                       default required; off only for tests and trusted labs)
+  --admin-token-file <f>  admin bearer token for /api/v1/claims etc. (env SHELFSIGHT_ADMIN_TOKEN_FILE, or
+                       the token itself in SHELFSIGHT_ADMIN_TOKEN; default: generated into
+                       <data-dir>/admin-token, mode 0600)
+  --mqtts-port <n>     TLS MQTT listener port (env SHELFSIGHT_MQTTS_PORT; needs --tls-cert and --tls-key)
+  --tls-cert <file>    PEM certificate chain (env SHELFSIGHT_TLS_CERT)
+  --tls-key <file>     PEM private key (env SHELFSIGHT_TLS_KEY)
+  --public-mqtt-url <u>  broker URL given to provisioned devices (env SHELFSIGHT_PUBLIC_MQTT_URL;
+                       default the mqtts listener if any, else the mqtt one)
   -h, --help           show this help
 `;
 
@@ -39,6 +48,12 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv): CliResult => {
         'influx-token': { type: 'string' },
         'influx-org': { type: 'string' },
         'influx-bucket': { type: 'string' },
+        auth: { type: 'string' },
+        'admin-token-file': { type: 'string' },
+        'mqtts-port': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'public-mqtt-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -61,6 +76,14 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv): CliResult => {
       influxToken: values['influx-token'] ?? env.SHELFSIGHT_INFLUX_TOKEN,
       influxOrg: values['influx-org'] ?? env.SHELFSIGHT_INFLUX_ORG,
       influxBucket: values['influx-bucket'] ?? env.SHELFSIGHT_INFLUX_BUCKET,
+      auth: values.auth ?? env.SHELFSIGHT_AUTH,
+      // The admin token itself is accepted only from the environment, never as a flag (ps would show it).
+      adminToken: env.SHELFSIGHT_ADMIN_TOKEN,
+      adminTokenFile: values['admin-token-file'] ?? env.SHELFSIGHT_ADMIN_TOKEN_FILE,
+      mqttsPort: values['mqtts-port'] ?? env.SHELFSIGHT_MQTTS_PORT,
+      tlsCert: values['tls-cert'] ?? env.SHELFSIGHT_TLS_CERT,
+      tlsKey: values['tls-key'] ?? env.SHELFSIGHT_TLS_KEY,
+      publicMqttUrl: values['public-mqtt-url'] ?? env.SHELFSIGHT_PUBLIC_MQTT_URL,
     }).filter(([, v]) => v !== undefined && v !== ''),
   );
   const parsed = CloudOptions.safeParse(raw);

@@ -12,8 +12,8 @@ const port = z.coerce
 export const CloudOptions = z
   .strictObject({
     /**
-     * Interface for both HTTP and MQTT. Loopback by default: there is no device auth yet, so
-     * exposing the broker on a network is an explicit decision (`--host 0.0.0.0`).
+     * Interface for HTTP and MQTT(S). Loopback by default, so exposing the cloud on a network is an
+     * explicit decision (`--host 0.0.0.0`); do that with `auth: 'required'` and TLS.
      */
     host: z.string().min(1).default('127.0.0.1'),
     httpPort: port.default(8080),
@@ -46,6 +46,23 @@ export const CloudOptions = z
     /** With influxBucket: write through /api/v2/write (2.x, 3.x) instead of the 1.x /write. */
     influxOrg: z.string().min(1).optional(),
     influxBucket: z.string().min(1).optional(),
+    /**
+     * `required`: devices authenticate with per-device credentials and are confined to their own
+     * topics (see README "Security"); `off`: any client id may connect (tests and trusted labs only).
+     */
+    auth: z.enum(['required', 'off'], { error: 'must be required or off' }).default('required'),
+    /** Admin bearer token (env SHELFSIGHT_ADMIN_TOKEN). Without it and the file, one is generated in dataDir. */
+    adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+    adminTokenFile: z.string().min(1).optional(),
+    /** TLS listener (mqtts) port; needs tlsCert and tlsKey (PEM file paths). */
+    mqttsPort: port.optional(),
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
+    /** Broker URL handed to provisioned devices; default: the mqtts listener if any, else the mqtt one. */
+    publicMqttUrl: z
+      .string()
+      .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'must be an mqtt://, mqtts://, ws:// or wss:// URL')
+      .optional(),
   })
   .superRefine((o, ctx) => {
     if (o.store === 'influx' && o.influxUrl === undefined)
@@ -55,6 +72,13 @@ export const CloudOptions = z
         code: 'custom',
         path: ['influxBucket'],
         message: 'set --influx-org and --influx-bucket together',
+      });
+    const tls = [o.mqttsPort, o.tlsCert, o.tlsKey].filter((v) => v !== undefined).length;
+    if (tls !== 0 && tls !== 3)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mqttsPort'],
+        message: 'set --mqtts-port, --tls-cert and --tls-key together',
       });
   });
 

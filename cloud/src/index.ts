@@ -6,9 +6,12 @@ export { Ingest, RejectLog, type IngestOptions, type IngestEvents, type IngestSt
 export {
   startBroker,
   authorizeDevicePublish,
+  authorizeDeviceSubscribe,
   isInternalClientId,
   INTERNAL_CLIENT_PREFIX,
   type BrokerOptions,
   type RunningBroker,
+  type BrokerTlsOptions,
 } from './broker/index.js';
+export * from './identity/index.js';
 export { CommandService, type CommandOutcome } from './commands/index.js';

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EdgeAgent } from './agent.js';
 import { createCamera } from './camera/index.js';
 import { ConfigError, loadAgentConfig } from './config/load.js';
 import { createLogger } from './log.js';
+import { ProvisioningRefused, ensureCredentials, resolveSecretPaths } from './provisioning/index.js';
 import { loadRecognizer } from './recognition/index.js';
 
 const USAGE = `usage: shelfsight-agent --config FILE [--log-level LEVEL] [--once]
@@ -48,6 +50,15 @@ const main = async (): Promise<number> => {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  // Credentials: from the config, from an earlier provisioning, or by claiming them now (first start).
+  try {
+    config = await ensureCredentials(resolveSecretPaths(config, path.dirname(path.resolve(args.config))), { log });
+  } catch (err) {
+    if (!(err instanceof ProvisioningRefused)) throw err;
+    log.fatal({ status: err.status, code: err.code }, err.message);
+    console.error(err.message);
+    return 2;
+  }
   const recognizer = await loadRecognizer({ modelDir: config.modelDir });
   log.info({ model: recognizer.model, gallery: recognizer.gallery }, 'models loaded');
   const agent = new EdgeAgent({ config, camera: createCamera(config.camera), recognizer, log });

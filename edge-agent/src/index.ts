@@ -5,5 +5,6 @@ export * from './camera/index.js';
 export * from './outbox/index.js';
 export { buildObservation, type CaptureContext } from './observation/build.js';
 export { createLogger } from './log.js';
+export * from './provisioning/index.js';
 export { loadRecognizer } from './recognition/index.js';
 export type { Recognition, Recognizer, RecognizerOptions } from './recognition/types.js';

@@ -4,7 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud } from '@shelfsight/cloud';
-import { EdgeAgent, HttpSnapshotCamera, createLogger, loadRecognizer, parseAgentConfig } from '@shelfsight/edge-agent';
+import {
+  EdgeAgent,
+  HttpSnapshotCamera,
+  createLogger,
+  ensureCredentials,
+  loadRecognizer,
+  parseAgentConfig,
+} from '@shelfsight/edge-agent';
 import { startVirtualCameras } from '@shelfsight/simulators';
 import type { Observation } from '@shelfsight/protocol';
 
@@ -43,17 +50,27 @@ describe('end to end: camera → agent → broker → ingest → store → REST'
     });
     cameras = await startVirtualCameras({ port: 0, host: '127.0.0.1', cameras: 1, seed: 11 });
     const cam = cameras.cameras[0]!;
-    const config = parseAgentConfig({
+    // The device claims its own MQTT credentials with a one-time token, as a field device does.
+    const claim = (await (
+      await fetch(`${cloud.httpUrl}/api/v1/claims`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${cloud.identity.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ deviceId: 'cam-e2e-01' }),
+      })
+    ).json()) as { claimToken: string };
+    const parsed = parseAgentConfig({
       deviceId: 'cam-e2e-01',
       outletId: cam.outletId,
       fixtureId: cam.fixtureId,
       mqtt: { url: cloud.mqttUrl, reconnectPeriodMs: 200 },
+      provisioning: { url: cloud.httpUrl, claimToken: claim.claimToken },
       camera: { kind: 'http', url: cam.snapshotUrl },
       capture: { intervalS: 0 },
       modelDir,
       dataDir: path.join(dataDir, 'agent'),
       logLevel: 'warn',
     });
+    const config = await ensureCredentials(parsed, { log: createLogger('warn'), maxAttempts: 1 });
     agent = new EdgeAgent({
       config,
       camera: new HttpSnapshotCamera(cam.snapshotUrl),

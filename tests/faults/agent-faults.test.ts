@@ -111,6 +111,9 @@ describe('edge faults: nothing lost, nothing counted twice', () => {
       dataDir,
       '--log-level',
       'warn',
+      // These tests are about delivery under faults, not device identity (tests/identity covers that).
+      '--auth',
+      'off',
     ]);
 
   const cloudUp = async (httpUrl: string) => {

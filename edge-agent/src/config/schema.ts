@@ -14,15 +14,39 @@ export const AgentConfig = z.strictObject({
   deviceId: DeviceId,
   outletId: OutletId,
   fixtureId: FixtureId,
-  mqtt: z.strictObject({
-    url: z
-      .string()
-      .regex(/^(mqtts?|tcp|ssl|wss?):\/\//, { message: 'mqtt.url must start with mqtt://, mqtts://, ws:// or wss://' }),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    keepaliveS: z.number().int().min(5).max(3600).default(30),
-    reconnectPeriodMs: z.number().int().min(100).max(600_000).default(2_000),
-  }),
+  mqtt: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^(mqtts?|tcp|ssl|wss?):\/\//, {
+          message: 'mqtt.url must start with mqtt://, mqtts://, ws:// or wss://',
+        }),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      /** File holding the MQTT password (first line); instead of `password`. */
+      passwordFile: z.string().min(1).optional(),
+      /** PEM CA certificate(s) to verify an mqtts:// broker with (e.g. a private CA); default: system CAs. */
+      caFile: z.string().min(1).optional(),
+      keepaliveS: z.number().int().min(5).max(3600).default(30),
+      reconnectPeriodMs: z.number().int().min(100).max(600_000).default(2_000),
+    })
+    .refine((m) => m.password === undefined || m.passwordFile === undefined, {
+      message: 'set mqtt.password or mqtt.passwordFile, not both',
+    }),
+  /**
+   * First-start provisioning: without credentials in the config or in `<dataDir>/credentials.json`,
+   * the agent exchanges this one-time claim token at the cloud (`url` = its HTTP base URL) for its own.
+   */
+  provisioning: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/, message: 'provisioning.url must be an http(s) URL' }),
+      claimToken: z.string().min(1).optional(),
+      claimTokenFile: z.string().min(1).optional(),
+    })
+    .refine((p) => (p.claimToken === undefined) !== (p.claimTokenFile === undefined), {
+      message: 'set exactly one of claimToken and claimTokenFile',
+    })
+    .optional(),
   camera: CameraConfig,
   capture: z
     .strictObject({

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics, type DeviceStatus } from '@shelfsight/protocol';
 import type { Logger } from 'pino';
@@ -32,6 +33,11 @@ export class DeviceSession extends EventEmitter<SessionEvents> {
       connectTimeout: 15_000,
       ...(cfg.mqtt.username !== undefined ? { username: cfg.mqtt.username } : {}),
       ...(cfg.mqtt.password !== undefined ? { password: cfg.mqtt.password } : {}),
+      // Secrets from files are read here, once, and never logged.
+      ...(cfg.mqtt.passwordFile !== undefined
+        ? { password: readFileSync(cfg.mqtt.passwordFile, 'utf8').split('\n')[0]!.trim() }
+        : {}),
+      ...(cfg.mqtt.caFile !== undefined ? { ca: readFileSync(cfg.mqtt.caFile), rejectUnauthorized: true } : {}),
       will: { topic: topics.status(cfg.deviceId), payload: Buffer.from(JSON.stringify(offline)), qos: 1, retain: true },
     });
     this.client.on('connect', (ack) => {

@@ -4,8 +4,25 @@ import { startCloud, type RunningCloud, type CloudOptionsInput } from '@shelfsig
 export const startTestCloud = (over: CloudOptionsInput = {}): Promise<RunningCloud> =>
   startCloud({ httpPort: 0, mqttPort: 0, dataDir: ':memory:', logLevel: 'silent', commandTimeoutMs: 1500, ...over });
 
-export const connectDevice = (cloud: RunningCloud, clientId: string): Promise<MqttClient> =>
-  mqtt.connectAsync(cloud.mqttUrl, { clientId, reconnectPeriod: 0, connectTimeout: 5000 });
+const issued = new WeakMap<RunningCloud, Map<string, string>>();
+
+/** Connects as a device with its own provisioned credentials (issued once per cloud and device id). */
+export const connectDevice = async (cloud: RunningCloud, clientId: string): Promise<MqttClient> => {
+  const byId = issued.get(cloud) ?? new Map<string, string>();
+  issued.set(cloud, byId);
+  let password = byId.get(clientId);
+  if (password === undefined) {
+    password = (await cloud.identity.registry.issue(clientId)).password;
+    byId.set(clientId, password);
+  }
+  return mqtt.connectAsync(cloud.mqttUrl, {
+    clientId,
+    username: clientId,
+    password,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
+};
 
 /** Polls until `check` returns a truthy value (or throws on timeout with the last value seen). */
 export const waitFor = async <T>(
