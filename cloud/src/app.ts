@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import express from 'express';
@@ -11,9 +14,13 @@ import { dashboardRouter } from './http/static.js';
 import { startIdentity, type DeviceRegistry } from './identity/index.js';
 import { Ingest, type IngestStatsSnapshot } from './ingest/index.js';
 import { attachLive } from './live/index.js';
+import { OtaService, createOtaRouters } from './ota/index.js';
 import { startAnalytics } from './analytics/index.js';
 import { openStore } from './store/factory.js';
 import type { TimeSeriesStore } from './store/index.js';
+
+/** Largest model artifact the cloud accepts for OTA distribution. */
+const OTA_MAX_ARTIFACT_BYTES = 256 * 1024 * 1024;
 
 export interface RunningCloud {
   httpUrl: string;
@@ -94,6 +101,13 @@ export const startCloud = async (
       logger: logger.child({ component: 'analytics' }),
     });
     const commands = new CommandService(ingest, opts.commandTimeoutMs);
+    const ota = await OtaService.open({
+      dir: opts.dataDir === ':memory:' ? await mkdtemp(join(tmpdir(), 'shelfsight-ota-')) : join(opts.dataDir, 'ota'),
+      ingest,
+      logger: logger.child({ component: 'ota' }),
+      maxArtifactBytes: OTA_MAX_ARTIFACT_BYTES,
+    });
+    const otaRouters = createOtaRouters(ota, OTA_MAX_ARTIFACT_BYTES);
     const app = express();
     app.disable('x-powered-by');
     app.use(
@@ -107,7 +121,9 @@ export const startCloud = async (
     );
     app.use('/api/v1', analytics.router);
     app.use('/api/v1', identity.router({ mqttUrl: broker.tlsUrl ?? broker.url, disconnect: broker.disconnect }));
+    app.use('/api/v1', otaRouters.api);
     app.use('/api', notFound);
+    app.use(otaRouters.files);
     app.use(dashboardRouter(opts.dashboardDir));
     app.use(notFound);
     app.use(errorHandler(logger.child({ component: 'api' })));

@@ -15,3 +15,4 @@ export {
 } from './broker/index.js';
 export * from './identity/index.js';
 export { CommandService, type CommandOutcome } from './commands/index.js';
+export * from './ota/index.js';

@@ -1,13 +1,18 @@
+import type { KeyObject } from 'node:crypto';
+import { access, writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   Command,
   DeviceConfig,
+  OtaAnnouncement,
   decodePayload,
   parseDeviceTopic,
   topics,
   type CommandReply,
   type DeviceStatus,
   type Observation,
+  type OtaState,
+  type OtaStateName,
 } from '@shelfsight/protocol';
 import type { Logger } from 'pino';
 import { CameraError, type CameraSource } from './camera/source.js';
@@ -16,7 +21,8 @@ import { CpuMeter, diskFreeMb, rssMb } from './health/sample.js';
 import { DeviceSession } from './mqtt/session.js';
 import { buildObservation } from './observation/build.js';
 import { FileOutbox } from './outbox/file-outbox.js';
-import type { Recognizer } from './recognition/types.js';
+import { applyUpdate, modelStoreFor } from './ota/index.js';
+import type { Recognizer, RecognizerOptions } from './recognition/types.js';
 import { CaptureScheduler, ScheduleError, validateSchedule, type ScheduleSpec } from './schedule/scheduler.js';
 import { StateFile } from './state.js';
 
@@ -32,6 +38,12 @@ export interface AgentDeps {
   camera: CameraSource;
   recognizer: Recognizer;
   log: Logger;
+  /** Folder `recognizer` was loaded from (default: config.modelDir). */
+  modelDir?: string;
+  /** Loads a model folder; needed for over-the-air updates. */
+  loadRecognizer?: (opts: RecognizerOptions) => Promise<Recognizer>;
+  /** Keys trusted to sign updates; empty refuses every update. */
+  trustedKeys?: KeyObject[];
 }
 
 export type CaptureTrigger = 'interval' | 'cron' | 'command' | 'startup';
@@ -79,8 +91,12 @@ export class EdgeAgent {
   private capturesFailed = 0;
   private lastCaptureLatencyMs: number | undefined;
   private readonly log: Logger;
+  private recognizer: Recognizer;
+  private modelDir: string;
 
   constructor(private readonly deps: AgentDeps) {
+    this.recognizer = deps.recognizer;
+    this.modelDir = deps.modelDir ?? deps.config.modelDir;
     const { intervalS, cron, timezone } = deps.config.capture;
     this.schedule = { intervalS, cron, timezone };
     this.log = deps.log;
@@ -144,7 +160,7 @@ export class EdgeAgent {
     }
     await this.session?.close();
     await this.deps.camera.close();
-    await this.deps.recognizer.close();
+    await this.recognizer.close();
     this.log.info({ outboxDepth: this.outbox?.depth }, 'agent stopped');
   }
 
@@ -178,7 +194,8 @@ export class EdgeAgent {
   }
 
   private async captureOnce(trigger: CaptureTrigger): Promise<CaptureResult> {
-    const { config, recognizer } = this.deps;
+    const { config } = this.deps;
+    const recognizer = this.recognizer;
     const t0 = performance.now();
     try {
       const frame = await this.grabWithRetry();
@@ -199,6 +216,7 @@ export class EdgeAgent {
       await this.outbox.append(topics.observations(config.deviceId), JSON.stringify(observation));
       const latencyMs = performance.now() - t0;
       this.capturesOk++;
+      if (observation.skus.length > 0) await this.keepReferenceFrame(frame.image);
       this.lastCaptureLatencyMs = latencyMs;
       this.log.info(
         {
@@ -253,7 +271,8 @@ export class EdgeAgent {
   }
 
   private async publishStatus(state: DeviceStatus['state'] = 'online'): Promise<void> {
-    const { config, recognizer } = this.deps;
+    const { config } = this.deps;
+    const recognizer = this.recognizer;
     if (!this.session.connected) return;
     const status: DeviceStatus = {
       deviceId: config.deviceId,
@@ -289,6 +308,72 @@ export class EdgeAgent {
     if (!parsed || parsed.deviceId !== this.deps.config.deviceId) return;
     if (parsed.kind === 'config') await this.applyConfig(payload);
     else if (parsed.kind === 'commands') await this.runCommand(payload);
+    else if (parsed.kind === 'ota') await this.onOta(payload);
+  }
+
+  private get referencePath(): string {
+    return path.join(this.deps.config.dataDir, 'reference.jpg');
+  }
+
+  /** Keeps one frame the running model handled, for the self-test of the next update. */
+  private async keepReferenceFrame(image: Buffer): Promise<void> {
+    try {
+      await access(this.referencePath);
+    } catch {
+      await writeFile(this.referencePath, image).catch(() => undefined);
+    }
+  }
+
+  private async onOta(payload: Buffer): Promise<void> {
+    if (payload.byteLength === 0) return; // announcement withdrawn
+    const decoded = decodePayload(OtaAnnouncement, payload);
+    const { deviceId } = this.deps.config;
+    if (!decoded.ok) {
+      this.log.error({ reason: decoded.reason, detail: decoded.detail }, 'ignoring invalid OTA announcement');
+      return;
+    }
+    const ann = decoded.value;
+    const { kind, version } = ann.manifest;
+    const running = kind === 'model' ? this.recognizer.model.version : this.recognizer.gallery.version;
+    if (version === running) return; // retained announcement of what already runs
+    if (this.state.state.otaFailed[kind] === version) {
+      this.log.warn({ kind, version }, 'OTA version failed before; not retrying until a new one is announced');
+      return;
+    }
+    const load = this.deps.loadRecognizer;
+    const report = async (state: OtaStateName, detail: { error?: string; running?: string } = {}) => {
+      const msg: OtaState = { deviceId, kind, version, state, at: new Date().toISOString(), ...detail };
+      this.log.info({ ota: msg }, 'ota state');
+      await this.session
+        .publish(topics.otaState(deviceId), JSON.stringify(msg), { qos: 1 })
+        .catch((err: Error) => this.log.warn({ err: err.message }, 'ota state publish failed'));
+    };
+    if (!load) {
+      await report('FAILED', { error: 'this agent cannot load models at run time', running });
+      return;
+    }
+    // Queued like a capture: one inference at a time, and never a swap under a running capture.
+    const run = this.inference.then(() =>
+      applyUpdate(ann, {
+        store: modelStoreFor(this.deps.config),
+        trustedKeys: this.deps.trustedKeys ?? [],
+        log: this.log,
+        active: () => ({ recognizer: this.recognizer, dir: this.modelDir }),
+        load: (modelDir) => load({ modelDir }),
+        swap: (recognizer, dir) => {
+          this.recognizer = recognizer;
+          this.modelDir = dir;
+        },
+        referenceFrame: () => readFile(this.referencePath).catch(() => undefined),
+        report,
+      }),
+    );
+    this.inference = run.catch(() => undefined);
+    const outcome = await run;
+    if (outcome === 'FAILED') this.state.state.otaFailed[kind] = version;
+    else delete this.state.state.otaFailed[kind];
+    await this.state.save();
+    await this.publishStatus();
   }
 
   private async applyConfig(payload: Buffer): Promise<void> {

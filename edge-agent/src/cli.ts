@@ -6,6 +6,7 @@ import { createCamera } from './camera/index.js';
 import { ConfigError, loadAgentConfig } from './config/load.js';
 import { createLogger } from './log.js';
 import { ProvisioningRefused, ensureCredentials, resolveSecretPaths } from './provisioning/index.js';
+import { loadTrustedKeys, resolveModelDir } from './ota/index.js';
 import { loadRecognizer } from './recognition/index.js';
 
 const USAGE = `usage: shelfsight-agent --config FILE [--log-level LEVEL] [--once]
@@ -59,9 +60,22 @@ const main = async (): Promise<number> => {
     console.error(err.message);
     return 2;
   }
-  const recognizer = await loadRecognizer({ modelDir: config.modelDir });
-  log.info({ model: recognizer.model, gallery: recognizer.gallery }, 'models loaded');
-  const agent = new EdgeAgent({ config, camera: createCamera(config.camera), recognizer, log });
+  const modelDir = await resolveModelDir(config);
+  const recognizer = await loadRecognizer({ modelDir });
+  const trustedKeys = await loadTrustedKeys(config);
+  log.info(
+    { model: recognizer.model, gallery: recognizer.gallery, modelDir, otaKeys: trustedKeys.length },
+    'models loaded',
+  );
+  const agent = new EdgeAgent({
+    config,
+    camera: createCamera(config.camera),
+    recognizer,
+    modelDir,
+    loadRecognizer,
+    trustedKeys,
+    log,
+  });
   await agent.start();
 
   if (args.once) {

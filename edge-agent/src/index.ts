@@ -8,3 +8,4 @@ export { createLogger } from './log.js';
 export * from './provisioning/index.js';
 export { loadRecognizer } from './recognition/index.js';
 export type { Recognition, Recognizer, RecognizerOptions } from './recognition/types.js';
+export * from './ota/index.js';

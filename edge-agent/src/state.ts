@@ -7,6 +7,8 @@ const AgentState = z.object({
   /** Next capture sequence number; persisted so a restart never reuses one. */
   nextSeq: z.number().int().min(0).default(0),
   appliedConfig: DeviceConfig.optional(),
+  /** Last update version that failed, per kind: a retained announcement must not retry it forever. */
+  otaFailed: z.record(z.string(), z.string()).default({}),
 });
 export type AgentState = z.infer<typeof AgentState>;
 
@@ -20,7 +22,7 @@ export class StateFile {
   static async open(dataDir: string): Promise<StateFile> {
     await mkdir(dataDir, { recursive: true });
     const file = path.join(dataDir, 'state.json');
-    let state: AgentState = { nextSeq: 0 };
+    let state: AgentState = { nextSeq: 0, otaFailed: {} };
     try {
       const parsed = AgentState.safeParse(JSON.parse(await readFile(file, 'utf8')));
       // A corrupt state file must not keep the device from capturing; start over but keep going.

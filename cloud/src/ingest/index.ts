@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import {
   CommandReply,
   DeviceStatus,
+  OtaState,
   MAX_PAYLOAD_BYTES,
   Observation,
   cloudSubscriptions,
@@ -42,6 +43,7 @@ export interface IngestEvents {
   observation: [FixtureSummary];
   'device-status': [DeviceStatusRecord];
   reply: [CommandReply];
+  'ota-state': [OtaState];
   reject: [{ reason: RejectReason; detail: string; topic: string }];
 }
 
@@ -207,6 +209,18 @@ export class Ingest extends EventEmitter<IngestEvents> {
           );
         this.stats.replies++;
         this.emit('reply', d.value);
+        return 'ack';
+      }
+      case 'ota-state': {
+        const d = decodePayload(OtaState, payload, maxBytes);
+        if (!d.ok) return this.reject(d.reason, d.detail, topic);
+        if (d.value.deviceId !== parsed.deviceId)
+          return this.reject(
+            'device_mismatch',
+            `payload deviceId ${d.value.deviceId} on ${parsed.deviceId}'s topic`,
+            topic,
+          );
+        this.emit('ota-state', d.value);
         return 'ack';
       }
       default:

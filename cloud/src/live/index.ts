@@ -7,5 +7,6 @@ export const attachLive = (http: HttpServer, ingest: Ingest): IoServer => {
   const io = new IoServer(http, { serveClient: false, cors: { origin: false } });
   ingest.on('observation', (summary) => io.emit('observation', summary));
   ingest.on('device-status', (status) => io.emit('device-status', status));
+  ingest.on('ota-state', (state) => io.emit('ota-state', state));
   return io;
 };

@@ -32,5 +32,10 @@ export const parseAgentConfig = (json: unknown, source = 'config'): AgentConfig 
   if (!parsed.success) throw new ConfigError(`invalid ${source}: ${formatIssues(parsed.error.issues)}`);
   const base = source.endsWith('.json') ? path.dirname(path.resolve(source)) : process.cwd();
   const cfg = parsed.data;
-  return { ...cfg, modelDir: path.resolve(base, cfg.modelDir), dataDir: path.resolve(base, cfg.dataDir) };
+  return {
+    ...cfg,
+    modelDir: path.resolve(base, cfg.modelDir),
+    dataDir: path.resolve(base, cfg.dataDir),
+    ota: { ...cfg.ota, publicKeyFiles: cfg.ota.publicKeyFiles.map((f) => path.resolve(base, f)) },
+  };
 };

@@ -16,11 +16,9 @@ export const AgentConfig = z.strictObject({
   fixtureId: FixtureId,
   mqtt: z
     .strictObject({
-      url: z
-        .string()
-        .regex(/^(mqtts?|tcp|ssl|wss?):\/\//, {
-          message: 'mqtt.url must start with mqtt://, mqtts://, ws:// or wss://',
-        }),
+      url: z.string().regex(/^(mqtts?|tcp|ssl|wss?):\/\//, {
+        message: 'mqtt.url must start with mqtt://, mqtts://, ws:// or wss://',
+      }),
       username: z.string().optional(),
       password: z.string().optional(),
       /** File holding the MQTT password (first line); instead of `password`. */
@@ -80,6 +78,13 @@ export const AgentConfig = z.strictObject({
         .default(30 * 86_400),
     })
     .default({ maxMessages: 100_000, maxBytes: 512 * 1024 * 1024, maxAgeS: 30 * 86_400 }),
+  /** Ed25519 keys whose signatures the agent accepts on model and gallery updates; none = refuse all. */
+  ota: z
+    .strictObject({
+      publicKeys: z.array(z.string().min(16)).max(8).default([]),
+      publicKeyFiles: z.array(z.string().min(1)).max(8).default([]),
+    })
+    .default({ publicKeys: [], publicKeyFiles: [] }),
   statusIntervalS: z.number().int().min(1).max(3600).default(30),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });

@@ -43,9 +43,13 @@ export class DeviceSession extends EventEmitter<SessionEvents> {
     this.client.on('connect', (ack) => {
       log.info({ broker: cfg.mqtt.url, sessionPresent: ack.sessionPresent }, 'mqtt connected');
       // Subscribing again is cheap and covers a broker that lost our persistent session.
-      this.client.subscribe([topics.config(cfg.deviceId), topics.commands(cfg.deviceId)], { qos: 1 }, (err) => {
-        if (err) log.error({ err }, 'subscribe failed');
-      });
+      this.client.subscribe(
+        [topics.config(cfg.deviceId), topics.commands(cfg.deviceId), topics.ota(cfg.deviceId)],
+        { qos: 1 },
+        (err) => {
+          if (err) log.error({ err }, 'subscribe failed');
+        },
+      );
       this.emit('connect');
     });
     this.client.on('offline', () => {
