@@ -6,6 +6,7 @@
  *   npx tsc -b cloud && node cloud/dist/bench/store-bench.js [--outlets 60] [--days 14] [--skus 24]
  *       [--inflight 256] [--queries 40] [--influxd /usr/bin/influxd]
  *
+ * `--backend duckdb|influx` runs one; `--duck-load bulk` fills DuckDB by SQL (query timings at scale only).
  * Prints one JSON document. InfluxDB is a throwaway influxd (temp dirs, random ports) started here.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -33,6 +34,8 @@ const { values: args } = parseArgs({
     inflight: { type: 'string', default: '256' },
     queries: { type: 'string', default: '40' },
     influxd: { type: 'string', default: '/usr/bin/influxd' },
+    /** `bulk`: fill DuckDB with SQL instead of the port (same shape, random counts) to time queries at scales the unbatched port would take minutes to load. */
+    'duck-load': { type: 'string', default: 'port' },
   },
 });
 const OUTLETS = Number(args.outlets);
@@ -128,8 +131,13 @@ async function benchDuckDb() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-duck-'));
   try {
     const path = join(dir, 'bench.duckdb');
-    const store = await DuckDbStore.open({ path });
-    const loaded = await load(store);
+    let store = await DuckDbStore.open({ path });
+    let loaded: Awaited<ReturnType<typeof load>>;
+    if (args['duck-load'] === 'bulk') {
+      await store.close();
+      loaded = await bulkLoadDuckDb(path);
+      store = await DuckDbStore.open({ path });
+    } else loaded = await load(store);
     const history = await timeQueries(historyQuery(store));
     await store.close();
     // The daily aggregation is analytics, not a port method: run it on the same file.
@@ -147,6 +155,32 @@ async function benchDuckDb() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Not the ingest path: bulk SQL with the same outlets/hours/SKUs, for query timings at larger scales. */
+async function bulkLoadDuckDb(path: string): Promise<Awaited<ReturnType<typeof load>>> {
+  const inst = await DuckDBInstance.create(path, { threads: '2' });
+  const conn = await inst.connect();
+  const t = performance.now();
+  await conn.run(`SET TimeZone = 'UTC'`);
+  await conn.run(
+    `INSERT INTO observations
+     SELECT gen_random_uuid()::VARCHAR, 'dev-' || o, 'outlet-' || lpad(o::VARCHAR, 4, '0'), 'cooler-' || o,
+            TIMESTAMPTZ '${new Date(START).toISOString()}' + to_hours(h) + to_seconds(o), now(), h,
+            'shelf-yolo', '1.0.0', NULL, NULL, 640, 480, 0.5, NULL, []::VARCHAR[], 0, 0, 45, NULL
+     FROM range(${DAYS * 24}) a(h), range(${OUTLETS}) b(o)`,
+  );
+  await conn.run(
+    `INSERT INTO sku_counts
+     SELECT message_id, captured_at, outlet_id, fixture_id, device_id, sku, c, least(c, 3) FROM (
+       SELECT o.*, 'sku-' || lpad(s::VARCHAR, 3, '0') AS sku, floor(random() * 8)::INTEGER AS c
+       FROM observations o, range(${SKUS}) k(s)) WHERE c > 0`,
+  );
+  const rows = (await conn.runAndReadAll('SELECT count(*) AS n FROM sku_counts')).getRowObjectsJS();
+  const seconds = (performance.now() - t) / 1000;
+  conn.closeSync();
+  inst.closeSync();
+  return { observations: OUTLETS * DAYS * 24, skuRows: Number(rows[0]?.n), seconds };
 }
 
 const freePort = (): Promise<number> =>
