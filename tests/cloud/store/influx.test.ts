@@ -50,6 +50,19 @@ describe.runIf(run)('InfluxStore against a real influxd', () => {
     await store.close();
   });
 
+  it('writes and reads a non-default retention policy when one is configured', async () => {
+    const database = await server!.createDatabase();
+    const admin = (q: string) => fetch(`${url()}/query`, { method: 'POST', body: new URLSearchParams({ q }) });
+    await admin(`CREATE RETENTION POLICY "keep" ON "${database}" DURATION INF REPLICATION 1`);
+    const store = await InfluxStore.open({ url: url(), database, retentionPolicy: 'keep' });
+    const obs = makeObservation();
+    await store.writeObservation(obs, new Date());
+    expect((await store.queryObservations({})).items.map((i) => i.messageId)).toEqual([obs.messageId]);
+    const autogen = await (await admin(`SELECT count("messageId") FROM "${database}"."autogen"."observations"`)).json();
+    expect(JSON.stringify(autogen)).not.toContain('"count"');
+    await store.close();
+  });
+
   it('keeps two observations of one fixture in the same millisecond apart, and finds redeliveries after a restart', async () => {
     const database = await server!.createDatabase();
     const first = await open(database);

@@ -92,7 +92,9 @@ export class InfluxHttp {
       maxRetries: 0,
       maxBufferLines: 1,
     });
-    this.queryPath = `/query?db=${encodeURIComponent(opts.database)}&epoch=ms`;
+    this.queryPath =
+      `/query?db=${encodeURIComponent(opts.database)}&epoch=ms` +
+      (opts.retentionPolicy ? `&rp=${encodeURIComponent(opts.retentionPolicy)}` : '');
     this.maxRetries = opts.maxRetries ?? 4;
     this.minDelay = opts.minRetryDelayMs ?? 200;
     this.maxDelay = opts.maxRetryDelayMs ?? 5_000;
