@@ -28,20 +28,32 @@ const waitForPort = async (port: number, timeoutMs: number) => {
   }
 };
 
+export interface MosquittoOptions {
+  /** Lines appended to the generated config. */
+  config?: string;
+  /** Default true; false for configs that bring their own password_file / acl_file. */
+  allowAnonymous?: boolean;
+}
+
 /**
  * Starts Debian's Mosquitto on a free loopback port with a throwaway config. Fails loudly when the
  * package is missing: `.ci/run` installs it, and a skipped broker test would hide a regression.
  */
-export const startMosquitto = async (extraConfig = ''): Promise<Mosquitto> => {
+export const startMosquitto = async (opts: string | MosquittoOptions = ''): Promise<Mosquitto> => {
+  const { config: extraConfig = '', allowAnonymous = true } = typeof opts === 'string' ? { config: opts } : opts;
   if (!BINARY) throw new Error('mosquitto is not installed (apt-get install mosquitto); .ci/run installs it');
   const port = await freePort();
   const dir = await mkdtemp(path.join(tmpdir(), 'mosquitto-'));
   const conf = path.join(dir, 'mosquitto.conf');
   await writeFile(
     conf,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', extraConfig].join(
-      '\n',
-    ),
+    [
+      `listener ${port} 127.0.0.1`,
+      `allow_anonymous ${allowAnonymous}`,
+      'persistence false',
+      'log_dest stderr',
+      extraConfig,
+    ].join('\n'),
   );
   const child: ChildProcess = spawn(BINARY, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

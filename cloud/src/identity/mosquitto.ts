@@ -57,10 +57,12 @@ export interface MosquittoConfigOptions {
   maxPacketBytes?: number;
 }
 
-/** mosquitto.conf lines for the ShelfSight listeners (append to or include from the main config). */
+/**
+ * mosquitto.conf lines for the ShelfSight listeners (append to or include from the main config;
+ * with the default `per_listener_settings false` the security options apply to every listener).
+ */
 export const mosquittoConfig = (o: MosquittoConfigOptions): string =>
   [
-    'per_listener_settings false',
     'allow_anonymous false',
     `password_file ${o.passwordFile}`,
     `acl_file ${o.aclFile}`,
