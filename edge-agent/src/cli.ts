@@ -69,7 +69,7 @@ const main = async (): Promise<number> => {
   );
   const agent = new EdgeAgent({
     config,
-    camera: createCamera(config.camera),
+    camera: await createCamera(config.camera),
     recognizer,
     modelDir,
     loadRecognizer,

@@ -8,6 +8,28 @@ const CameraConfig = z.discriminatedUnion('kind', [
     url: z.url({ message: 'camera.url must be an http(s) URL' }),
     timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
   }),
+  z.strictObject({
+    kind: z.literal('folder'),
+    /** Folder the camera uploads stills into; the newest image is used. */
+    dir: z.string().min(1),
+    /** An image older than this means the camera stopped sending. */
+    maxAgeS: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .default(600),
+  }),
+  z.strictObject({
+    kind: z.literal('simulator'),
+    /** In-process simulated cooler (needs @shelfsight/simulators); for development and fleet tests. */
+    id: z.string().min(1).max(64),
+    seed: z.number().int(),
+    fixture: z.enum(['upright', 'chest', 'shelf']).default('upright'),
+    difficulty: z.enum(['easy', 'default', 'hard']).default('default'),
+    /** Simulated seconds per real second: how fast stock sells. */
+    speed: z.number().min(0).max(100_000).default(60),
+  }),
 ]);
 
 export const AgentConfig = z.strictObject({

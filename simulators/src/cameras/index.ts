@@ -6,3 +6,4 @@ export {
   type VirtualCameras,
 } from './server.js';
 export { CoolerSim, type CoolerSimOptions } from './cooler.js';
+export { SimulatedCamera, type SimulatedCameraOptions, type RenderedFrame } from './simulated-camera.js';

@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FixtureKind, Planogram } from '../fixtures/types.js';
-import { samplePerturb, type Difficulty } from '../perturb/params.js';
-import { renderScene, type SceneTruth } from '../render/scene.js';
+import type { Difficulty } from '../perturb/params.js';
 import { log } from '../util/log.js';
-import { hashString, Rng } from '../util/rng.js';
-import { CoolerSim } from './cooler.js';
+import { hashString } from '../util/rng.js';
+import type { CoolerSim } from './cooler.js';
+import { SimulatedCamera } from './simulated-camera.js';
 
 export interface CameraSpec {
   id: string;
@@ -54,10 +54,7 @@ export interface VirtualCameras {
 interface Camera {
   spec: CameraSpec;
   info: CameraInfo;
-  sim: CoolerSim;
-  frames: Map<number, SceneTruth>;
-  nextFrame: number;
-  doorBars: { x: number; w: number }[];
+  cam: SimulatedCamera;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -106,23 +103,20 @@ export async function startVirtualCameras(o: VirtualCameraOptions): Promise<Virt
   specs.forEach((spec, i) => {
     const fixture = spec.fixture ?? 'upright';
     const seed = hashString(`camera|${o.seed}|${spec.id}|${i}`);
-    const sim = new CoolerSim({
+    const cam = new SimulatedCamera({
+      id: spec.id,
       seed,
       fixture,
-      planogram: spec.planogram,
+      ...(spec.planogram ? { planogram: spec.planogram } : {}),
+      difficulty: spec.difficulty ?? o.difficulty ?? 'default',
       salesPerHour: o.salesPerHour ?? 40,
       restockBelow: o.restockBelow ?? 0.35,
+      truthHistory: history,
     });
     const id = encodeURIComponent(spec.id);
-    // A mounted camera sees the same door frame in every frame; only light and noise vary.
-    const barRng = new Rng(seed ^ 0xa5a5a5a5);
-    const doorBars = barRng.chance(0.3) ? [{ x: Math.round(barRng.range(0.3, 0.7) * 1280), w: 24 }] : [];
     cameras.set(spec.id, {
       spec,
-      sim,
-      frames: new Map(),
-      nextFrame: 1,
-      doorBars,
+      cam,
       info: {
         id: spec.id,
         outletId: spec.outletId,
@@ -137,7 +131,7 @@ export async function startVirtualCameras(o: VirtualCameraOptions): Promise<Virt
   // Sales happen on a clock, not per request, so counts change whether or not anyone is looking.
   const tickMs = 1000;
   const timer = setInterval(() => {
-    for (const c of cameras.values()) c.sim.advance((tickMs / 1000) * speed);
+    for (const c of cameras.values()) c.cam.sim.advance((tickMs / 1000) * speed);
   }, tickMs);
   timer.unref();
 
@@ -159,47 +153,33 @@ export async function startVirtualCameras(o: VirtualCameraOptions): Promise<Virt
     if (!cam) return sendJson(res, 404, { error: 'unknown camera', id });
     switch (m[2]) {
       case 'snapshot.jpg': {
-        const frame = cam.nextFrame++;
-        const seed = hashString(`${cam.info.id}|frame|${frame}`);
-        const difficulty = cam.spec.difficulty ?? o.difficulty ?? 'default';
-        const perturb = {
-          ...samplePerturb(new Rng(seed), difficulty, 1280, 960, cam.sim.planogram.fixture),
-          doorBars: cam.doorBars,
-        };
-        const scene = await renderScene({
-          planogram: cam.sim.planogram,
-          stock: cam.sim.stock.map((row) => row.map((col) => [...col])),
-          seed,
-          perturb,
-        });
-        cam.frames.set(frame, scene.truth);
-        if (cam.frames.size > history) cam.frames.delete(cam.frames.keys().next().value as number);
+        const { frame, jpeg } = await cam.cam.render();
         res.writeHead(200, {
           'content-type': 'image/jpeg',
-          'content-length': scene.jpeg.length,
+          'content-length': jpeg.length,
           'cache-control': 'no-store',
           'x-frame-id': String(frame),
-          'x-sim-time-s': String(Math.round(cam.sim.simTimeS)),
+          'x-sim-time-s': String(Math.round(cam.cam.sim.simTimeS)),
         });
-        res.end(req.method === 'HEAD' ? undefined : scene.jpeg);
+        res.end(req.method === 'HEAD' ? undefined : jpeg);
         return;
       }
       case 'truth.json': {
         const q = u.searchParams.get('frame');
-        const frame = q === null ? cam.nextFrame - 1 : Number(q);
-        const truth = cam.frames.get(frame);
+        const frame = q === null ? cam.cam.lastFrame : Number(q);
+        const truth = cam.cam.truth(frame);
         if (!truth) return sendJson(res, 404, { error: 'unknown or expired frame', id, frame: q });
         return sendJson(res, 200, { cameraId: id, frame, ...truth });
       }
       case 'planogram.json':
-        return sendJson(res, 200, cam.sim.planogram);
+        return sendJson(res, 200, cam.cam.sim.planogram);
       default:
         return sendJson(res, 200, {
-          simTimeS: cam.sim.simTimeS,
-          sold: cam.sim.sold,
-          restocks: cam.sim.restocks,
-          filled: cam.sim.filled(),
-          capacity: cam.sim.capacity(),
+          simTimeS: cam.cam.sim.simTimeS,
+          sold: cam.cam.sim.sold,
+          restocks: cam.cam.sim.restocks,
+          filled: cam.cam.sim.filled(),
+          capacity: cam.cam.sim.capacity(),
         });
     }
   }
@@ -207,7 +187,7 @@ export async function startVirtualCameras(o: VirtualCameraOptions): Promise<Virt
   return {
     url,
     cameras: [...cameras.values()].map((c) => c.info),
-    sims: new Map([...cameras].map(([k, c]) => [k, c.sim])),
+    sims: new Map([...cameras].map(([k, c]) => [k, c.cam.sim])),
     close: () =>
       new Promise<void>((resolve, reject) => {
         clearInterval(timer);
