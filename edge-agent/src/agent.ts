@@ -1,4 +1,6 @@
 import type { KeyObject } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
 import { access, writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -73,7 +75,12 @@ const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
  * The edge agent: captures on a schedule or on command, recognises, writes the observation to the
  * durable outbox and drains the outbox to the broker in order. Only one inference runs at a time.
  */
-export class EdgeAgent {
+export interface EdgeAgentEvents {
+  /** The cloud asked for a restart; the owner stops this agent and starts a fresh one. */
+  restart: [];
+}
+
+export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
   private session!: DeviceSession;
   private outbox!: FileOutbox;
   private state!: StateFile;
@@ -95,6 +102,7 @@ export class EdgeAgent {
   private modelDir: string;
 
   constructor(private readonly deps: AgentDeps) {
+    super();
     this.recognizer = deps.recognizer;
     this.modelDir = deps.modelDir ?? deps.config.modelDir;
     const { intervalS, cron, timezone } = deps.config.capture;
@@ -444,8 +452,52 @@ export class EdgeAgent {
         }
         return;
       }
+      case 'restart': {
+        // Reply first: after the restart nobody would remember the command.
+        await reply({ ok: true, result: { restarting: true } });
+        this.emit('restart');
+        return;
+      }
+      case 'upload-diagnostics': {
+        await reply({ ok: true, result: await this.diagnostics() });
+        return;
+      }
       default:
         await reply({ ok: false, error: `command ${cmd.name} is not supported by agent ${AGENT_VERSION}` });
     }
+  }
+
+  /** What support needs to see without shell access; secrets are left out. */
+  async diagnostics(): Promise<Record<string, unknown>> {
+    const { config } = this.deps;
+    const { mqtt: mqttCfg, ...rest } = config;
+    return {
+      agentVersion: AGENT_VERSION,
+      node: process.version,
+      platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+      cpus: os.cpus().length,
+      loadAvg: os.loadavg().map((l) => Math.round(l * 100) / 100),
+      memTotalMb: Math.round(os.totalmem() / 1048576),
+      memFreeMb: Math.round(os.freemem() / 1048576),
+      rssMb: rssMb(),
+      diskFreeMb: await diskFreeMb(config.dataDir),
+      uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+      config: { ...rest, mqtt: { url: mqttCfg.url, username: mqttCfg.username, keepaliveS: mqttCfg.keepaliveS } },
+      model: this.recognizer.model,
+      gallery: this.recognizer.gallery,
+      modelDir: this.modelDir,
+      schedule: { ...this.schedule, nextCron: this.scheduler.nextRun()?.toISOString() ?? null },
+      appliedConfigRevision: this.state.state.appliedConfig?.revision ?? null,
+      nextSeq: this.state.state.nextSeq,
+      otaFailed: this.state.state.otaFailed,
+      outbox: this.outbox.stats(),
+      captures: {
+        ok: this.capturesOk,
+        failed: this.capturesFailed,
+        ticksSkipped: this.ticksSkipped,
+        lastLatencyMs: this.lastCaptureLatencyMs ?? null,
+      },
+      mqttConnected: this.session.connected,
+    };
   }
 }

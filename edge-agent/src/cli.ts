@@ -39,10 +39,26 @@ const main = async (): Promise<number> => {
     console.error(`--config is required\n\n${USAGE}`);
     return 2;
   }
+  const stopSignal = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  // A `restart` command re-reads the config and reloads the models in the same process, so it
+  // works under systemd (same PID) and without any supervisor at all.
+  for (;;) {
+    const outcome = await run({ config: args.config, logLevel: args['log-level'], once: args.once }, stopSignal);
+    if (outcome !== 'restart') return outcome;
+  }
+};
+
+const run = async (
+  args: { config: string; logLevel: string | undefined; once: boolean | undefined },
+  stopSignal: Promise<string>,
+): Promise<number | 'restart'> => {
   let config;
   try {
     config = await loadAgentConfig(args.config);
-    if (args['log-level']) config = { ...config, logLevel: args['log-level'] as typeof config.logLevel };
+    if (args.logLevel) config = { ...config, logLevel: args.logLevel as typeof config.logLevel };
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -87,16 +103,11 @@ const main = async (): Promise<number> => {
     return left === 0 ? 0 : 1;
   }
 
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: string) => {
-      log.info({ signal: sig }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
+  const restart = new Promise<'restart'>((resolve) => agent.once('restart', () => resolve('restart')));
+  const why = await Promise.race([stopSignal, restart]);
+  log.info({ reason: why }, why === 'restart' ? 'restarting on command' : 'stopping');
   await agent.stop();
-  return 0;
+  return why === 'restart' ? 'restart' : 0;
 };
 
 main().then(
