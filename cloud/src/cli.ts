@@ -88,7 +88,8 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv): CliResult => {
   );
   const parsed = CloudOptions.safeParse(raw);
   if (parsed.success) return { kind: 'run', options: parsed.data };
-  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const flag = (k: string) =>
+    k === 'adminToken' ? 'SHELFSIGHT_ADMIN_TOKEN' : `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   const issues = parsed.error.issues.map((i) => ({ ...i, path: i.path.map((p) => flag(String(p))) }));
   return { kind: 'error', message: `invalid configuration: ${formatIssues(issues)}` };
 };
