@@ -4,7 +4,7 @@
  * ingest, store, REST, dashboard), simulated coolers served as HTTP cameras, and one real edge agent
  * process per cooler recognising frames with the shipped ONNX models.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startVirtualCameras } from '../cameras/index.js';
@@ -30,6 +30,28 @@ const waitForHttp = async (url: string, p: Managed, timeoutMs: number): Promise<
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${p.name} did not answer ${url} within ${timeoutMs / 1000} s`);
+};
+
+/** Asks the cloud for a one-time claim token bound to this device, outlet and fixture. */
+const createClaim = async (
+  httpUrl: string,
+  adminToken: string,
+  deviceId: string,
+  cam: { outletId: string; fixtureId: string },
+): Promise<string> => {
+  const res = await fetch(`${httpUrl}/api/v1/claims`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      deviceId,
+      outletId: cam.outletId,
+      fixtureId: cam.fixtureId,
+      note: 'npm start demo',
+      ttlS: 3600,
+    }),
+  });
+  if (!res.ok) throw new Error(`creating a claim token for ${deviceId} failed: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { claimToken: string }).claimToken;
 };
 
 interface FixtureSummary {
@@ -72,6 +94,7 @@ const run = async (opts: DemoOptions): Promise<number> => {
   const host = opts.host;
   const httpUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${opts.httpPort}`;
   const mqttUrl = `mqtt://${host === '0.0.0.0' ? '127.0.0.1' : host}:${opts.mqttPort}`;
+  const cloudDir = path.join(dataDir, 'cloud');
   const agents: Managed[] = [];
   let cloud: Managed | undefined;
   let cameras: Awaited<ReturnType<typeof startVirtualCameras>> | undefined;
@@ -110,7 +133,7 @@ const run = async (opts: DemoOptions): Promise<number> => {
         '--host',
         host,
         '--data-dir',
-        path.join(dataDir, 'cloud'),
+        cloudDir,
       ],
       path.join(logDir, 'cloud.log'),
     );
@@ -119,11 +142,21 @@ const run = async (opts: DemoOptions): Promise<number> => {
     cameras = await startVirtualCameras({ port: opts.cameraPort, host, cameras: opts.coolers, seed: 1 });
     say(`${cameras.cameras.length} simulated coolers serving snapshots at ${cameras.url}/cameras`);
 
+    // Devices authenticate with their own credentials: each agent gets a one-time claim token and
+    // provisions itself on first start, exactly as a field device would.
+    const adminToken =
+      process.env.SHELFSIGHT_ADMIN_TOKEN?.trim() ||
+      (await readFile(path.join(cloudDir, 'identity', 'admin-token'), 'utf8')).trim();
     for (const cam of cameras.cameras) {
       const deviceId = `cam-${cam.id}`;
       const agentDir = path.join(dataDir, 'agents', deviceId);
       await mkdir(agentDir, { recursive: true });
       const configFile = path.join(agentDir, 'agent.json');
+      const provisioned = await access(path.join(agentDir, 'credentials.json')).then(
+        () => true,
+        () => false,
+      );
+      const claimToken = provisioned ? undefined : await createClaim(httpUrl, adminToken, deviceId, cam);
       await writeFile(
         configFile,
         JSON.stringify(
@@ -132,6 +165,7 @@ const run = async (opts: DemoOptions): Promise<number> => {
             outletId: cam.outletId,
             fixtureId: cam.fixtureId,
             mqtt: { url: mqttUrl },
+            ...(claimToken ? { provisioning: { url: httpUrl, claimToken } } : {}),
             camera: { kind: 'http', url: cam.snapshotUrl },
             capture: { intervalS: opts.intervalS },
             modelDir,
