@@ -55,6 +55,22 @@ export const describeStoreConformance = (name: string, makeStore: () => Promise<
       expect(history.find((s) => s.sku === 'cola-330')!.points).toHaveLength(1);
     });
 
+    it('stores a burst of concurrent writes, counting a redelivery inside the burst once', async () => {
+      const burst = Array.from({ length: 40 }, (_, i) =>
+        makeObservation({ capturedAt: new Date(Date.UTC(2026, 10, 23, 9, 0, i)).toISOString() }),
+      );
+      const redelivered = burst[7]!;
+      const results = await Promise.all([
+        ...burst.map((o) => store.writeObservation(o, received)),
+        store.writeObservation(redelivered, received),
+      ]);
+      expect(results.filter((r) => r.inserted)).toHaveLength(40);
+      expect(results.filter((r) => !r.inserted)).toHaveLength(1);
+      const page = await store.queryObservations({ limit: 1000 });
+      expect(page.items).toHaveLength(40);
+      expect(new Set(page.items.map((i) => i.messageId)).size).toBe(40);
+    });
+
     it('keeps quality flags, detections and observations without SKUs', async () => {
       const obs = makeObservation({
         skus: [],

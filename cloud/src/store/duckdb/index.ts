@@ -6,6 +6,7 @@ import {
   LIST,
   VARCHAR,
   listValue,
+  timestampTZValue,
   type DuckDBConnection,
   type DuckDBPreparedStatement,
   type DuckDBType,
@@ -40,6 +41,24 @@ export const MAX_HISTORY_OBSERVATIONS = 5000;
 
 type Row = Record<string, unknown>;
 
+interface PendingWrite {
+  obs: Observation;
+  receivedAt: Date;
+  resolve: (r: { inserted: boolean }) => void;
+  reject: (err: Error) => void;
+}
+
+/** RFC 3339 (any offset, up to µs) → µs since the epoch; Date.parse alone would drop the µs. */
+const isoToMicros = (iso: string): bigint => {
+  const m = /\.(\d+)/.exec(iso);
+  const frac = m ? m[1]! : '';
+  const ms = Date.parse(m ? iso.replace(/\.\d+/, `.${frac.slice(0, 3).padEnd(3, '0')}`) : iso);
+  return BigInt(ms) * 1000n + BigInt(frac.slice(3, 6).padEnd(3, '0'));
+};
+
+/** Observations per transaction at most; bounds the time one COMMIT holds readers back. */
+const MAX_BATCH = 500;
+
 /**
  * Embedded single-writer adapter. Every statement runs through one promise queue on one
  * connection: DuckDB allows a single writer per file anyway, and the queue makes each write's
@@ -48,6 +67,8 @@ type Row = Record<string, unknown>;
 export class DuckDbStore implements TimeSeriesStore {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private pending: PendingWrite[] = [];
+  private flushQueued = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -75,61 +96,180 @@ export class DuckDbStore implements TimeSeriesStore {
     return run;
   }
 
+  /**
+   * Group commit: writes that arrive while a transaction is being written join the next one, so
+   * a burst of N observations costs one COMMIT instead of N. Each caller still resolves only
+   * after the transaction holding its observation committed.
+   */
   writeObservation(obs: Observation, receivedAt: Date): Promise<{ inserted: boolean }> {
-    return this.serial(async () => {
-      await this.conn.run('BEGIN TRANSACTION');
-      try {
-        const s = this.stmts.insertObservation;
-        s.bind(
-          [
-            obs.messageId,
-            obs.deviceId,
-            obs.outletId,
-            obs.fixtureId,
-            obs.capturedAt,
-            receivedAt.toISOString(),
-            obs.seq,
-            obs.model.name,
-            obs.model.version,
-            obs.gallery?.name ?? null,
-            obs.gallery?.version ?? null,
-            obs.image.width,
-            obs.image.height,
-            obs.image.brightness ?? null,
-            obs.image.sharpness ?? null,
-            listValue(obs.image.qualityFlags),
-            obs.emptyFacings,
-            obs.unknownProducts,
-            obs.inferenceMs,
-            obs.detections ? JSON.stringify(obs.detections) : null,
-          ],
-          INSERT_OBSERVATION_TYPES,
-        );
-        const inserted = (await s.runAndReadAll()).currentRowCount > 0;
-        if (inserted && obs.skus.length > 0) {
-          const k = this.stmts.insertSkus;
-          k.bind(
-            [
-              obs.messageId,
-              obs.capturedAt,
-              obs.outletId,
-              obs.fixtureId,
-              obs.deviceId,
-              listValue(obs.skus.map((x) => x.sku)),
-              listValue(obs.skus.map((x) => x.count)),
-              listValue(obs.skus.map((x) => x.facings)),
-            ],
-            [VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, LIST(VARCHAR), LIST(INTEGER), LIST(INTEGER)],
-          );
-          await k.run();
-        }
-        await this.conn.run('COMMIT');
-        return { inserted };
-      } catch (err) {
-        await this.conn.run('ROLLBACK').catch(() => undefined);
-        throw err;
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ obs, receivedAt, resolve, reject });
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        void this.serial(() => this.flushPending());
       }
     });
+  }
+
+  private async flushPending(): Promise<void> {
+    this.flushQueued = false;
+    const batch = this.pending.splice(0, MAX_BATCH);
+    if (this.pending.length > 0) {
+      this.flushQueued = true;
+      void this.serial(() => this.flushPending());
+    }
+    if (batch.length === 0) return;
+    try {
+      const results = await this.transaction(() => this.appendBatch(batch));
+      batch.forEach((w, i) => w.resolve({ inserted: results[i]! }));
+    } catch {
+      // One bad write must not fail its neighbours: retry each alone and report individually.
+      for (const w of batch) {
+        try {
+          w.resolve({ inserted: await this.transaction(() => this.insertOne(w.obs, w.receivedAt)) });
+        } catch (err) {
+          w.reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      }
+    }
+  }
+
+  private async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      const out = await fn();
+      await this.conn.run('COMMIT');
+      return out;
+    } catch (err) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Bulk path: one duplicate check for the batch, then DuckDB appenders (an order of magnitude
+   * faster than row-by-row INSERTs). Safe without ON CONFLICT because this is the only writer and
+   * runs inside the serial queue and a transaction.
+   */
+  private async appendBatch(batch: PendingWrite[]): Promise<boolean[]> {
+    const ids = batch.map((w) => w.obs.messageId);
+    const existing = new Set(
+      (
+        await this.conn.runAndReadAll(
+          'SELECT message_id FROM observations WHERE message_id IN (SELECT unnest($1::VARCHAR[]))',
+          [listValue(ids)],
+          [LIST(VARCHAR)],
+        )
+      )
+        .getRows()
+        .map((r) => String(r[0])),
+    );
+    const fresh = batch.map((w) => {
+      if (existing.has(w.obs.messageId)) return false;
+      existing.add(w.obs.messageId); // a redelivery inside the same batch is a duplicate too
+      return true;
+    });
+    if (!fresh.includes(true)) return fresh;
+    const obsApp = await this.conn.createAppender('observations');
+    const skuApp = await this.conn.createAppender('sku_counts');
+    try {
+      batch.forEach((w, i) => {
+        if (!fresh[i]) return;
+        const { obs } = w;
+        const captured = timestampTZValue(isoToMicros(obs.capturedAt));
+        const str = (v: string | undefined | null) =>
+          v === undefined || v === null ? obsApp.appendNull() : obsApp.appendVarchar(v);
+        const dbl = (v: number | undefined) => (v === undefined ? obsApp.appendNull() : obsApp.appendDouble(v));
+        obsApp.appendVarchar(obs.messageId);
+        obsApp.appendVarchar(obs.deviceId);
+        obsApp.appendVarchar(obs.outletId);
+        obsApp.appendVarchar(obs.fixtureId);
+        obsApp.appendTimestampTZ(captured);
+        obsApp.appendTimestampTZ(timestampTZValue(BigInt(w.receivedAt.getTime()) * 1000n));
+        obsApp.appendBigInt(BigInt(obs.seq));
+        obsApp.appendVarchar(obs.model.name);
+        obsApp.appendVarchar(obs.model.version);
+        str(obs.gallery?.name);
+        str(obs.gallery?.version);
+        obsApp.appendInteger(obs.image.width);
+        obsApp.appendInteger(obs.image.height);
+        dbl(obs.image.brightness);
+        dbl(obs.image.sharpness);
+        obsApp.appendList(listValue(obs.image.qualityFlags), LIST(VARCHAR));
+        obsApp.appendInteger(obs.emptyFacings);
+        obsApp.appendInteger(obs.unknownProducts);
+        obsApp.appendDouble(obs.inferenceMs);
+        str(obs.detections ? JSON.stringify(obs.detections) : null);
+        obsApp.endRow();
+        for (const k of obs.skus) {
+          skuApp.appendVarchar(obs.messageId);
+          skuApp.appendTimestampTZ(captured);
+          skuApp.appendVarchar(obs.outletId);
+          skuApp.appendVarchar(obs.fixtureId);
+          skuApp.appendVarchar(obs.deviceId);
+          skuApp.appendVarchar(k.sku);
+          skuApp.appendInteger(k.count);
+          skuApp.appendInteger(k.facings);
+          skuApp.endRow();
+        }
+      });
+      obsApp.flushSync();
+      skuApp.flushSync();
+    } finally {
+      obsApp.closeSync();
+      skuApp.closeSync();
+    }
+    return fresh;
+  }
+
+  /** Inserts one observation and its SKU rows; false when the message id was already stored. */
+  private async insertOne(obs: Observation, receivedAt: Date): Promise<boolean> {
+    const s = this.stmts.insertObservation;
+    s.bind(
+      [
+        obs.messageId,
+        obs.deviceId,
+        obs.outletId,
+        obs.fixtureId,
+        obs.capturedAt,
+        receivedAt.toISOString(),
+        obs.seq,
+        obs.model.name,
+        obs.model.version,
+        obs.gallery?.name ?? null,
+        obs.gallery?.version ?? null,
+        obs.image.width,
+        obs.image.height,
+        obs.image.brightness ?? null,
+        obs.image.sharpness ?? null,
+        listValue(obs.image.qualityFlags),
+        obs.emptyFacings,
+        obs.unknownProducts,
+        obs.inferenceMs,
+        obs.detections ? JSON.stringify(obs.detections) : null,
+      ],
+      INSERT_OBSERVATION_TYPES,
+    );
+    const inserted = (await s.runAndReadAll()).currentRowCount > 0;
+    if (inserted && obs.skus.length > 0) {
+      const k = this.stmts.insertSkus;
+      k.bind(
+        [
+          obs.messageId,
+          obs.capturedAt,
+          obs.outletId,
+          obs.fixtureId,
+          obs.deviceId,
+          listValue(obs.skus.map((x) => x.sku)),
+          listValue(obs.skus.map((x) => x.count)),
+          listValue(obs.skus.map((x) => x.facings)),
+        ],
+        [VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR, LIST(VARCHAR), LIST(INTEGER), LIST(INTEGER)],
+      );
+      await k.run();
+    }
+    return inserted;
   }
 
   async queryObservations(q: ObservationQuery): Promise<ObservationPage> {
