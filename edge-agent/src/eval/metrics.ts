@@ -84,6 +84,8 @@ export interface Metrics {
   skuAccuracy: number;
   /** skuAccuracy restricted to SKUs enrolled from a few images and never seen by embedder training. */
   heldOutSkuAccuracy: number;
+  /** skuAccuracy over front-most packs only (the facings a merchandiser would count). */
+  facingSkuAccuracy: number;
   countExactMatch: number;
   imagesAllCountsExact: number;
   facingsAccuracy: number;
@@ -109,6 +111,8 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
   let skuOk = 0;
   let heldTotal = 0;
   let heldOk = 0;
+  let faceTotal = 0;
+  let faceOk = 0;
   let pairs = 0;
   let pairsOk = 0;
   let facePairs = 0;
@@ -146,6 +150,10 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
         skuTotal++;
         const ok = d?.kind === 'product' && d.sku === t.name;
         if (ok) skuOk++;
+        if (t.facing) {
+          faceTotal++;
+          if (ok) faceOk++;
+        }
         if (heldOut.has(t.name)) {
           heldTotal++;
           if (ok) heldOk++;
@@ -180,6 +188,7 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
     detection: { precision: ratio(tp, tp + fp), recall: ratio(tp, tp + fn), map50: (ap[0]! + ap[1]!) / 2 },
     skuAccuracy: ratio(skuOk, skuTotal),
     heldOutSkuAccuracy: ratio(heldOk, heldTotal),
+    facingSkuAccuracy: ratio(faceOk, faceTotal),
     countExactMatch: ratio(pairsOk, pairs),
     imagesAllCountsExact: ratio(framesOk, frames.length),
     facingsAccuracy: ratio(facePairsOk, facePairs),
