@@ -24,6 +24,12 @@ export function inFrontOf(boxes: readonly Box[], overlap = 0.3): number[] {
   });
 }
 
+/** Index of the front-most box of each box's stack (itself for a front box). */
+export function stackFronts(boxes: readonly Box[]): number[] {
+  const front = inFrontOf(boxes);
+  return boxes.map((_, i) => rootOf(front, i));
+}
+
 /** Follows "in front of" links to the front-most box (guarding against cycles). */
 function rootOf(front: readonly number[], i: number): number {
   let r = i;

@@ -4,8 +4,9 @@ import * as ort from 'onnxruntime-node';
 import type { Detection } from '@shelfsight/protocol';
 import { DEFAULT_QUALITY, loadModelConfig } from './config.js';
 import { decodeCenters } from './decode.js';
-import { loadGallery, matchEmbeddings } from './gallery.js';
-import { groupRows, placeBoxes } from './layout.js';
+import { loadGallery } from './gallery.js';
+import { assignSkus, similarityMatrix } from './prior.js';
+import { groupRows, placeBoxes, stackFronts } from './layout.js';
 import { toNormalised, type Box } from './letterbox.js';
 import { decodeLetterboxed, resizeRgb } from './image.js';
 import { nms } from './nms.js';
@@ -81,7 +82,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     // One embedder run for all product crops: per-call overhead dominates for tiny batches.
     const products = kept.filter((c) => c.cls !== emptyCls);
     const { width: EW, height: EH, dim } = cfg.embedder;
-    let matches: ReturnType<typeof matchEmbeddings> = [];
+    let sims: Float32Array = new Float32Array(0);
     if (products.length > 0) {
       const crops = new Float32Array(products.length * 3 * EW * EH);
       products.forEach((p, i) =>
@@ -90,11 +91,21 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       const embOut = await embedder.run({ crops: new ort.Tensor('float32', crops, [products.length, 3, EH, EW]) });
       const emb = embOut.embeddings!.data as Float32Array;
       if (emb.length !== products.length * dim) throw new Error('embedder output has unexpected size');
-      matches = matchEmbeddings(emb, gallery, unknownThreshold);
+      sims = similarityMatrix(emb, gallery);
     }
 
     const boxes: Box[] = kept.map((c) => toNormalised(c.box, lb, srcW, srcH));
     const placed = placeBoxes(boxes, groupRows(boxes));
+    // Stack fronts among product crops only (an empty slot is never in front of a pack).
+    const productIdx = kept.map((c, i) => (c.cls === emptyCls ? -1 : i)).filter((i) => i >= 0);
+    const rowOf = new Map(productIdx.map((i, r) => [i, r]));
+    const fronts = stackFronts(boxes).map((f) => rowOf.get(f) ?? -1);
+    const matches = assignSkus(
+      sims,
+      gallery.skus,
+      productIdx.map((i) => fronts[i]!),
+      unknownThreshold,
+    );
     let pi = 0;
     const detections: Detection[] = kept.map((c, i) => {
       const where = placed[i]!;

@@ -1,0 +1,66 @@
+import type { Gallery } from './gallery.js';
+
+/** Cosine similarity of each embedding row against every gallery prototype: n x G, row-major. */
+export function similarityMatrix(emb: Float32Array, gallery: Gallery): Float32Array {
+  const { dim, matrix, skus } = gallery;
+  const n = Math.floor(emb.length / dim);
+  const G = skus.length;
+  const out = new Float32Array(n * G);
+  for (let r = 0; r < n; r++) {
+    for (let g = 0; g < G; g++) {
+      let s = 0;
+      for (let d = 0; d < dim; d++) s += emb[r * dim + d]! * matrix[g * dim + d]!;
+      out[r * G + g] = s;
+    }
+  }
+  return out;
+}
+
+export interface StackPrior {
+  /** A stacked pack takes its front pack's SKU if that SKU scores within `margin` of its best... */
+  margin: number;
+  /** ...and at least unknownThreshold - `slack` (a cap above another pack shows little of the label). */
+  slack: number;
+}
+
+export const DEFAULT_STACK_PRIOR: StackPrior = { margin: 0.15, slack: 0.15 };
+
+/**
+ * Assigns SKUs to product crops. Each crop first takes its best gallery match (or undefined =
+ * unknown below `unknownThreshold`). Then a pack stacked behind another (`front[i]` = index of the
+ * front-most pack of its stack, itself for front packs) adopts the front pack's SKU when its own
+ * evidence does not clearly contradict it: columns are restocked with one SKU, and the visible part
+ * of a pushed-back pack is mostly its cap.
+ */
+export function assignSkus(
+  sims: Float32Array,
+  skus: readonly string[],
+  front: readonly number[],
+  unknownThreshold: number,
+  prior: StackPrior = DEFAULT_STACK_PRIOR,
+): { sku: string | undefined; similarity: number }[] {
+  const G = skus.length;
+  const n = front.length;
+  const best = Array.from({ length: n }, (_, r) => {
+    let bi = -1;
+    let bs = -Infinity;
+    for (let g = 0; g < G; g++) {
+      const s = sims[r * G + g]!;
+      if (s > bs) {
+        bs = s;
+        bi = g;
+      }
+    }
+    return { g: bi, s: Number.isFinite(bs) ? bs : 0 };
+  });
+  return best.map((b, r) => {
+    const f = front[r]!;
+    const own = { sku: b.g >= 0 && b.s >= unknownThreshold ? skus[b.g] : undefined, similarity: b.s };
+    if (f === r || f < 0) return own;
+    const fb = best[f]!;
+    if (fb.g < 0 || fb.s < unknownThreshold || fb.g === b.g) return own;
+    const s = sims[r * G + fb.g]!;
+    if (s >= b.s - prior.margin && s >= unknownThreshold - prior.slack) return { sku: skus[fb.g], similarity: s };
+    return own;
+  });
+}

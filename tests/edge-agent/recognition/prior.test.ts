@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { assignSkus, similarityMatrix } from '../../../edge-agent/src/recognition/prior.js';
+import { buildGallery } from '../../../edge-agent/src/recognition/gallery.js';
+
+describe('stack prior', () => {
+  const skus = ['cola', 'delta-cola', 'lemon'];
+  // Rows: front pack (clearly cola), a cap behind it that slightly prefers the look-alike, a cap
+  // behind it that is clearly lemon, and a lone pack with no match.
+  const sims = new Float32Array([
+    0.9,
+    0.5,
+    0.1, // 0: front
+    0.55,
+    0.6,
+    0.2, // 1: behind 0, ambiguous
+    0.2,
+    0.3,
+    0.9, // 2: behind 0, clearly lemon (misplaced)
+    0.3,
+    0.2,
+    0.25, // 3: own front, below threshold
+  ]);
+
+  it('lets a pack behind adopt the front SKU only when its own evidence allows it', () => {
+    const r = assignSkus(sims, skus, [0, 0, 0, 3], 0.6);
+    expect(r.map((m) => m.sku)).toEqual(['cola', 'cola', 'lemon', undefined]);
+    expect(r[1]!.similarity).toBeCloseTo(0.55);
+  });
+
+  it('is plain best-match without stacks', () => {
+    const r = assignSkus(sims, skus, [0, 1, 2, 3], 0.6);
+    expect(r.map((m) => m.sku)).toEqual(['cola', 'delta-cola', 'lemon', undefined]);
+  });
+
+  it('computes cosine similarities against the gallery', () => {
+    const g = buildGallery({
+      name: 'g',
+      version: '1',
+      dim: 2,
+      entries: [
+        { sku: 'a', vector: [1, 0] },
+        { sku: 'b', vector: [0, 1] },
+      ],
+    });
+    expect(Array.from(similarityMatrix(new Float32Array([0.6, 0.8]), g))).toEqual([
+      expect.closeTo(0.6),
+      expect.closeTo(0.8),
+    ]);
+  });
+});
