@@ -66,7 +66,7 @@ const run = async (
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, 'shelfsight-agent', config.logFile);
   // Credentials: from the config, from an earlier provisioning, or by claiming them now (first start).
   try {
     config = await ensureCredentials(resolveSecretPaths(config, path.dirname(path.resolve(args.config))), { log });

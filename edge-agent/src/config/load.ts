@@ -38,5 +38,6 @@ export const parseAgentConfig = (json: unknown, source = 'config'): AgentConfig 
     dataDir: path.resolve(base, cfg.dataDir),
     ota: { ...cfg.ota, publicKeyFiles: cfg.ota.publicKeyFiles.map((f) => path.resolve(base, f)) },
     camera: cfg.camera.kind === 'folder' ? { ...cfg.camera, dir: path.resolve(base, cfg.camera.dir) } : cfg.camera,
+    ...(cfg.logFile ? { logFile: { ...cfg.logFile, file: path.resolve(base, cfg.logFile.file) } } : {}),
   };
 };

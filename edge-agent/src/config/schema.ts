@@ -109,6 +109,14 @@ export const AgentConfig = z.strictObject({
     .default({ publicKeys: [], publicKeyFiles: [] }),
   statusIntervalS: z.number().int().min(1).max(3600).default(30),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** Write logs to a size-rotated file instead of stdout (for devices without journald). */
+  logFile: z
+    .strictObject({
+      file: z.string().min(1),
+      maxSizeMb: z.number().int().min(1).max(1024).default(10),
+      keep: z.number().int().min(1).max(100).default(5),
+    })
+    .optional(),
 });
 
 export type AgentConfig = z.infer<typeof AgentConfig>;
