@@ -2,7 +2,7 @@
  * Offline evaluation of the recognition pipeline, run exactly as the agent runs it (`npm run eval`).
  *
  *   npm run eval -- [--json] [--dataset DIR] [--count N] [--seed S] [--difficulty easy|default|hard]
- *                   [--models DIR] [--threads N] [--limit N]
+ *                   [--models DIR] [--threads N] [--limit N] [--score-threshold T] [--unknown-threshold T]
  *
  * Without --dataset it generates a held-out set with the simulator CLI, using seeds never used for
  * training (training uses seed 101), into models/training/.cache/.
@@ -32,6 +32,8 @@ async function main(): Promise<void> {
       models: { type: 'string', default: join(REPO, 'models') },
       threads: { type: 'string', default: '1' },
       limit: { type: 'string' },
+      'score-threshold': { type: 'string' },
+      'unknown-threshold': { type: 'string' },
     },
   });
   // In --json mode stdout must hold exactly one JSON object, so progress goes to stderr.
@@ -58,6 +60,9 @@ async function main(): Promise<void> {
     modelDir: values.models!,
     intraOpNumThreads: Number(values.threads),
     logger: log,
+    // Overrides for threshold sweeps; the defaults come from model.json.
+    ...(values['score-threshold'] ? { scoreThreshold: Number(values['score-threshold']) } : {}),
+    ...(values['unknown-threshold'] ? { unknownThreshold: Number(values['unknown-threshold']) } : {}),
   });
   // One warm-up frame: the first run pays for lazy allocations, which the device pays only at boot.
   if (images[0]) await rec.recognize(await readFile(images[0].path));
