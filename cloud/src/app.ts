@@ -17,6 +17,7 @@ import { attachLive } from './live/index.js';
 import { OtaService, createOtaRouters } from './ota/index.js';
 import { startAnalytics } from './analytics/index.js';
 import { openStore } from './store/factory.js';
+import { startUsers, type UserStore } from './users/index.js';
 import type { TimeSeriesStore } from './store/index.js';
 
 /** Largest model artifact the cloud accepts for OTA distribution. */
@@ -33,6 +34,8 @@ export interface RunningCloud {
   /** Device registry and the admin bearer token (programmatic access; never logged). */
   identity: { registry: DeviceRegistry; adminToken: string };
   store: TimeSeriesStore;
+  /** Dashboard users; `initialAdminPassword` is set when this start created the admin (printed once). */
+  users: { store: UserStore; initialAdminPassword: string | null };
   stats(): IngestStatsSnapshot;
   brokerStats(): BrokerStats;
   logger: Logger;
@@ -45,6 +48,13 @@ export interface StartCloudExtras {
   logger?: Logger;
   /** Inject a store (e.g. another adapter); it is closed with the cloud. */
   store?: TimeSeriesStore;
+  /**
+   * Refuse unauthenticated reads of the data API and anonymous live sockets. Default: env
+   * SHELFSIGHT_REQUIRE_LOGIN=1; off keeps today's open reads (the dashboard always signs in).
+   */
+  requireLogin?: boolean;
+  /** Where the generated admin password is printed once; default console.log. */
+  print?: (line: string) => void;
 }
 
 /** Wires broker → ingest → store → API/live. Ports 0 pick free ports; the chosen ones are returned. */
@@ -108,8 +118,20 @@ export const startCloud = async (
       maxArtifactBytes: OTA_MAX_ARTIFACT_BYTES,
     });
     const otaRouters = createOtaRouters(ota, OTA_MAX_ARTIFACT_BYTES);
+    const requireLogin = extras.requireLogin ?? process.env.SHELFSIGHT_REQUIRE_LOGIN === '1';
+    const users = await startUsers({
+      dataDir: opts.dataDir,
+      adminToken: identity.adminToken,
+      masterdata: analytics.masterdata,
+      store,
+      logger: logger.child({ component: 'users' }),
+      requireLogin,
+      ...(extras.print ? { print: extras.print } : {}),
+    });
     const app = express();
     app.disable('x-powered-by');
+    app.use('/api/v1', users.middleware);
+    app.use('/api/v1', users.router);
     app.use(
       '/api/v1',
       createApiRouter({
@@ -131,6 +153,10 @@ export const startCloud = async (
     const http = createHttpServer(app);
     const io = attachLive(http, ingest);
     analytics.attachLive(io);
+    if (requireLogin)
+      io.use((socket, next) =>
+        users.socketAuth(socket.request.headers.cookie) ? next() : next(new Error('login required')),
+      );
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(opts.httpPort, opts.host, () => {
@@ -159,6 +185,7 @@ export const startCloud = async (
       ...(broker.tlsUrl !== undefined ? { mqttsUrl: broker.tlsUrl, mqttsPort: broker.tlsPort! } : {}),
       identity: { registry: identity.registry, adminToken: identity.adminToken },
       store,
+      users: { store: users.users, initialAdminPassword: users.initialAdminPassword },
       logger,
       stats: () => ingest.statsSnapshot(),
       brokerStats: () => broker.stats(),

@@ -1,113 +1,240 @@
-import { io } from 'socket.io-client';
 import './style.css';
-import { fetchDevices, fetchFixtures } from './api.js';
-import { h } from './dom.js';
-import { relativeTime } from './format.js';
-import { renderCard } from './render.js';
-import type { DeviceStatus, FixtureSummary } from './types.js';
+import { ApiError, api, setUnauthorizedHandler } from './api.js';
+import { sweepCharts } from './charts.js';
+import { currentLang, setLang, t, type Key } from './i18n.js';
+import { connection, onConnection, session, startLive, stopLive } from './state.js';
+import { h } from './ui.js';
+import type { User } from './types.js';
+import { overviewPage } from './pages/overview.js';
+import { outletsPage, outletPage } from './pages/outlets.js';
+import { alertsPage } from './pages/alerts.js';
+import { promotionsPage, promotionPage } from './pages/promotions.js';
+import { devicesPage } from './pages/devices.js';
+import { catalogPage } from './pages/catalog.js';
 
-const grid = document.querySelector<HTMLElement>('#grid')!;
-const stateEl = document.querySelector<HTMLElement>('#state')!;
-const connEl = document.querySelector<HTMLElement>('#conn')!;
-const summaryEl = document.querySelector<HTMLElement>('#summary')!;
+/** A page renders into `main` and returns an optional cleanup (live subscriptions). */
+export type PageFn = (main: HTMLElement, params: string[]) => void | (() => void);
 
-const fixtures = new Map<string, FixtureSummary>();
-const devices = new Map<string, DeviceStatus>();
-let loaded = false;
+const routes: { re: RegExp; nav: Key | null; page: PageFn }[] = [
+  { re: /^\/$/, nav: 'nav.overview', page: overviewPage },
+  { re: /^\/outlets$/, nav: 'nav.outlets', page: outletsPage },
+  { re: /^\/outlets\/([^/]+)$/, nav: 'nav.outlets', page: outletPage },
+  { re: /^\/alerts$/, nav: 'nav.alerts', page: alertsPage },
+  { re: /^\/promotions$/, nav: 'nav.promotions', page: promotionsPage },
+  { re: /^\/promotions\/([^/]+)$/, nav: 'nav.promotions', page: promotionPage },
+  { re: /^\/devices$/, nav: 'nav.devices', page: devicesPage },
+  { re: /^\/catalog$/, nav: 'nav.catalog', page: catalogPage },
+];
+const NAV: [string, Key][] = [
+  ['/', 'nav.overview'],
+  ['/outlets', 'nav.outlets'],
+  ['/alerts', 'nav.alerts'],
+  ['/promotions', 'nav.promotions'],
+  ['/devices', 'nav.devices'],
+  ['/catalog', 'nav.catalog'],
+];
 
-const setState = (kind: 'loading' | 'empty' | 'error' | 'ready', message = ''): void => {
-  stateEl.className = `state state--${kind}`;
-  stateEl.replaceChildren();
-  if (kind === 'loading') stateEl.append(h('span', { class: 'spinner' }), 'Loading coolers…');
-  if (kind === 'empty')
-    stateEl.append(
-      h('strong', {}, 'No coolers have reported yet.'),
-      h('span', {}, 'Cards appear here as soon as a device publishes its first observation.'),
-    );
-  if (kind === 'error') {
-    const retry = h('button', { type: 'button' }, 'Retry');
-    retry.addEventListener('click', () => void load());
-    stateEl.append(h('strong', {}, 'Could not load coolers.'), h('span', {}, message), retry);
-  }
+const root = document.querySelector<HTMLElement>('#app')!;
+let cleanup: (() => void) | void;
+
+const navigate = (path: string): void => {
+  history.pushState(null, '', path);
+  render();
 };
 
-const setConnection = (kind: 'connecting' | 'live' | 'offline', label: string): void => {
-  connEl.className = `conn conn--${kind}`;
-  connEl.querySelector('.label')!.textContent = label;
+/** Internal links navigate without a reload. */
+document.addEventListener('click', (e) => {
+  const a = (e.target as HTMLElement).closest('a');
+  if (!a || a.target || e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+  const href = a.getAttribute('href');
+  if (!href?.startsWith('/') || href.startsWith('/api/')) return;
+  e.preventDefault();
+  navigate(href);
+});
+window.addEventListener('popstate', () => render());
+
+const langButton = (): HTMLElement => {
+  const b = h(
+    'button',
+    { type: 'button', class: 'btn btn--ghost lang', 'data-action': 'lang', 'aria-label': t('lang.label') },
+    t('lang.switch'),
+  );
+  b.addEventListener('click', () => {
+    setLang(currentLang() === 'en' ? 'zh-CN' : 'en');
+    render();
+  });
+  return b;
 };
 
-const sorted = (): FixtureSummary[] =>
-  [...fixtures.values()].sort((a, b) => a.outletId.localeCompare(b.outletId) || a.fixtureId.localeCompare(b.fixtureId));
-
-const renderSummary = (): void => {
-  const all = [...fixtures.values()];
-  const empty = all.reduce((n, f) => n + f.emptyFacings, 0);
-  const flagged = all.filter((f) => f.qualityFlags.length > 0).length;
-  const parts = [
-    h('span', {}, h('b', {}, String(all.length)), all.length === 1 ? ' cooler' : ' coolers'),
-    h('span', {}, h('b', {}, String(empty)), ' empty facings'),
-  ];
-  if (flagged) parts.push(h('span', {}, h('b', {}, String(flagged)), ' with image warnings'));
-  summaryEl.replaceChildren(...parts);
+const loginView = (): HTMLElement => {
+  const err = h('p', { class: 'form-error', role: 'alert' });
+  const user = h('input', { name: 'username', autocomplete: 'username', required: '', autofocus: '' });
+  const pass = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: '' });
+  const submit = h('button', { type: 'submit', class: 'btn btn--primary' }, t('auth.submit'));
+  const form = h(
+    'form',
+    { class: 'login__form' },
+    h('label', { class: 'field' }, h('span', { class: 'field__label' }, t('auth.username')), user),
+    h('label', { class: 'field' }, h('span', { class: 'field__label' }, t('auth.password')), pass),
+    err,
+    submit,
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    submit.textContent = t('auth.signingIn');
+    submit.setAttribute('disabled', '');
+    err.textContent = '';
+    try {
+      const r = await api<{ user: User }>('/auth/login', {
+        method: 'POST',
+        body: { username: user.value, password: pass.value },
+      });
+      session.user = r.user;
+      const next = new URLSearchParams(location.search).get('next');
+      history.replaceState(null, '', next?.startsWith('/') && !next.startsWith('//') ? next : '/');
+      render();
+    } catch (x) {
+      const retry =
+        x instanceof ApiError && x.status === 429
+          ? Number((x.body as { details?: { message: string }[] })?.details?.[0]?.message.match(/\d+/)?.[0] ?? 60)
+          : 0;
+      err.textContent = retry ? t('auth.limited', { s: retry }) : t('auth.failed');
+      submit.textContent = t('auth.submit');
+      submit.removeAttribute('disabled');
+    }
+  });
+  return h(
+    'div',
+    { class: 'login' },
+    h(
+      'div',
+      { class: 'login__card' },
+      h('div', { class: 'login__top' }, h('div', { class: 'logo-mark', 'aria-hidden': 'true' }, '◧'), langButton()),
+      h('h1', {}, t('auth.title')),
+      h('p', { class: 'muted' }, t('auth.subtitle')),
+      form,
+    ),
+  );
 };
 
-const renderAll = (): void => {
-  grid.replaceChildren(...sorted().map((f) => renderCard(f, devices.get(f.deviceId))));
-  renderSummary();
-  setState(fixtures.size === 0 ? 'empty' : 'ready');
+const connBadge = (): HTMLElement => {
+  const el = h('span', { class: 'conn', role: 'status' }, h('span', { class: 'dot' }), h('span', { class: 'label' }));
+  const set = (s: ReturnType<typeof connection>) => {
+    el.className = `conn conn--${s}`;
+    el.querySelector('.label')!.textContent = t(`conn.${s}`);
+  };
+  set(connection());
+  onConnection(set);
+  return el;
 };
 
-/** Replaces one card in place (keeping order) and flashes it, so a live update is noticeable. */
-const upsertCard = (f: FixtureSummary): void => {
-  const prev = fixtures.get(f.fixtureId);
-  // Late backfill from an offline device must not replace a newer capture.
-  if (prev && new Date(prev.capturedAt) > new Date(f.capturedAt)) return;
-  fixtures.set(f.fixtureId, f);
-  if (!loaded) return;
-  const card = renderCard(f, devices.get(f.deviceId));
-  const existing = grid.querySelector<HTMLElement>(`[data-fixture="${CSS.escape(f.fixtureId)}"]`);
-  if (existing) existing.replaceWith(card);
-  else {
-    renderAll();
+const shell = (active: Key | null): { el: HTMLElement; main: HTMLElement } => {
+  const u = session.user!;
+  const main = h('main', { class: 'main', id: 'main' });
+  const logout = h('button', { type: 'button', class: 'btn btn--ghost', 'data-action': 'logout' }, t('auth.logout'));
+  logout.addEventListener('click', async () => {
+    await api('/auth/logout', { method: 'POST' }).catch(() => undefined);
+    session.user = null;
+    stopLive();
+    history.replaceState(null, '', '/login');
+    render();
+  });
+  const nav = h(
+    'nav',
+    { class: 'nav', 'aria-label': 'Main' },
+    ...NAV.map(([href, key]) =>
+      h(
+        'a',
+        {
+          href,
+          class: `nav__link${key === active ? ' nav__link--active' : ''}`,
+          ...(key === active ? { 'aria-current': 'page' } : {}),
+        },
+        t(key),
+      ),
+    ),
+  );
+  const el = h(
+    'div',
+    { class: 'shell' },
+    h(
+      'header',
+      { class: 'topbar' },
+      h(
+        'a',
+        { href: '/', class: 'brand' },
+        h('span', { class: 'logo-mark', 'aria-hidden': 'true' }, '◧'),
+        h('span', {}, t('app.name')),
+      ),
+      nav,
+      h(
+        'div',
+        { class: 'topbar__right' },
+        connBadge(),
+        langButton(),
+        h(
+          'span',
+          { class: 'who', 'data-testid': 'who' },
+          h('strong', {}, u.displayName || u.username),
+          h(
+            'span',
+            { class: 'muted' },
+            `${t(`role.${u.role}`)}${u.brand ? ` · ${u.brand}` : ''}${u.role === 'brand_manager' ? ` · ${t('role.readonly')}` : ''}`,
+          ),
+        ),
+        logout,
+      ),
+    ),
+    main,
+  );
+  return { el, main };
+};
+
+const render = (): void => {
+  if (typeof cleanup === 'function') cleanup();
+  cleanup = undefined;
+  document.title = t('app.name');
+  if (!session.user) {
+    if (location.pathname !== '/login') {
+      const next = location.pathname + location.search;
+      history.replaceState(null, '', `/login${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`);
+    }
+    root.replaceChildren(loginView());
     return;
   }
-  card.classList.add('card--flash');
-  card.addEventListener('animationend', () => card.classList.remove('card--flash'), { once: true });
-  renderSummary();
-  setState('ready');
-};
-
-const load = async (): Promise<void> => {
-  setState('loading');
-  try {
-    const [fx, dv] = await Promise.all([fetchFixtures(), fetchDevices().catch(() => [])]);
-    for (const d of dv) devices.set(d.deviceId, d);
-    for (const f of fx) fixtures.set(f.fixtureId, f);
-    loaded = true;
-    renderAll();
-  } catch (err) {
-    setState('error', (err as Error).message);
+  if (location.pathname === '/login') history.replaceState(null, '', '/');
+  startLive();
+  const route = routes.find((r) => r.re.test(location.pathname));
+  const { el, main } = shell(route?.nav ?? null);
+  root.replaceChildren(el);
+  sweepCharts();
+  if (!route) {
+    main.append(
+      h('div', { class: 'state state--empty' }, h('strong', {}, '404'), h('a', { href: '/' }, t('nav.overview'))),
+    );
+    return;
   }
+  document.title = `${t(route.nav ?? 'nav.overview')} · ${t('app.name')}`;
+  const params = (route.re.exec(location.pathname) ?? []).slice(1).map(decodeURIComponent);
+  cleanup = route.page(main, params);
 };
 
-const socket = io({ transports: ['websocket', 'polling'] });
-socket.on('connect', () => {
-  setConnection('live', 'Live');
-  // Anything missed while disconnected is fetched again; live events only carry changes.
-  if (loaded) void load();
-});
-socket.on('disconnect', () => setConnection('offline', 'Reconnecting…'));
-socket.on('connect_error', () => setConnection('offline', 'Offline — retrying'));
-socket.on('observation', (f: FixtureSummary) => upsertCard(f));
-socket.on('device-status', (d: DeviceStatus) => {
-  devices.set(d.deviceId, d);
-  if (loaded) renderAll();
+setUnauthorizedHandler(() => {
+  if (!session.user) return;
+  session.user = null;
+  stopLive();
+  render();
 });
 
-// Keep "captured 3 minutes ago" honest without re-rendering cards.
-setInterval(() => {
-  for (const t of document.querySelectorAll<HTMLTimeElement>('time[data-relative]'))
-    t.textContent = relativeTime(t.dateTime);
-}, 30_000);
-
-void load();
+const boot = async () => {
+  root.replaceChildren(
+    h('div', { class: 'state state--loading boot' }, h('span', { class: 'spinner' }), t('state.loading')),
+  );
+  try {
+    session.user = (await api<{ user: User }>('/auth/me')).user;
+  } catch {
+    session.user = null;
+  }
+  render();
+};
+void boot();

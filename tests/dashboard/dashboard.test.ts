@@ -6,43 +6,121 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import type { MqttClient } from 'mqtt';
-import { topics } from '@shelfsight/protocol';
-import type { RunningCloud } from '@shelfsight/cloud';
+import { topics, type Command } from '@shelfsight/protocol';
+import { startCloud, type RunningCloud } from '@shelfsight/cloud';
 import { makeObservation } from '../cloud/helpers/observations.js';
-import { connectDevice, startTestCloud } from '../cloud/helpers/cloud.js';
+import { connectDevice } from '../cloud/helpers/cloud.js';
+import type { MarketRun } from '../../simulators/src/market/index.js';
+import { seedMarket } from './seed.js';
 
 const dashboardRoot = fileURLToPath(new URL('../../dashboard', import.meta.url));
-const artifacts = fileURLToPath(new URL('../../artifacts', import.meta.url));
+const artifacts = fileURLToPath(new URL('../../artifacts/dashboard', import.meta.url));
 
-describe('dashboard in headless Chromium', () => {
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+describe('dashboard in headless Chromium against a running cloud', () => {
   let outDir: string;
   let cloud: RunningCloud;
   let browser: Browser;
   let page: Page;
   let dev: MqttClient;
+  let run: MarketRun;
+  let deviceId: string;
+  let fixture: MarketRun['world']['master']['fixtures'][number];
   const pageErrors: string[] = [];
+  const external: string[] = [];
+
+  const shot = async (name: string) => {
+    await page.waitForTimeout(400); // chart animations
+    await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+  };
+  const apiAsPage = <T>(path: string): Promise<T> =>
+    page.evaluate(async (p) => (await fetch(`/api/v1${p}`)).json(), path) as Promise<T>;
 
   beforeAll(async () => {
-    // Build into a temp dir so the test never depends on (or clobbers) dashboard/dist.
+    mkdirSync(artifacts, { recursive: true });
     outDir = mkdtempSync(join(tmpdir(), 'shelfsight-dash-'));
     await build({ root: dashboardRoot, logLevel: 'silent', build: { outDir, emptyOutDir: true } });
-    cloud = await startTestCloud({ dashboardDir: outDir });
-    dev = await connectDevice(cloud, 'cam-0042');
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+    cloud = await startCloud(
+      {
+        httpPort: 0,
+        mqttPort: 0,
+        dataDir: ':memory:',
+        logLevel: 'silent',
+        commandTimeoutMs: 5000,
+        dashboardDir: outDir,
+      },
+      { requireLogin: true, print: () => {} },
+    );
+    run = await seedMarket(cloud, { outlets: 12, weeks: 2 });
+    fixture = run.world.master.fixtures.find((f) => f.kind === 'branded-cooler')!;
+    deviceId = fixture.deviceId!;
+    dev = await connectDevice(cloud, deviceId);
+    // A fake agent: answers capture-now with a fresh observation.
+    await dev.subscribeAsync(topics.commands(deviceId), { qos: 1 });
+    dev.on('message', (topic, payload) => {
+      if (topic !== topics.commands(deviceId)) return;
+      const cmd = JSON.parse(payload.toString()) as Command;
+      const obs = makeObservation({
+        deviceId,
+        outletId: fixture.outletId,
+        fixtureId: fixture.fixtureId,
+        capturedAt: new Date().toISOString(),
+        seq: 99,
+        skus: [{ sku: fixture.positions[0]!.sku, count: 5, facings: 3 }],
+      });
+      void dev
+        .publishAsync(topics.observations(deviceId), JSON.stringify(obs), { qos: 1 })
+        .then(() =>
+          dev.publishAsync(
+            topics.replies(deviceId),
+            JSON.stringify({
+              commandId: cmd.id,
+              deviceId,
+              ok: true,
+              at: new Date().toISOString(),
+              observationId: obs.messageId,
+            }),
+            { qos: 1 },
+          ),
+        );
     });
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await dev.publishAsync(
+      topics.status(deviceId),
+      JSON.stringify({
+        deviceId,
+        state: 'online',
+        at: new Date().toISOString(),
+        agentVersion: '0.1.0',
+        model: { name: 'shelf-yolo', version: '1.0.0' },
+        health: {
+          cpuPercent: 12,
+          rssMb: 80,
+          outboxDepth: 0,
+          lastCaptureLatencyMs: 640,
+          uptimeS: 100,
+          capturesOk: 10,
+          capturesFailed: 0,
+        },
+      }),
+      { qos: 1, retain: true },
+    );
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1366, height: 900 }, locale: 'en-GB' });
     page.on('pageerror', (err) => pageErrors.push(err.message));
-  });
+    page.on('request', (r) => {
+      if (!r.url().startsWith(cloud.httpUrl) && !r.url().startsWith('data:') && !r.url().startsWith('blob:'))
+        external.push(r.url());
+    });
+  }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -51,81 +129,228 @@ describe('dashboard in headless Chromium', () => {
     if (outDir) rmSync(outDir, { recursive: true, force: true });
   });
 
-  const publish = (obs: ReturnType<typeof makeObservation>) =>
-    dev.publishAsync(topics.observations(obs.deviceId), JSON.stringify(obs), { qos: 1 });
-
-  it('shows the empty state, then cards that update live without reload', async () => {
-    await page.goto(cloud.httpUrl + '/');
-    await page.getByText('No coolers have reported yet.').waitFor({ timeout: 10_000 });
-    await page.locator('.conn--live').waitFor({ timeout: 10_000 });
-
-    const first = makeObservation({
-      deviceId: 'cam-0042',
-      outletId: 'shanghai-xuhui-017',
-      fixtureId: 'cooler-front',
-      capturedAt: new Date(Date.now() - 4 * 60_000).toISOString(),
-      skus: [
-        { sku: 'cola-330ml', count: 14, facings: 6 },
-        { sku: 'orange-soda-330ml', count: 8, facings: 4 },
-        { sku: 'green-tea-500ml', count: 5, facings: 3 },
-        { sku: 'rival-cola-330ml', count: 3, facings: 2 },
-      ],
-      emptyFacings: 2,
-      unknownProducts: 1,
-    });
-    await publish(first);
-    const card = page.locator('article[data-fixture="cooler-front"]');
-    await card.waitFor({ timeout: 10_000 });
-    await expect(card.locator('.card__outlet').textContent()).resolves.toBe('shanghai-xuhui-017');
-    await expect(card.locator('tr[data-sku="cola-330ml"] td.num').first().textContent()).resolves.toBe('6');
-
-    // A second device/fixture, with quality problems, to see a mixed grid.
-    const other = makeObservation({
-      deviceId: 'cam-0042',
-      outletId: 'shanghai-xuhui-017',
-      fixtureId: 'cooler-back',
-      capturedAt: new Date(Date.now() - 60_000).toISOString(),
-      image: { width: 1280, height: 720, qualityFlags: ['too_dark', 'door_open'] },
-      skus: [
-        { sku: 'mineral-water-550ml', count: 12, facings: 6 },
-        { sku: 'cola-330ml', count: 2, facings: 1 },
-      ],
-      emptyFacings: 0,
-      unknownProducts: 0,
-    });
-    await publish(other);
-    await page.locator('article[data-fixture="cooler-back"] .flag').first().waitFor({ timeout: 10_000 });
-
-    // The live update of an existing card: cola sold down, more empty facings.
-    const update = makeObservation({
-      ...first,
-      messageId: crypto.randomUUID(),
-      seq: 2,
-      capturedAt: new Date().toISOString(),
-      skus: [
-        { sku: 'cola-330ml', count: 3, facings: 2 },
-        { sku: 'orange-soda-330ml', count: 8, facings: 4 },
-        { sku: 'green-tea-500ml', count: 5, facings: 3 },
-        { sku: 'rival-cola-330ml', count: 6, facings: 4 },
-      ],
-      emptyFacings: 4,
-    });
-    await publish(update);
-    await page.locator(`article[data-message="${update.messageId}"]`).waitFor({ timeout: 10_000 });
-    await expect(card.locator('tr[data-sku="cola-330ml"] td.num').first().textContent()).resolves.toBe('2');
-    await expect(card.locator('.kpi--bad .kpi__value').textContent()).resolves.toBe('4');
-    await expect(page.locator('article.card').count()).resolves.toBe(2);
-    await expect(page.locator('#summary').textContent()).resolves.toMatch(/2 coolers/);
-
-    await page.waitForTimeout(1800); // let the update flash finish so the screenshot shows the resting state
-    mkdirSync(artifacts, { recursive: true });
-    await page.screenshot({ path: join(artifacts, 'dashboard.png'), fullPage: true });
-    expect(pageErrors).toEqual([]);
+  it('refuses the API without a session, then signs in as admin', async () => {
+    expect((await fetch(`${cloud.httpUrl}/api/v1/analytics/overview`)).status).toBe(401);
+    await page.goto(`${cloud.httpUrl}/?range=30d`);
+    await page.locator('form.login__form').waitFor();
+    await shot('01-login');
+    await page.fill('input[name=username]', 'admin');
+    await page.fill('input[name=password]', 'wrong-password');
+    await page.click('button[type=submit]');
+    await page.locator('.form-error', { hasText: 'Wrong username or password' }).waitFor();
+    await page.fill('input[name=password]', cloud.users.initialAdminPassword!);
+    await page.click('button[type=submit]');
+    await page.locator('[data-testid=who]').waitFor();
+    expect(new URL(page.url()).search).toBe('?range=30d'); // back where the link pointed
   });
 
-  it('keeps working after a reload (state comes from REST)', async () => {
-    await page.reload();
-    await page.locator('article.card').nth(1).waitFor({ timeout: 10_000 });
-    await expect(page.locator('article.card').count()).resolves.toBe(2);
+  it('overview: KPI tiles equal the API, trends and worst lists render', async () => {
+    await page.locator('[data-testid=overview][data-ready="1"]').waitFor({ timeout: 30_000 });
+    const query = await page.locator('[data-testid=overview]').getAttribute('data-query');
+    const o = await apiAsPage<{ kpis: Record<string, number>; worstOutlets: { outletId: string }[] }>(
+      `/analytics/overview${query}`,
+    );
+    expect(o.kpis.captures).toBeGreaterThan(100);
+    for (const k of ['availability', 'shareOfShelf', 'purity', 'compliance', 'openStockouts'])
+      expect(Number(await page.locator(`[data-kpi=${k}]`).getAttribute('data-raw')), k).toBe(o.kpis[k]);
+    expect(Number(await page.locator('[data-kpi=sales]').getAttribute('data-raw'))).toBe(o.kpis.salesUnits);
+    const availText = await page.locator('[data-kpi=availability] .tile__value').textContent();
+    expect(availText).toBe(`${(o.kpis.availability! * 100).toFixed(1)}%`);
+    await page.locator('[data-testid=trend-shelf] canvas').waitFor();
+    const firstWorst = await page.locator('[data-testid=worst-outlets] tbody tr').first().getAttribute('data-outlet');
+    expect(firstWorst).toBe(o.worstOutlets[0]!.outletId);
+    await shot('02-overview');
+  });
+
+  it('filters live in the URL and narrow the numbers', async () => {
+    const region = run.world.master.outlets[0]!.region;
+    await page.selectOption('select[data-filter=region]', region);
+    await page.waitForURL((u) => u.searchParams.get('region') === region);
+    await page.locator('[data-testid=overview][data-ready="1"]').waitFor();
+    await expect
+      .poll(() => page.locator('[data-testid=overview]').getAttribute('data-query'))
+      .toContain(`region=${region}`);
+    await page.locator('[data-kpi=availability]').waitFor();
+    await shot('03-overview-filtered');
+    await page.goto(`${cloud.httpUrl}/?range=30d`);
+  });
+
+  it('outlets: sortable list with grades, map, and an outlet page with the capture drawn', async () => {
+    await page.click('a.nav__link[href="/outlets"]');
+    await page.locator('[data-testid=outlets-table] tbody tr').first().waitFor({ timeout: 20_000 });
+    const scores = await apiAsPage<{ total: number }>('/analytics/outlet-scores?limit=1');
+    await expect(page.locator('.count').textContent()).resolves.toContain(String(scores.total));
+    await page.click('[data-testid=outlets-table] th[data-col=score]'); // ascending
+    const first = await page.locator('[data-testid=outlets-table] tbody tr').first().getAttribute('data-outlet');
+    const worst = (
+      await apiAsPage<{ items: { outletId: string; score: number }[] }>('/analytics/outlet-scores?limit=1000')
+    ).items.sort((a, b) => a.score - b.score)[0]!;
+    expect(first).toBe(worst.outletId);
+    await page.locator('[data-testid=outlet-map] canvas').waitFor();
+    await shot('04-outlets');
+
+    // A fresh capture with detections for the outlet page.
+    const pos = fixture.positions.slice(0, 6);
+    const obs = makeObservation({
+      deviceId,
+      outletId: fixture.outletId,
+      fixtureId: fixture.fixtureId,
+      capturedAt: new Date().toISOString(),
+      seq: 50,
+      image: { width: 1280, height: 960, brightness: 0.5, qualityFlags: [] },
+      skus: [{ sku: pos[0]!.sku, count: 4, facings: 2 }],
+      detections: pos.map((p, i) => ({
+        kind: i === 5 ? 'empty' : 'product',
+        ...(i === 5 ? {} : { sku: p.sku }),
+        box: [0.05 + i * 0.15, 0.1, 0.13, 0.3],
+        confidence: 0.9,
+        row: 0,
+        column: i,
+        facing: true,
+      })),
+    });
+    await dev.publishAsync(topics.observations(deviceId), JSON.stringify(obs), { qos: 1 });
+    await page.goto(`${cloud.httpUrl}/outlets/${fixture.outletId}?range=30d`);
+    await page.locator('[data-testid=capture] svg rect').nth(6).waitFor({ timeout: 20_000 });
+    await expect(page.locator('[data-testid=capture] text').first().textContent()).resolves.toBe(pos[0]!.sku);
+    await page.locator('[data-testid=history] canvas').waitFor();
+    await shot('05-outlet');
+  });
+
+  it('alerts: a simulated stockout appears live, then is acknowledged and resolved', async () => {
+    await page.click('a.nav__link[href="/alerts"]');
+    await page.locator('[data-testid=alert-feed] .state, [data-testid=alert-feed] table').first().waitFor();
+    const sku = fixture.positions[0]!.sku;
+    const out = makeObservation({
+      deviceId,
+      outletId: fixture.outletId,
+      fixtureId: fixture.fixtureId,
+      capturedAt: new Date(Date.now() + 1000).toISOString(),
+      seq: 51,
+      skus: [],
+      emptyFacings: 8,
+    });
+    await dev.publishAsync(topics.observations(deviceId), JSON.stringify(out), { qos: 1 });
+    const row = page.locator(`[data-testid=alert-feed] tr[data-state=open]:has(td[data-col=sku]:text-is("${sku}"))`);
+    await row.waitFor({ timeout: 15_000 });
+    await expect(row.locator('.pill--new').count()).resolves.toBe(1);
+    await shot('06-alerts');
+    await row.locator('[data-action=ack]').click();
+    await row.locator('text=Acknowledged by admin').waitFor();
+    await row.locator('[data-action=resolve]').click();
+    await page
+      .locator(`[data-testid=alert-feed] tr[data-state=open]:has(td[data-col=sku]:text-is("${sku}"))`)
+      .waitFor({ state: 'detached' });
+  });
+
+  it('promotions: create one and see it listed, with its uplift page', async () => {
+    await page.click('a.nav__link[href="/promotions"]');
+    await page.locator('[data-testid=promos-table], .state--empty').first().waitFor({ timeout: 30_000 });
+    await page.click('[data-action=new-promo]');
+    const form = page.locator('[data-testid=promo-form]');
+    await form.waitFor();
+    await form.locator('input[name=promotionId]').fill('e2e-spring');
+    await form.locator('input[name=name]').fill('E2E spring push');
+    const m = run.world.master;
+    await form.locator('select[name=skus]').selectOption([m.skus.find((s) => s.own)!.sku]);
+    await form.locator('select[name=outletIds]').selectOption(m.outlets.slice(0, 3).map((o) => o.outletId));
+    const start = new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10);
+    await form.locator('input[name=start]').fill(start);
+    await form.locator('input[name=end]').fill(new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10));
+    await shot('07-promotion-form');
+    await form.locator('[data-action=save]').click();
+    await page.locator('[data-testid=promos-table] tr[data-promo=e2e-spring]').waitFor({ timeout: 30_000 });
+    await shot('08-promotions');
+    await page.click('[data-testid=promos-table] tr[data-promo=e2e-spring] a');
+    await page.locator('[data-testid=uplift] canvas').waitFor({ timeout: 30_000 });
+    await shot('09-promotion');
+  });
+
+  it('devices: fleet health and capture-now with its result', async () => {
+    await page.click('a.nav__link[href="/devices"]');
+    const row = page.locator(`[data-testid=devices-table] tr[data-device=${deviceId}]`);
+    await row.waitFor({ timeout: 15_000 });
+    await expect(row.locator('td[data-col=latency]').textContent()).resolves.toBe('640 ms');
+    await row.locator('[data-action=capture]').click();
+    await row.locator('.capture-result.good').waitFor({ timeout: 15_000 });
+    await expect(row.locator('.capture-result').textContent()).resolves.toMatch(/Captured: 5 products/);
+    await shot('10-devices');
+  });
+
+  it('catalog: own and competitor SKUs', async () => {
+    await page.click('a.nav__link[href="/catalog"]');
+    await page.locator('[data-testid=catalog-own] tbody tr').first().waitFor();
+    await shot('11-catalog');
+  });
+
+  it('switches to Chinese: every visible label changes', async () => {
+    await page.click('a.nav__link[href="/"]');
+    await page.click('[data-action=lang]');
+    await page.locator('a.nav__link', { hasText: '概览' }).waitFor();
+    await page.locator('[data-testid=overview][data-ready="1"]').waitFor({ timeout: 30_000 });
+    await expect(page.locator('[data-kpi=availability] .tile__label').textContent()).resolves.toBe('在架率');
+    await expect(page.evaluate(() => document.documentElement.lang)).resolves.toBe('zh-CN');
+    await shot('12-overview-zh');
+    await page.click('[data-action=lang]');
+  });
+
+  it('tablet width keeps the layout usable', async () => {
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await page.goto(`${cloud.httpUrl}/?range=30d`);
+    await page.locator('[data-testid=overview][data-ready="1"]').waitFor({ timeout: 30_000 });
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot('13-overview-tablet');
+    await page.setViewportSize({ width: 1366, height: 900 });
+  });
+
+  it('a brand manager sees only the brand’s outlets and cannot write', async () => {
+    const own = run.world.master.skus.find((s) => s.own)!.brand;
+    const res = await fetch(`${cloud.httpUrl}/api/v1/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${cloud.identity.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'bm', password: 'manager-pass-1', role: 'brand_manager', brand: 'Kodiak' }),
+    });
+    expect(res.status).toBe(201);
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const p2 = await ctx.newPage();
+    await p2.goto(`${cloud.httpUrl}/outlets?range=30d`);
+    await p2.fill('input[name=username]', 'bm');
+    await p2.fill('input[name=password]', 'manager-pass-1');
+    await p2.click('button[type=submit]');
+    await p2.locator('[data-testid=who]', { hasText: 'Kodiak' }).waitFor();
+    await p2.locator('[data-testid=outlets-table], .state--empty').first().waitFor({ timeout: 20_000 });
+    const scoped = (await p2.evaluate(async () =>
+      (await fetch('/api/v1/analytics/outlet-scores?limit=1000')).json(),
+    )) as { items: { outletId: string }[] };
+    const kodiakSkus = new Set(run.world.master.skus.filter((s) => s.brand === 'Kodiak').map((s) => s.sku));
+    const allowed = new Set(
+      run.world.master.fixtures.filter((f) => f.positions.some((x) => kodiakSkus.has(x.sku))).map((f) => f.outletId),
+    );
+    expect(allowed.size).toBeLessThan(run.world.master.outlets.length);
+    for (const x of scoped.items) expect(allowed.has(x.outletId)).toBe(true);
+    const rows = await p2.locator('[data-testid=outlets-table] tbody tr').count();
+    expect(rows).toBe(Math.min(scoped.items.length, 25));
+    // Read-only: writes are refused even with the CSRF header.
+    const status = await p2.evaluate(
+      async () =>
+        (
+          await fetch('/api/v1/masterdata/promotions/e2e-spring', {
+            method: 'DELETE',
+            headers: { 'x-shelfsight-csrf': '1' },
+          })
+        ).status,
+    );
+    expect(status).toBe(403);
+    await p2.screenshot({ path: join(artifacts, '14-brand-manager-outlets.png'), fullPage: true });
+    await ctx.close();
+    expect(own).toBeTruthy();
+  });
+
+  it('made no requests outside the cloud and threw no page errors', () => {
+    expect(external).toEqual([]);
+    expect(pageErrors).toEqual([]);
   });
 });

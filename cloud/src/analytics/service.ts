@@ -13,6 +13,8 @@ export interface AnalyticsScope {
   region?: string;
   channel?: string;
   outletId?: string;
+  /** Tenant scope (a brand manager's outlets): intersected with every other filter. */
+  outlets?: ReadonlySet<string>;
 }
 
 /** Most observations one analytics request reads (≈ 100 fixtures × 5 weeks of hourly captures). */
@@ -28,6 +30,13 @@ export class AnalyticsService {
 
   /** Outlets in scope by master data; null = no outlet filter (region/channel unset). */
   outletFilter(scope: AnalyticsScope): Set<string> | null {
+    const base = this.baseOutletFilter(scope);
+    if (!scope.outlets) return base;
+    if (!base) return new Set(scope.outlets);
+    return new Set([...base].filter((o) => scope.outlets!.has(o)));
+  }
+
+  private baseOutletFilter(scope: AnalyticsScope): Set<string> | null {
     if (!scope.region && !scope.channel && !scope.outletId) return null;
     const md = this.masterdata.current();
     const ok = new Set<string>();
@@ -43,6 +52,13 @@ export class AnalyticsService {
   }
 
   private cache = new Map<string, { at: number; engine: Promise<AnalyticsEngine> }>();
+  private readonly scopeIds = new WeakMap<ReadonlySet<string>, number>();
+  private nextScopeId = 1;
+  private scopeId(s: ReadonlySet<string>): number {
+    let id = this.scopeIds.get(s);
+    if (id === undefined) this.scopeIds.set(s, (id = this.nextScopeId++));
+    return id;
+  }
 
   /** Drops cached engines; called on every ingested observation. */
   invalidate(): void {
@@ -51,7 +67,14 @@ export class AnalyticsService {
 
   /** An engine over the scope's observations; reused for up to `CACHE_TTL_MS` until new data arrives. */
   engine(scope: AnalyticsScope): Promise<AnalyticsEngine> {
-    const key = JSON.stringify([scope.from, scope.to, scope.region, scope.channel, scope.outletId]);
+    const key = JSON.stringify([
+      scope.from,
+      scope.to,
+      scope.region,
+      scope.channel,
+      scope.outletId,
+      scope.outlets ? this.scopeId(scope.outlets) : null,
+    ]);
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.engine;
     const engine = this.load(scope);
@@ -92,6 +115,11 @@ export interface StockoutAlert {
   raisedAt: string;
   end: string | null;
   clearedAt: string | null;
+  /** Set by a user in the dashboard (acknowledge: someone is on it; resolve: closed by hand). */
+  acknowledgedAt?: string;
+  acknowledgedBy?: string;
+  resolvedAt?: string;
+  resolvedBy?: string;
 }
 
 /**
@@ -177,11 +205,41 @@ export class AlertEngine extends EventEmitter<{ alert: [StockoutAlert] }> {
         end: e.end === null ? null : new Date(e.end).toISOString(),
         clearedAt: e.clearedAt === null ? null : new Date(e.clearedAt).toISOString(),
       };
-      this.alerts.set(alert.id, alert);
-      if (this.file) appendFileSync(this.file, `${JSON.stringify(alert)}\n`);
-      changed.push(alert);
-      this.emit('alert', alert);
+      const prev = this.alerts.get(alert.id);
+      const merged: StockoutAlert = {
+        ...alert,
+        ...(prev?.acknowledgedAt ? { acknowledgedAt: prev.acknowledgedAt, acknowledgedBy: prev.acknowledgedBy! } : {}),
+      };
+      this.record(merged);
+      changed.push(merged);
     }
     return changed;
+  }
+
+  private record(alert: StockoutAlert): void {
+    this.alerts.set(alert.id, alert);
+    if (this.file) appendFileSync(this.file, `${JSON.stringify(alert)}\n`);
+    this.emit('alert', alert);
+  }
+
+  get(id: string): StockoutAlert | undefined {
+    return this.alerts.get(id);
+  }
+
+  /**
+   * Acknowledge (someone is on it) or resolve (closed by hand: the tracker is reset, so the next
+   * capture that still shows the SKU out opens a new alert). Returns the updated alert.
+   */
+  act(id: string, action: 'acknowledge' | 'resolve', by: string, at = new Date()): StockoutAlert | undefined {
+    const a = this.alerts.get(id);
+    if (!a) return undefined;
+    const iso = at.toISOString();
+    const next: StockoutAlert =
+      action === 'acknowledge'
+        ? { ...a, acknowledgedAt: a.acknowledgedAt ?? iso, acknowledgedBy: a.acknowledgedBy ?? by }
+        : { ...a, state: 'closed', resolvedAt: iso, resolvedBy: by, clearedAt: a.clearedAt ?? iso };
+    if (action === 'resolve' && a.state === 'open') this.trackers.delete(`${a.fixtureId}|${a.sku}`);
+    this.record(next);
+    return next;
   }
 }

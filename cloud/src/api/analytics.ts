@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { OutletId, SkuId } from '@shelfsight/protocol';
 import type { AlertEngine, AnalyticsService } from '../analytics/service.js';
 import type { AnalyticsEngine } from '../analytics/engine.js';
+import { overview, promotionBreakdown } from '../analytics/overview.js';
+import { PromotionMaster } from '../masterdata/index.js';
 import {
   facingsAndShare,
   skuAvailability,
@@ -113,7 +115,9 @@ const r4 = (x: number | null) => (x === null ? null : Math.round(x * 10_000) / 1
 /** REST for every shelf metric under /api/v1/analytics, plus master data under /api/v1/masterdata. */
 export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Router => {
   const r = express.Router();
-  const scope = (v: Common) => ({
+  /** Query filters plus the tenant scope the users middleware set (a brand manager's outlets). */
+  const scope = (v: Common, res: Response) => ({
+    ...(res.locals.outletScope ? { outlets: res.locals.outletScope } : {}),
     ...(v.from ? { from: v.from } : {}),
     ...(v.to ? { to: v.to } : {}),
     ...(v.region ? { region: v.region } : {}),
@@ -124,7 +128,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   const FacingsQ = q({ by: z.enum(['sku', 'brand']).default('sku') });
   r.get('/analytics/facings', async (req, res) => {
     const v = parseQ(FacingsQ, req);
-    const e = await service.engine(scope(v));
+    const e = await service.engine(scope(v, res));
     const rows = facingsAndShare(e.series, e.lookup, v.by).map((x) => ({
       [v.by]: x.key,
       ...(v.by === 'sku' ? { brand: x.brand } : {}),
@@ -138,7 +142,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   const NoExtra = q({});
   r.get('/analytics/share-of-shelf', async (req, res) => {
     const v = parseQ(NoExtra, req);
-    const e = await service.engine(scope(v));
+    const e = await service.engine(scope(v, res));
     const rows = facingsAndShare(e.series, e.lookup, 'brand');
     const own = rows.filter((x) => x.own).reduce((s, x) => s + x.share, 0);
     send(
@@ -161,7 +165,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   r.get('/analytics/purity', async (req, res) => {
     const v = parseQ(NoExtra, req);
-    const e = await service.engine(scope(v));
+    const e = await service.engine(scope(v, res));
     const rows = e.series.map((s) => ({
       outletId: s.outletId,
       fixtureId: s.fixtureId,
@@ -175,7 +179,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   const AvailQ = q({ by: z.enum(['sku', 'outlet']).default('outlet') });
   r.get('/analytics/availability', async (req, res) => {
     const v = parseQ(AvailQ, req);
-    const e = await service.engine(scope(v));
+    const e = await service.engine(scope(v, res));
     let rows: Row[];
     if (v.by === 'sku')
       rows = skuAvailability(e.series, (f) => e.master.plannedSkus(f)).map((x) => ({
@@ -200,7 +204,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   r.get('/analytics/compliance', async (req, res) => {
     const v = parseQ(NoExtra, req);
-    const e = await service.engine(scope(v));
+    const e = await service.engine(scope(v, res));
     const rows = e.series.map((s) => ({
       outletId: s.outletId,
       fixtureId: s.fixtureId,
@@ -214,7 +218,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   const StockQ = q({ state: z.enum(['open', 'closed', 'all']).default('all') });
   r.get('/analytics/stockouts', async (req, res) => {
     const v = parseQ(StockQ, req);
-    const e = await service.engine(scope(v));
+    const e = await service.engine(scope(v, res));
     const rows = e
       .stockouts()
       .filter((x) => v.state === 'all' || (v.state === 'open') === (x.end === null))
@@ -234,7 +238,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   r.get('/analytics/alerts', (req, res) => {
     const v = parseQ(StockQ, req);
-    const outlets = service.outletFilter(scope(v));
+    const outlets = service.outletFilter(scope(v, res));
     const rows = alerts
       .list()
       .filter((a) => (v.state === 'all' || a.state === v.state) && (!outlets || outlets.has(a.outletId)))
@@ -245,7 +249,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   const SalesQ = q({ period: z.enum(['day', 'week', 'total']).default('day') });
   r.get('/analytics/sales', async (req, res) => {
     const v = parseQ(SalesQ, req);
-    const e = await service.engine(scope(v));
+    const e = await service.engine(scope(v, res));
     const rows = e.sales(v.period).map((x) => {
       const s = e.master.skus.get(x.sku);
       return { ...x, brand: e.lookup(x.sku).brand, units: r4(x.units), revenue: s ? r4(x.units * s.price) : null };
@@ -263,8 +267,9 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   });
   r.get('/analytics/promotions', async (req, res) => {
     const v = parseQ(PromoQ, req);
+    const tenant = res.locals.outletScope;
     const promos = [...service.masterdata.current().promotions.values()].filter(
-      (p) => !v.promotionId || p.promotionId === v.promotionId,
+      (p) => (!v.promotionId || p.promotionId === v.promotionId) && (!tenant || p.outletIds.some((o) => tenant.has(o))),
     );
     if (v.promotionId && promos.length === 0)
       throw new BadRequestError('invalid query', [
@@ -284,7 +289,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   r.get('/analytics/outlet-scores', async (req, res) => {
     const v = parseQ(NoExtra, req);
-    const e = await service.engine(scope(v));
+    const e = await service.engine(scope(v, res));
     const rows = e.outletScores().map((x) => {
       const o = e.master.outlets.get(x.outletId);
       return {
@@ -315,7 +320,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   });
   r.get('/analytics/replenishment', async (req, res) => {
     const v = parseQ(ReplQ, req);
-    const e = await service.engine(scope(v));
+    const e = await service.engine(scope(v, res));
     const rows = e
       .replenishment({ horizonHours: v.horizonHours, lookbackDays: v.lookbackDays })
       .filter((x) => v.all === 'true' || x.suggest)
@@ -324,6 +329,122 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   });
 
   const NoQuery = z.strictObject({});
+  const OverviewQ = q({ top: z.coerce.number().int().min(1).max(100).default(10) });
+  /**
+   * KPI tiles, daily trends and the worst outlets/SKUs of one period in one call, plus the same KPIs
+   * for the previous period of equal length (when from and to are given).
+   */
+  r.get('/analytics/overview', async (req, res) => {
+    const v = parseQ(OverviewQ, req);
+    const f = { brand: v.brand, sku: v.sku };
+    const s = scope(v, res);
+    const current = overview(await service.engine(s), f, v.top);
+    let previous = null;
+    if (v.from && v.to) {
+      const len = v.to.getTime() - v.from.getTime();
+      const pe = await service.engine({ ...s, from: new Date(v.from.getTime() - len), to: v.from });
+      previous = overview(pe, f, 0).kpis;
+    }
+    const round = <T extends object>(o: T): T =>
+      Object.fromEntries(Object.entries(o).map(([k, x]) => [k, typeof x === 'number' ? r4(x) : x])) as T;
+    res.json({
+      from: v.from?.toISOString() ?? null,
+      to: v.to?.toISOString() ?? null,
+      kpis: round(current.kpis),
+      previous: previous ? round(previous) : null,
+      trend: current.trend.map(round),
+      worstOutlets: current.worstOutlets.map(round),
+      worstSkus: current.worstSkus.map(round),
+    });
+  });
+
+  const PromoDetailQ = z.strictObject({
+    level: z.coerce.number().gt(0).lt(1).default(0.9),
+    resamples: z.coerce.number().int().min(100).max(5000).default(1000),
+  });
+  const promoId = z.object({
+    promotionId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be a promotion id'),
+  });
+  /** One promotion: ROI with its interval (as /analytics/promotions), daily uplift vs baseline, per outlet. */
+  r.get('/analytics/promotions/:promotionId', async (req, res) => {
+    const { promotionId } = parsePart(promoId, req.params, 'path');
+    const v = parseQ(PromoDetailQ, req);
+    const p = service.masterdata.current().promotions.get(promotionId);
+    const tenant = res.locals.outletScope;
+    if (!p || (tenant && !p.outletIds.some((o) => tenant.has(o))))
+      return res
+        .status(404)
+        .json({ error: 'not found', details: [{ param: 'promotionId', message: `no promotion ${promotionId}` }] });
+    const e = await service.engine({});
+    const x = e.promotion(p, { level: v.level, resamples: v.resamples });
+    const b = promotionBreakdown(e, p, x.controlTrend);
+    res.json({
+      ...p,
+      result: x,
+      daily: b.daily.map((d) => ({ ...d, actualUnits: r4(d.actualUnits), baselineUnits: r4(d.baselineUnits) })),
+      perOutlet: b.perOutlet
+        .filter((o) => !tenant || tenant.has(o.outletId))
+        .map((o) => ({
+          ...o,
+          actualUnits: r4(o.actualUnits),
+          baselineUnits: r4(o.baselineUnits),
+          incrementalUnits: r4(o.incrementalUnits),
+          incrementalRevenue: r4(o.incrementalRevenue),
+        })),
+    });
+  });
+
+  const alertAction = z.object({ id: z.string().min(1).max(400), action: z.enum(['acknowledge', 'resolve']) });
+  /** Acknowledge or resolve a stockout alert; the change is pushed as socket.io `alert`. */
+  r.post('/analytics/alerts/:id/:action', (req, res) => {
+    const { id, action } = parsePart(alertAction, req.params, 'path');
+    const a = alerts.get(id);
+    const tenant = res.locals.outletScope;
+    if (!a || (tenant && !tenant.has(a.outletId)))
+      return res.status(404).json({ error: 'not found', details: [{ param: 'id', message: `no alert ${id}` }] });
+    res.json(alerts.act(id, action, res.locals.principal?.username ?? 'anonymous'));
+  });
+
+  /** Promotions are master data: create, edit and delete one without re-importing the document. */
+  const savePromotion = (next: PromotionMaster[]) => {
+    const d = service.masterdata.current().data;
+    service.masterdata.import({ ...d, promotions: next });
+    service.invalidate();
+  };
+  r.post('/masterdata/promotions', express.json({ limit: '2mb' }), (req, res) => {
+    parseQ(NoQuery, req);
+    const p = parsePart(PromotionMaster, req.body ?? {}, 'body');
+    const d = service.masterdata.current().data;
+    if (d.promotions.some((x) => x.promotionId === p.promotionId))
+      return res.status(409).json({
+        error: 'promotion exists',
+        details: [{ param: 'promotionId', message: `${p.promotionId} exists; PUT to edit it` }],
+      });
+    savePromotion([...d.promotions, p]);
+    res.status(201).json(service.masterdata.current().promotions.get(p.promotionId));
+  });
+  r.put('/masterdata/promotions/:promotionId', express.json({ limit: '2mb' }), (req, res) => {
+    const { promotionId } = parsePart(promoId, req.params, 'path');
+    const p = parsePart(PromotionMaster, { ...(req.body ?? {}), promotionId }, 'body');
+    const d = service.masterdata.current().data;
+    if (!d.promotions.some((x) => x.promotionId === promotionId))
+      return res
+        .status(404)
+        .json({ error: 'not found', details: [{ param: 'promotionId', message: `no promotion ${promotionId}` }] });
+    savePromotion(d.promotions.map((x) => (x.promotionId === promotionId ? p : x)));
+    res.json(service.masterdata.current().promotions.get(promotionId));
+  });
+  r.delete('/masterdata/promotions/:promotionId', (req, res) => {
+    const { promotionId } = parsePart(promoId, req.params, 'path');
+    const d = service.masterdata.current().data;
+    if (!d.promotions.some((x) => x.promotionId === promotionId))
+      return res
+        .status(404)
+        .json({ error: 'not found', details: [{ param: 'promotionId', message: `no promotion ${promotionId}` }] });
+    savePromotion(d.promotions.filter((x) => x.promotionId !== promotionId));
+    res.json({ ok: true });
+  });
+
   r.get('/masterdata', (req, res) => {
     parseQ(NoQuery, req);
     const d = service.masterdata.current().data;

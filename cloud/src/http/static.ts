@@ -23,6 +23,11 @@ export const dashboardRouter = (dir: string): Router => {
           `The API is at <a href="/api/v1/fixtures"><code>/api/v1</code></a>.</p></body>`,
       );
   });
+  // Client-side routes (/outlets/…, /promotions, …) load the app; /api and files keep their 404s.
+  r.get(/^\/(?!api\/|socket\.io\/)[^.]*$/, (req, res, next) => {
+    if (!existsSync(index) || !req.accepts('html')) return next();
+    res.sendFile(index, { headers: { 'cache-control': 'no-cache' } });
+  });
   return r;
 };
 

@@ -1,0 +1,34 @@
+import type { RunningCloud } from '@shelfsight/cloud';
+import { runMarket, type MarketRun } from '../../simulators/src/market/index.js';
+
+/** Monday (UTC date) `weeksBack` weeks before this week's Monday. */
+export const mondayWeeksAgo = (weeksBack: number, now = new Date()): string => {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  const dow = (d.getUTCDay() + 6) % 7;
+  return new Date(d.getTime() - (dow + 7 * weeksBack) * 86_400_000).toISOString().slice(0, 10);
+};
+
+/**
+ * A simulated market whose history ends this week: master data imported through the API (admin
+ * token), observations written through the store port (the bulk path; no MQTT).
+ */
+export const seedMarket = async (
+  cloud: RunningCloud,
+  opts: { outlets: number; weeks: number; seed?: number },
+): Promise<MarketRun> => {
+  const run = runMarket({
+    seed: opts.seed ?? 7,
+    outlets: opts.outlets,
+    weeks: opts.weeks,
+    startDate: mondayWeeksAgo(opts.weeks),
+  });
+  const res = await fetch(`${cloud.httpUrl}/api/v1/masterdata/import`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${cloud.identity.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(run.world.master),
+  });
+  if (!res.ok) throw new Error(`master data import: HTTP ${res.status} ${await res.text()}`);
+  const received = new Date();
+  for (const o of run.observations) await cloud.store.writeObservation(o, received);
+  return run;
+};
