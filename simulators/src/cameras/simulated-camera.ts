@@ -65,12 +65,16 @@ export class SimulatedCamera {
     return this.frames.get(frame);
   }
 
+  /** Applies the sales that happened since the last call (self-clocked cameras only). */
+  tick(): void {
+    if (!this.o.selfClockSpeed) return;
+    const now = Date.now();
+    this.sim.advance(((now - this.lastClock) / 1000) * this.o.selfClockSpeed);
+    this.lastClock = now;
+  }
+
   async render(): Promise<RenderedFrame> {
-    if (this.o.selfClockSpeed) {
-      const now = Date.now();
-      this.sim.advance(((now - this.lastClock) / 1000) * this.o.selfClockSpeed);
-      this.lastClock = now;
-    }
+    this.tick();
     const frame = this.nextFrame++;
     const seed = hashString(`${this.o.id}|frame|${frame}`);
     const perturb = {
