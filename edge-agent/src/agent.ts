@@ -12,6 +12,7 @@ import {
   topics,
   type CommandReply,
   type DeviceStatus,
+  type DoorEvent,
   type Observation,
   type OtaState,
   type OtaStateName,
@@ -19,6 +20,7 @@ import {
 import type { Logger } from 'pino';
 import { CameraError, type CameraSource } from './camera/source.js';
 import type { AgentConfig } from './config/schema.js';
+import { SseDoorSource, type DoorSignal } from './door/sse-door.js';
 import { CpuMeter, diskFreeMb, rssMb } from './health/sample.js';
 import { DeviceSession } from './mqtt/session.js';
 import { buildObservation } from './observation/build.js';
@@ -48,7 +50,7 @@ export interface AgentDeps {
   trustedKeys?: KeyObject[];
 }
 
-export type CaptureTrigger = 'interval' | 'cron' | 'command' | 'startup';
+export type CaptureTrigger = 'interval' | 'cron' | 'door' | 'command' | 'startup';
 
 export interface CaptureResult {
   observation: Observation;
@@ -100,6 +102,10 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
   private readonly log: Logger;
   private recognizer: Recognizer;
   private modelDir: string;
+  private door: SseDoorSource | undefined;
+  private doorOpen = false;
+  private doorTimer: NodeJS.Timeout | undefined;
+  private lastDoorCaptureAt = 0;
 
   constructor(private readonly deps: AgentDeps) {
     super();
@@ -141,6 +147,7 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
     // Age bounds must bite even while nothing new is captured (e.g. a long outage with the camera off).
     this.timers.push(setInterval(() => void this.outbox.enforceBounds().catch(() => undefined), 60_000));
     this.scheduler.apply(this.schedule);
+    this.startDoorSensor();
     // A fresh picture on boot, so the cloud sees the fixture's state without waiting for the schedule.
     this.onTick('startup');
   }
@@ -157,6 +164,8 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
     this.stopped = true;
     this.timers.forEach(clearInterval);
     this.scheduler.stop();
+    this.door?.stop();
+    if (this.doorTimer) clearTimeout(this.doorTimer);
     await this.inference;
     if (this.session?.connected && this.outbox.depth > 0) {
       // Flush what is queued while the link is up; whatever is left stays on disk for the next start.
@@ -172,7 +181,38 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
     this.log.info({ outboxDepth: this.outbox?.depth }, 'agent stopped');
   }
 
-  private onTick(trigger: 'interval' | 'cron' | 'startup'): void {
+  private startDoorSensor(): void {
+    const cfg = this.deps.config.door;
+    if (!cfg) return;
+    this.door = new SseDoorSource(cfg.url, this.log);
+    this.door.on('door', (e) => void this.onDoor(e));
+    this.door.start();
+  }
+
+  /** Door closed → one capture shortly after, at most once per doorMinIntervalS; every event is reported. */
+  private async onDoor(e: DoorSignal): Promise<void> {
+    const { deviceId, capture } = this.deps.config;
+    this.doorOpen = e.state === 'open';
+    const event: DoorEvent = {
+      deviceId,
+      kind: 'door',
+      state: e.state,
+      at: new Date().toISOString(),
+      ...(e.durationS !== undefined ? { durationS: e.durationS } : {}),
+    };
+    if (this.session.connected)
+      await this.session.publish(topics.events(deviceId), JSON.stringify(event), { qos: 1 }).catch(() => undefined);
+    if (e.state !== 'closed') return;
+    const since = (Date.now() - this.lastDoorCaptureAt) / 1000;
+    if (since < capture.doorMinIntervalS || this.doorTimer) return;
+    this.doorTimer = setTimeout(() => {
+      this.doorTimer = undefined;
+      this.lastDoorCaptureAt = Date.now();
+      this.onTick('door');
+    }, capture.afterDoorCloseS * 1000);
+  }
+
+  private onTick(trigger: 'interval' | 'cron' | 'door' | 'startup'): void {
     if (this.stopped) return;
     // A slow device must not pile up captures: a tick that finds one still queued is skipped.
     if (this.scheduledPending) {
@@ -191,6 +231,8 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
     let lastErr: unknown;
     for (let attempt = 0; attempt <= retries; attempt++) {
       try {
+        // A frame with the door open shows the door, not the shelves: wait for it to close.
+        if (this.doorOpen) throw new CameraError('door is open');
         return await this.deps.camera.grab();
       } catch (err) {
         lastErr = err;
@@ -217,6 +259,7 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
         capturedAt: frame.capturedAt,
         model: recognizer.model,
         gallery: recognizer.gallery,
+        trigger,
       });
       this.state.state.nextSeq = seq + 1;
       await this.state.save();

@@ -7,3 +7,4 @@ export * from './config.js';
 export * from './commands.js';
 export * from './decode.js';
 export * from './ota.js';
+export * from './events.js';

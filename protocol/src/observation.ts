@@ -70,6 +70,8 @@ export const Observation = z
     emptyFacings: count,
     unknownProducts: count,
     detections: z.array(Detection).max(MAX_DETECTIONS_PER_OBSERVATION).optional(),
+    /** What made the agent capture: its schedule, a door closing, a command, or its start. */
+    trigger: z.enum(['interval', 'cron', 'door', 'command', 'startup']).optional(),
     inferenceMs: z.number().min(0).max(600_000),
   })
   .superRefine((obs, ctx) => {

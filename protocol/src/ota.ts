@@ -12,7 +12,11 @@ export const OtaFile = z.strictObject({
   path: BundlePath,
   url: z.url({ message: 'file url must be an http(s) URL' }),
   sha256: Sha256,
-  size: z.number().int().min(1).max(512 * 1024 * 1024),
+  size: z
+    .number()
+    .int()
+    .min(1)
+    .max(512 * 1024 * 1024),
 });
 
 /**

@@ -12,6 +12,7 @@ export const TOPIC_KINDS = {
   commands: { direction: 'cloud→device', qos: 1, retain: false },
   replies: { direction: 'device→cloud', qos: 1, retain: false },
   ota: { direction: 'cloud→device', qos: 1, retain: true },
+  events: { direction: 'device→cloud', qos: 1, retain: false },
   'ota-state': { direction: 'device→cloud', qos: 1, retain: false },
 } as const;
 
@@ -30,6 +31,7 @@ export const topics = {
   replies: (deviceId: string) => deviceTopic(deviceId, 'replies'),
   ota: (deviceId: string) => deviceTopic(deviceId, 'ota'),
   otaState: (deviceId: string) => deviceTopic(deviceId, 'ota-state'),
+  events: (deviceId: string) => deviceTopic(deviceId, 'events'),
 };
 
 /** Subscription filters the cloud uses (single-level wildcard on the device id). */
@@ -38,6 +40,7 @@ export const cloudSubscriptions = {
   status: `${TOPIC_ROOT}/devices/+/status`,
   replies: `${TOPIC_ROOT}/devices/+/replies`,
   otaState: `${TOPIC_ROOT}/devices/+/ota-state`,
+  events: `${TOPIC_ROOT}/devices/+/events`,
 } as const;
 
 export interface ParsedTopic {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import {
   CommandReply,
   DeviceStatus,
+  DoorEvent,
   OtaState,
   MAX_PAYLOAD_BYTES,
   Observation,
@@ -44,6 +45,7 @@ export interface IngestEvents {
   'device-status': [DeviceStatusRecord];
   reply: [CommandReply];
   'ota-state': [OtaState];
+  'door-event': [DoorEvent];
   reject: [{ reason: RejectReason; detail: string; topic: string }];
 }
 
@@ -209,6 +211,18 @@ export class Ingest extends EventEmitter<IngestEvents> {
           );
         this.stats.replies++;
         this.emit('reply', d.value);
+        return 'ack';
+      }
+      case 'events': {
+        const d = decodePayload(DoorEvent, payload, maxBytes);
+        if (!d.ok) return this.reject(d.reason, d.detail, topic);
+        if (d.value.deviceId !== parsed.deviceId)
+          return this.reject(
+            'device_mismatch',
+            `payload deviceId ${d.value.deviceId} on ${parsed.deviceId}'s topic`,
+            topic,
+          );
+        this.emit('door-event', d.value);
         return 'ack';
       }
       case 'ota-state': {

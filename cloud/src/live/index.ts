@@ -8,5 +8,6 @@ export const attachLive = (http: HttpServer, ingest: Ingest): IoServer => {
   ingest.on('observation', (summary) => io.emit('observation', summary));
   ingest.on('device-status', (status) => io.emit('device-status', status));
   ingest.on('ota-state', (state) => io.emit('ota-state', state));
+  ingest.on('door-event', (event) => io.emit('door-event', event));
   return io;
 };

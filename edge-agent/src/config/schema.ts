@@ -78,8 +78,14 @@ export const AgentConfig = z.strictObject({
       /** A failed frame grab is retried this many times, this far apart, before the capture is given up. */
       retries: z.number().int().min(0).max(10).default(2),
       retryDelayMs: z.number().int().min(0).max(60_000).default(2_000),
+      /** With a door sensor: capture this long after the door closes (lets the contents settle). */
+      afterDoorCloseS: z.number().min(0).max(600).default(2),
+      /** …but at most once per this many seconds, however busy the cooler. */
+      doorMinIntervalS: z.number().int().min(0).max(86_400).default(60),
     })
-    .default({ intervalS: 60, cron: [], retries: 2, retryDelayMs: 2_000 }),
+    .default({ intervalS: 60, cron: [], retries: 2, retryDelayMs: 2_000, afterDoorCloseS: 2, doorMinIntervalS: 60 }),
+  /** Door sensor of the fixture, if it has one: server-sent events from the fixture controller. */
+  door: z.strictObject({ kind: z.literal('sse'), url: z.url() }).optional(),
   /** Folder with detector.onnx, embedder.onnx, gallery.json and model.json. */
   modelDir: z.string().min(1),
   /** Where the agent keeps its outbox and last applied config; must survive reboots. */

@@ -10,6 +10,7 @@ export interface CaptureContext {
   capturedAt: Date;
   model: ModelRef;
   gallery?: ModelRef;
+  trigger?: Observation['trigger'];
 }
 
 /**
@@ -32,6 +33,7 @@ export const buildObservation = (rec: Recognition, ctx: CaptureContext): Observa
     unknownProducts: rec.unknownProducts,
     detections: rec.detections,
     inferenceMs: Math.round(rec.inferenceMs * 10) / 10,
+    ...(ctx.trigger ? { trigger: ctx.trigger } : {}),
   });
   if (!parsed.success)
     throw new Error(`recognition produced an invalid observation: ${formatIssues(parsed.error.issues)}`);

@@ -14,6 +14,13 @@ export interface CoolerSimOptions {
   restockBelow: number;
 }
 
+/** A door opening for a purchase or a restock, in simulated seconds. */
+export interface DoorOpening {
+  atS: number;
+  durationS: number;
+  reason: 'sale' | 'restock';
+}
+
 /**
  * Stock of one fixture over simulated time: shoppers take the front pack of a column (so what is
  * left is pushed back), a merchandiser restocks when the cooler runs low and sometimes puts the
@@ -28,9 +35,14 @@ export class CoolerSim {
   restocks = 0;
   private readonly rng: Rng;
   private nextSaleAtS: number;
+  /** Called for every door opening (a shopper taking a pack, a merchandiser restocking). */
+  onDoor: ((d: DoorOpening) => void) | undefined;
+  // Its own stream, so door timing never shifts the sequence of sales and restocks.
+  private readonly doorRng: Rng;
 
   constructor(private readonly o: CoolerSimOptions) {
     this.rng = new Rng(o.seed);
+    this.doorRng = new Rng(o.seed ^ 0x0d0c0d0c);
     this.planogram = o.planogram ?? makePlanogram({ rng: this.rng.fork('planogram'), fixture: o.fixture });
     this.geometry = fixtureGeometry(this.planogram);
     this.stock = this.restockedStock();
@@ -63,7 +75,11 @@ export class CoolerSim {
     while (this.nextSaleAtS <= end) {
       this.simTimeS = this.nextSaleAtS;
       this.sellOne();
-      if (this.filled() < this.capacity() * this.o.restockBelow) this.restock();
+      this.onDoor?.({ atS: this.simTimeS, durationS: 3 + this.doorRng.next() * 9, reason: 'sale' });
+      if (this.filled() < this.capacity() * this.o.restockBelow) {
+        this.restock();
+        this.onDoor?.({ atS: this.simTimeS, durationS: 60 + this.doorRng.next() * 120, reason: 'restock' });
+      }
       this.nextSaleAtS = this.simTimeS + this.drawInterval();
     }
     this.simTimeS = end;

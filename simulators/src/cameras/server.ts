@@ -23,6 +23,8 @@ export interface CameraInfo {
   fixture: FixtureKind;
   snapshotUrl: string;
   truthUrl: string;
+  /** Server-sent events from the cooler's door sensor: {state: open|closed, at, durationS}. */
+  doorEventsUrl: string;
 }
 
 export interface VirtualCameraOptions {
@@ -86,6 +88,11 @@ export async function startVirtualCameras(o: VirtualCameraOptions): Promise<Virt
       : o.cameras;
 
   const cameras = new Map<string, Camera>();
+  const doorClients = new Map<string, Set<ServerResponse>>();
+  const doorTimers = new Set<NodeJS.Timeout>();
+  const sendDoor = (id: string, event: Record<string, unknown>) => {
+    for (const res of doorClients.get(id) ?? []) res.write(`data: ${JSON.stringify(event)}\n\n`);
+  };
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       log.error({ err, url: req.url }, 'camera request failed');
@@ -114,6 +121,22 @@ export async function startVirtualCameras(o: VirtualCameraOptions): Promise<Virt
       truthHistory: history,
     });
     const id = encodeURIComponent(spec.id);
+    // Doors open for each sale and restock; simulated durations play back scaled by the clock speed.
+    cam.sim.onDoor = (d) => {
+      sendDoor(spec.id, { state: 'open', at: new Date().toISOString(), reason: d.reason });
+      const t = setTimeout(
+        () => {
+          doorTimers.delete(t);
+          sendDoor(spec.id, {
+            state: 'closed',
+            at: new Date().toISOString(),
+            durationS: Math.round(d.durationS * 10) / 10,
+          });
+        },
+        (d.durationS / Math.max(speed, 1e-9)) * 1000,
+      );
+      doorTimers.add(t);
+    };
     cameras.set(spec.id, {
       spec,
       cam,
@@ -124,6 +147,7 @@ export async function startVirtualCameras(o: VirtualCameraOptions): Promise<Virt
         fixture,
         snapshotUrl: `${url}/cameras/${id}/snapshot.jpg`,
         truthUrl: `${url}/cameras/${id}/truth.json`,
+        doorEventsUrl: `${url}/cameras/${id}/door-events`,
       },
     });
   });
@@ -146,7 +170,9 @@ export async function startVirtualCameras(o: VirtualCameraOptions): Promise<Virt
         [...cameras.values()].map((c) => c.info),
       );
     }
-    const m = /^\/cameras\/([^/]+)\/(snapshot\.jpg|truth\.json|planogram\.json|state\.json)$/.exec(u.pathname);
+    const m = /^\/cameras\/([^/]+)\/(snapshot\.jpg|truth\.json|planogram\.json|state\.json|door-events)$/.exec(
+      u.pathname,
+    );
     if (!m) return sendJson(res, 404, { error: 'not found', path: u.pathname });
     const id = decodeURIComponent(m[1]!);
     const cam = cameras.get(id);
@@ -171,6 +197,20 @@ export async function startVirtualCameras(o: VirtualCameraOptions): Promise<Virt
         if (!truth) return sendJson(res, 404, { error: 'unknown or expired frame', id, frame: q });
         return sendJson(res, 200, { cameraId: id, frame, ...truth });
       }
+      case 'door-events': {
+        // Server-sent events: the cooler's door sensor, as a real fixture controller would stream it.
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+        });
+        res.write(': door events\n\n');
+        const set = doorClients.get(id) ?? new Set<ServerResponse>();
+        doorClients.set(id, set);
+        set.add(res);
+        req.on('close', () => set.delete(res));
+        return;
+      }
       case 'planogram.json':
         return sendJson(res, 200, cam.cam.sim.planogram);
       default:
@@ -191,6 +231,8 @@ export async function startVirtualCameras(o: VirtualCameraOptions): Promise<Virt
     close: () =>
       new Promise<void>((resolve, reject) => {
         clearInterval(timer);
+        doorTimers.forEach(clearTimeout);
+        for (const set of doorClients.values()) for (const res of set) res.end();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),

@@ -167,6 +167,7 @@ const run = async (opts: DemoOptions): Promise<number> => {
             mqtt: { url: mqttUrl },
             ...(claimToken ? { provisioning: { url: httpUrl, claimToken } } : {}),
             camera: { kind: 'http', url: cam.snapshotUrl },
+            door: { kind: 'sse', url: cam.doorEventsUrl },
             capture: { intervalS: opts.intervalS },
             modelDir,
             dataDir: agentDir,
