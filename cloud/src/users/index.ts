@@ -23,8 +23,9 @@ export const SESSION_COOKIE = 'ss_session';
 /** Mutating requests authenticated by the session cookie must carry this header (CSRF defence besides SameSite). */
 export const CSRF_HEADER = 'x-shelfsight-csrf';
 export const SESSION_TTL_MS = 12 * 3600_000;
-/** Failed log-ins allowed per client address (and per username) per window before 429. */
+/** Failed log-ins allowed per username, and per client address (offices share one), per window before 429. */
 export const LOGIN_MAX_FAILURES = 10;
+export const LOGIN_MAX_FAILURES_PER_IP = 50;
 export const LOGIN_WINDOW_MS = 5 * 60_000;
 
 export interface Principal {
@@ -151,7 +152,7 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
     if (p?.role === 'brand_manager' && mutating && !req.path.startsWith('/auth/'))
       return deny(res, 403, 'forbidden', 'brand managers have read-only access');
     const protectedPath = PROTECTED.some((x) => req.path === x || req.path.startsWith(`${x}/`));
-    if (!p && opts.requireLogin && protectedPath && !mutating)
+    if (!p && opts.requireLogin && protectedPath)
       return deny(res, 401, 'login required', 'sign in or send Bearer <admin token>');
     if (p?.role !== 'brand_manager' || !protectedPath) return next();
 
@@ -206,7 +207,9 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
   const limited = (key: string): number => {
     const f = failures.get(key);
     if (!f || f.resetAt < Date.now()) return 0;
-    return f.n >= LOGIN_MAX_FAILURES ? Math.ceil((f.resetAt - Date.now()) / 1000) : 0;
+    return f.n >= (key.startsWith('ip:') ? LOGIN_MAX_FAILURES_PER_IP : LOGIN_MAX_FAILURES)
+      ? Math.ceil((f.resetAt - Date.now()) / 1000)
+      : 0;
   };
   const fail = (key: string) => {
     const f = failures.get(key);

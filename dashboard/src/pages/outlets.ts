@@ -58,7 +58,7 @@ const mapChart = (el: HTMLElement, rows: Row[]) => {
 export const outletsPage: PageFn = (main) => {
   const f = readFilters();
   main.append(h('div', { class: 'page-head' }, h('h1', {}, t('outlets.title')), h('span', { class: 'muted count' })));
-  const host = h('div', {});
+  const host = h('div', { 'data-testid': 'outlets', 'data-query': qs(windowOf(f)) });
   main.append(host);
   void load(
     host,

@@ -32,7 +32,8 @@ const tile = (
 
 const tiles = (o: Overview): HTMLElement => {
   const k = o.kpis;
-  const p = o.previous;
+  // A previous period without captures has nothing to compare with.
+  const p = o.previous && o.previous.captures > 0 ? o.previous : null;
   const ratio = (key: 'availability' | 'shareOfShelf' | 'purity' | 'compliance', title: Key) => {
     const d = delta(k[key], p?.[key], 'pp');
     return tile(key, title, pct(k[key]), k[key], d, d === null || !p ? null : (k[key] ?? 0) >= (p[key] ?? 0));
@@ -72,7 +73,6 @@ const trends = (o: Overview): HTMLElement => {
   const line = (key: 'availability' | 'shareOfShelf' | 'purity' | 'compliance', name: Key) => ({
     type: 'line',
     name: t(name),
-    smooth: true,
     showSymbol: o.trend.length < 20,
     data: o.trend.map((d) => (d[key] === null ? null : Math.round(d[key]! * 1000) / 10)),
   });
@@ -82,7 +82,12 @@ const trends = (o: Overview): HTMLElement => {
       legend: { top: 0, type: 'scroll' },
       grid: { left: 40, right: 16, top: 36, bottom: 28 },
       xAxis: { type: 'category', data: dates, boundaryGap: false },
-      yAxis: { type: 'value', min: 0, max: 100, axisLabel: { formatter: '{value}%' } },
+      yAxis: {
+        type: 'value',
+        max: 100,
+        min: (v: { min: number }) => Math.max(0, Math.floor((v.min - 5) / 10) * 10),
+        axisLabel: { formatter: '{value}%' },
+      },
       series: [
         line('availability', 'kpi.availability'),
         line('shareOfShelf', 'kpi.shareOfShelf'),

@@ -181,7 +181,7 @@ export const promotionsPage: PageFn = (main) => {
                     render: (r) => pct(r.discountPct),
                     num: true,
                   },
-                  { key: 'outlets', label: 'col.outlets', value: (r) => r.outletIds.length, num: true },
+                  { key: 'outlets', label: 'col.outlets', value: (r) => r.treatedOutlets, num: true },
                   { key: 'cost', label: 'col.cost', value: (r) => r.cost, render: (r) => money(r.cost), num: true },
                   {
                     key: 'inc',
