@@ -24,6 +24,7 @@ import { SseDoorSource, type DoorSignal } from './door/sse-door.js';
 import { CpuMeter, diskFreeMb, rssMb } from './health/sample.js';
 import { DeviceSession } from './mqtt/session.js';
 import { buildObservation } from './observation/build.js';
+import { applyRoi } from './observation/roi.js';
 import { FileOutbox } from './outbox/file-outbox.js';
 import { applyUpdate, modelStoreFor } from './ota/index.js';
 import type { Recognizer, RecognizerOptions } from './recognition/types.js';
@@ -106,6 +107,8 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
   private doorOpen = false;
   private doorTimer: NodeJS.Timeout | undefined;
   private lastDoorCaptureAt = 0;
+  private badFrames = 0;
+  private lastError: string | undefined;
 
   constructor(private readonly deps: AgentDeps) {
     super();
@@ -248,8 +251,8 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
     const recognizer = this.recognizer;
     const t0 = performance.now();
     try {
-      const frame = await this.grabWithRetry();
-      const rec = await recognizer.recognize(frame.image);
+      const { frame, rec: raw } = await this.grabGoodFrame(recognizer);
+      const rec = applyRoi(raw, this.state.state.appliedConfig?.roi);
       const seq = this.state.state.nextSeq;
       const observation = buildObservation(rec, {
         deviceId: config.deviceId,
@@ -288,8 +291,28 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
       return { observation, latencyMs };
     } catch (err) {
       this.capturesFailed++;
+      this.lastError = (err as Error).message.slice(0, 500);
       this.log.error({ trigger, err: (err as Error).message }, 'capture failed; nothing published');
       throw err;
+    }
+  }
+
+  /**
+   * A frame that is too dark, too bright or blurred would read as an empty cooler: try again,
+   * and publish nothing if it stays bad (the failure shows in status health instead).
+   */
+  private async grabGoodFrame(recognizer: Recognizer) {
+    const { retries, retryDelayMs, rejectFlags } = this.deps.config.capture;
+    for (let attempt = 0; ; attempt++) {
+      const frame = await this.grabWithRetry();
+      const rec = await recognizer.recognize(frame.image);
+      const bad = rec.image.qualityFlags.filter((f) => rejectFlags.includes(f));
+      if (bad.length === 0) return { frame, rec };
+      this.badFrames++;
+      if (attempt >= retries || this.stopped)
+        throw new CameraError(`bad frame (${bad.join(', ')}) after ${attempt + 1} tries`);
+      this.log.warn({ flags: bad, attempt: attempt + 1 }, 'bad frame; trying again');
+      await sleep(retryDelayMs);
     }
   }
 
@@ -345,6 +368,8 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
         uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
         capturesOk: this.capturesOk,
         capturesFailed: this.capturesFailed,
+        badFrames: this.badFrames,
+        ...(this.lastError ? { lastError: this.lastError } : {}),
       },
     };
     try {
@@ -364,6 +389,32 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
 
   private get referencePath(): string {
     return path.join(this.deps.config.dataDir, 'reference.jpg');
+  }
+
+  /** Options for loading a model folder, with the thresholds the cloud configured. */
+  private recognizerOptions(modelDir: string): RecognizerOptions {
+    const t = this.state.state.appliedConfig?.thresholds ?? {};
+    return {
+      modelDir,
+      logger: this.log,
+      ...(t.detection !== undefined ? { scoreThreshold: t.detection } : {}),
+      ...(t.unknown !== undefined ? { unknownThreshold: t.unknown } : {}),
+    };
+  }
+
+  /** Reloads the running model folder (new thresholds), queued behind any capture. */
+  private async reloadRecognizer(): Promise<void> {
+    const load = this.deps.loadRecognizer;
+    if (!load) throw new Error('this agent cannot load models at run time');
+    const run = this.inference.then(async () => {
+      const next = await load(this.recognizerOptions(this.modelDir));
+      const old = this.recognizer;
+      this.recognizer = next;
+      await old.close();
+      this.log.info({ thresholds: this.state.state.appliedConfig?.thresholds }, 'thresholds applied');
+    });
+    this.inference = run.catch(() => undefined);
+    await run;
   }
 
   /** Keeps one frame the running model handled, for the self-test of the next update. */
@@ -410,7 +461,7 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
         trustedKeys: this.deps.trustedKeys ?? [],
         log: this.log,
         active: () => ({ recognizer: this.recognizer, dir: this.modelDir }),
-        load: (modelDir) => load({ modelDir }),
+        load: (modelDir) => load(this.recognizerOptions(modelDir)),
         swap: (recognizer, dir) => {
           this.recognizer = recognizer;
           this.modelDir = dir;
@@ -448,8 +499,13 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
       this.log.error({ revision: cfg.revision, err: err.message }, 'ignoring config with a bad schedule');
       return;
     }
+    const before = this.state.state.appliedConfig?.thresholds ?? {};
     this.state.state.appliedConfig = cfg;
     await this.state.save();
+    if (before.detection !== cfg.thresholds.detection || before.unknown !== cfg.thresholds.unknown)
+      await this.reloadRecognizer().catch((err: Error) =>
+        this.log.error({ err: err.message }, 'could not apply new thresholds; keeping the running model'),
+      );
     this.schedule = schedule;
     this.scheduler.apply(schedule);
     this.log.info({ revision: cfg.revision, schedule, nextCron: this.scheduler.nextRun() }, 'config applied');

@@ -8,6 +8,7 @@ import { createLogger } from './log.js';
 import { ProvisioningRefused, ensureCredentials, resolveSecretPaths } from './provisioning/index.js';
 import { loadTrustedKeys, resolveModelDir } from './ota/index.js';
 import { loadRecognizer } from './recognition/index.js';
+import { StateFile } from './state.js';
 
 const USAGE = `usage: shelfsight-agent --config FILE [--log-level LEVEL] [--once]
 
@@ -77,7 +78,13 @@ const run = async (
     return 2;
   }
   const modelDir = await resolveModelDir(config);
-  const recognizer = await loadRecognizer({ modelDir });
+  const applied = (await StateFile.open(config.dataDir)).state.appliedConfig?.thresholds ?? {};
+  const recognizer = await loadRecognizer({
+    modelDir,
+    logger: log,
+    ...(applied.detection !== undefined ? { scoreThreshold: applied.detection } : {}),
+    ...(applied.unknown !== undefined ? { unknownThreshold: applied.unknown } : {}),
+  });
   const trustedKeys = await loadTrustedKeys(config);
   log.info(
     { model: recognizer.model, gallery: recognizer.gallery, modelDir, otaKeys: trustedKeys.length },

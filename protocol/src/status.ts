@@ -14,6 +14,10 @@ export const DeviceHealth = z.strictObject({
   uptimeS: z.number().min(0),
   capturesOk: z.number().int().min(0),
   capturesFailed: z.number().int().min(0),
+  /** Frames withheld because they were too dark, too bright or blurred (after retries). */
+  badFrames: z.number().int().min(0).optional(),
+  /** Why the last failed capture failed, e.g. "camera unreachable …" or "bad frame (too_dark)". */
+  lastError: z.string().max(500).optional(),
 });
 
 /**

@@ -53,6 +53,7 @@ describe('edge agent against Mosquitto (Debian)', () => {
       config,
       camera: new HttpSnapshotCamera(cameraUrl, 2000),
       recognizer: await loadRecognizer({ modelDir }),
+      loadRecognizer,
       log: createLogger('silent'),
     });
   };
@@ -170,6 +171,31 @@ describe('edge agent against Mosquitto (Debian)', () => {
       const before = inbox.byTopic.get(topics.observations(id))!.length;
       await new Promise((r) => setTimeout(r, 2500));
       expect(inbox.byTopic.get(topics.observations(id))!.length).toBeGreaterThan(before);
+    } finally {
+      await agent.stop();
+      await watcher.publishAsync(topics.config(id), '', { qos: 1, retain: true });
+    }
+  });
+
+  it('applies detection thresholds and a region of interest from the cloud config', async () => {
+    const id = 'cam-mosq-roi';
+    const agent = await makeAgent(cameras.cameras[0]!.snapshotUrl, id);
+    await agent.start();
+    try {
+      const before = (await agent.capture('command')).observation;
+      expect(before.skus.length).toBeGreaterThan(0);
+      const cfg = { revision: 1, issuedAt: new Date().toISOString(), capture: { intervalS: 0 }, roi: [0, 0, 0.5, 1] };
+      await watcher.publishAsync(topics.config(id), JSON.stringify(cfg), { qos: 1, retain: true });
+      await new Promise((r) => setTimeout(r, 500));
+      const left = (await agent.capture('command')).observation;
+      expect(left.detections!.every((d) => d.box[0] + d.box[2] / 2 <= 0.5)).toBe(true);
+      expect(left.detections!.length).toBeLessThan(before.detections!.length);
+
+      const strict = { ...cfg, revision: 2, roi: undefined, thresholds: { detection: 0.9999 } };
+      await watcher.publishAsync(topics.config(id), JSON.stringify(strict), { qos: 1, retain: true });
+      await new Promise((r) => setTimeout(r, 1500)); // reload of the models
+      const none = (await agent.capture('command')).observation;
+      expect(none.skus.reduce((n, s) => n + s.count, 0)).toBeLessThan(before.skus.reduce((n, s) => n + s.count, 0));
     } finally {
       await agent.stop();
       await watcher.publishAsync(topics.config(id), '', { qos: 1, retain: true });

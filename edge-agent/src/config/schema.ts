@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DeviceId, FixtureId, OutletId } from '@shelfsight/protocol';
+import { DeviceId, FixtureId, ImageQualityFlag, OutletId } from '@shelfsight/protocol';
 
 const CameraConfig = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -79,11 +79,21 @@ export const AgentConfig = z.strictObject({
       retries: z.number().int().min(0).max(10).default(2),
       retryDelayMs: z.number().int().min(0).max(60_000).default(2_000),
       /** With a door sensor: capture this long after the door closes (lets the contents settle). */
+      /** Frames with any of these flags are retried, and withheld if they stay bad. */
+      rejectFlags: z.array(ImageQualityFlag).default(['too_dark', 'too_bright', 'blurred']),
       afterDoorCloseS: z.number().min(0).max(600).default(2),
       /** …but at most once per this many seconds, however busy the cooler. */
       doorMinIntervalS: z.number().int().min(0).max(86_400).default(60),
     })
-    .default({ intervalS: 60, cron: [], retries: 2, retryDelayMs: 2_000, afterDoorCloseS: 2, doorMinIntervalS: 60 }),
+    .default({
+      intervalS: 60,
+      cron: [],
+      retries: 2,
+      retryDelayMs: 2_000,
+      rejectFlags: ['too_dark', 'too_bright', 'blurred'],
+      afterDoorCloseS: 2,
+      doorMinIntervalS: 60,
+    }),
   /** Door sensor of the fixture, if it has one: server-sent events from the fixture controller. */
   door: z.strictObject({ kind: z.literal('sse'), url: z.url() }).optional(),
   /** Folder with detector.onnx, embedder.onnx, gallery.json and model.json. */
