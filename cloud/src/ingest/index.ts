@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
+import type { z } from 'zod';
 import type { Logger } from 'pino';
 import {
   CommandReply,
@@ -155,19 +156,26 @@ export class Ingest extends EventEmitter<IngestEvents> {
     if (!parsed) return this.reject('bad_topic', 'not a v1 per-device topic', topic);
     const maxBytes = this.opts.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
 
+    /** Decodes the payload and checks it speaks for the topic's device; a reject otherwise. */
+    const decode = <S extends z.ZodType<{ deviceId: string }>>(schema: S): z.infer<S> | Outcome => {
+      const d = decodePayload(schema, payload, maxBytes);
+      if (!d.ok) return this.reject(d.reason, d.detail, topic);
+      if (d.value.deviceId !== parsed.deviceId)
+        return this.reject(
+          'device_mismatch',
+          `payload deviceId ${d.value.deviceId} on ${parsed.deviceId}'s topic`,
+          topic,
+        );
+      return d.value;
+    };
+
     switch (parsed.kind) {
       case 'observations': {
-        const d = decodePayload(Observation, payload, maxBytes);
-        if (!d.ok) return this.reject(d.reason, d.detail, topic);
-        if (d.value.deviceId !== parsed.deviceId)
-          return this.reject(
-            'device_mismatch',
-            `payload deviceId ${d.value.deviceId} on ${parsed.deviceId}'s topic`,
-            topic,
-          );
+        const obs = decode(Observation);
+        if (typeof obs === 'string') return obs;
         let inserted: boolean;
         try {
-          ({ inserted } = await this.opts.store.writeObservation(d.value, receivedAt));
+          ({ inserted } = await this.opts.store.writeObservation(obs, receivedAt));
         } catch (err) {
           return this.storeFailed(err, topic);
         }
@@ -176,23 +184,17 @@ export class Ingest extends EventEmitter<IngestEvents> {
           return 'ack';
         }
         this.stats.accepted++;
-        this.emit('observation', summarise(d.value, receivedAt));
+        this.emit('observation', summarise(obs, receivedAt));
         return 'ack';
       }
       case 'status': {
         // An empty retained payload clears the retained status; nothing to record.
         if (payload.byteLength === 0) return 'ack';
-        const d = decodePayload(DeviceStatus, payload, maxBytes);
-        if (!d.ok) return this.reject(d.reason, d.detail, topic);
-        if (d.value.deviceId !== parsed.deviceId)
-          return this.reject(
-            'device_mismatch',
-            `payload deviceId ${d.value.deviceId} on ${parsed.deviceId}'s topic`,
-            topic,
-          );
+        const status = decode(DeviceStatus);
+        if (typeof status === 'string') return status;
         let record: DeviceStatusRecord;
         try {
-          record = await this.opts.store.upsertDeviceStatus(d.value, receivedAt);
+          record = await this.opts.store.upsertDeviceStatus(status, receivedAt);
         } catch (err) {
           return this.storeFailed(err, topic);
         }
@@ -201,40 +203,22 @@ export class Ingest extends EventEmitter<IngestEvents> {
         return 'ack';
       }
       case 'replies': {
-        const d = decodePayload(CommandReply, payload, maxBytes);
-        if (!d.ok) return this.reject(d.reason, d.detail, topic);
-        if (d.value.deviceId !== parsed.deviceId)
-          return this.reject(
-            'device_mismatch',
-            `payload deviceId ${d.value.deviceId} on ${parsed.deviceId}'s topic`,
-            topic,
-          );
+        const reply = decode(CommandReply);
+        if (typeof reply === 'string') return reply;
         this.stats.replies++;
-        this.emit('reply', d.value);
+        this.emit('reply', reply);
         return 'ack';
       }
       case 'events': {
-        const d = decodePayload(DoorEvent, payload, maxBytes);
-        if (!d.ok) return this.reject(d.reason, d.detail, topic);
-        if (d.value.deviceId !== parsed.deviceId)
-          return this.reject(
-            'device_mismatch',
-            `payload deviceId ${d.value.deviceId} on ${parsed.deviceId}'s topic`,
-            topic,
-          );
-        this.emit('door-event', d.value);
+        const event = decode(DoorEvent);
+        if (typeof event === 'string') return event;
+        this.emit('door-event', event);
         return 'ack';
       }
       case 'ota-state': {
-        const d = decodePayload(OtaState, payload, maxBytes);
-        if (!d.ok) return this.reject(d.reason, d.detail, topic);
-        if (d.value.deviceId !== parsed.deviceId)
-          return this.reject(
-            'device_mismatch',
-            `payload deviceId ${d.value.deviceId} on ${parsed.deviceId}'s topic`,
-            topic,
-          );
-        this.emit('ota-state', d.value);
+        const state = decode(OtaState);
+        if (typeof state === 'string') return state;
+        this.emit('ota-state', state);
         return 'ack';
       }
       default:
