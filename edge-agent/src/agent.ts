@@ -30,6 +30,7 @@ import { applyUpdate, modelStoreFor } from './ota/index.js';
 import type { Recognizer, RecognizerOptions } from './recognition/types.js';
 import { CaptureScheduler, ScheduleError, validateSchedule, type ScheduleSpec } from './schedule/scheduler.js';
 import { StateFile } from './state.js';
+import { sleep, withTimeout } from './util/time.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -63,16 +64,6 @@ const scheduleOf = (cfg: DeviceConfig): ScheduleSpec => ({
   cron: cfg.capture.cron ?? [],
   timezone: cfg.capture.timezone,
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e: unknown) => (clearTimeout(t), reject(e instanceof Error ? e : new Error(String(e)))),
-    );
-  });
 
 /**
  * The edge agent: captures on a schedule or on command, recognises, writes the observation to the

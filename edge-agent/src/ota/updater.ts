@@ -7,6 +7,7 @@ import type { Recognizer } from '../recognition/types.js';
 import { downloadFile } from './download.js';
 import type { ModelStore } from './store.js';
 import { verifyAnnouncement } from './verify.js';
+import { withTimeout } from '../util/time.js';
 
 /** Files a complete model folder must hold; a `model` update lacking one is refused. */
 export const MODEL_FILES = ['model.json', 'detector.onnx', 'embedder.onnx', 'gallery.json'] as const;
@@ -25,9 +26,6 @@ export interface OtaHost {
   referenceFrame(): Promise<Buffer | undefined>;
   report(state: OtaStateName, detail?: { error?: string; running?: string }): Promise<void>;
 }
-
-const withTimeout = <T>(p: Promise<T>, ms: number, what: string) =>
-  Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`${what} took over ${ms} ms`)), ms))]);
 
 const products = (r: Awaited<ReturnType<Recognizer['recognize']>>) => r.skus.reduce((n, s) => n + s.count, 0);
 
