@@ -41,7 +41,9 @@ const CommandBody = z.strictObject({
 /** REST under /api/v1. Every input goes through zod; handlers only ever see parsed values. */
 export const createApiRouter = (deps: ApiDeps): Router => {
   const r = express.Router();
-  r.use(express.json({ limit: '64kb' }));
+  // Small bodies here; the master-data import has its own 20 MB parser in the analytics router.
+  const json = express.json({ limit: '64kb' });
+  r.use((req, res, next) => (req.path === '/masterdata/import' ? next() : json(req, res, next)));
 
   r.get('/healthz', (req, res) => {
     parseQuery(NoQuery, req);
