@@ -8,6 +8,7 @@ import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startVirtualCameras } from '../cameras/index.js';
+import { demoMasterData, seedDemo } from './masterdata.js';
 import { USAGE, parseDemoOptions, type DemoOptions } from './options.js';
 import { startProcess, stopProcess, tail, type Managed } from './processes.js';
 
@@ -147,6 +148,7 @@ const run = async (opts: DemoOptions): Promise<number> => {
     const adminToken =
       process.env.SHELFSIGHT_ADMIN_TOKEN?.trim() ||
       (await readFile(path.join(cloudDir, 'identity', 'admin-token'), 'utf8')).trim();
+    const manager = await seedDemo(httpUrl, adminToken, demoMasterData(cameras.cameras, cameras.sims, opts.intervalS));
     for (const cam of cameras.cameras) {
       const deviceId = `cam-${cam.id}`;
       const agentDir = path.join(dataDir, 'agents', deviceId);
@@ -180,8 +182,24 @@ const run = async (opts: DemoOptions): Promise<number> => {
       agents.push(startProcess(deviceId, [agentMain, '--config', configFile], path.join(logDir, `${deviceId}.log`)));
     }
     say(`${agents.length} edge agents started (one capture every ${opts.intervalS} s each; logs in ${logDir})`);
+    const adminPassword = await readFile(path.join(cloudDir, 'identity', 'admin-password'), 'utf8').then(
+      (p) => p.trim(),
+      () => '(set earlier; see ' + path.join(cloudDir, 'identity', 'admin-password') + ')',
+    );
     console.log(
-      `\n  Dashboard:  ${httpUrl}\n  REST API:   ${httpUrl}/api/v1/fixtures\n  MQTT:       ${mqttUrl}\n\n  Ctrl-C stops everything.\n`,
+      [
+        '',
+        `  Dashboard:  ${httpUrl}`,
+        `              admin / ${adminPassword}`,
+        manager
+          ? `              ${manager.username} / ${manager.password}   (brand manager, Aurora, read-only)`
+          : `              aurora-manager (brand manager; password printed on the first run)`,
+        `  REST API:   ${httpUrl}/api/v1/fixtures`,
+        `  MQTT:       ${mqttUrl}`,
+        '',
+        '  Ctrl-C stops everything.',
+        '',
+      ].join('\n'),
     );
     stopWatching = watchObservations(httpUrl);
 
