@@ -1,5 +1,6 @@
 import type { MasterDataView, PromotionMaster } from '../masterdata/index.js';
-import { analysePromotion, type PromoResult } from './promo.js';
+import { fixtureIntervals, hourProfile, skuTracks, type FixtureIntervals } from './demand.js';
+import { analysePromotion, type PromoOptions, type PromoResult } from './promo.js';
 import { dailySales, estimateFixtureSales, DEFAULT_SALES_OPTIONS, type SalesOptions } from './sales.js';
 import {
   DEFAULT_CLOCK,
@@ -16,6 +17,7 @@ import { DEFAULT_HYSTERESIS, detectStockouts, type Hysteresis, type StockoutEven
 /** Pure analytics over fixture series + master data; the service and the eval harness both use it. */
 export class AnalyticsEngine {
   private salesCache: Map<string, number> | null = null;
+  private demandCache: { intervals: Map<string, FixtureIntervals>; hourWeights: number[] } | null = null;
 
   constructor(
     readonly series: FixtureSeries[],
@@ -48,7 +50,7 @@ export class AnalyticsEngine {
     const out = new Map<string, number>();
     for (const s of this.series) {
       const clock = this.clock(s.outletId);
-      const res = estimateFixtureSales(s, clock, this.opts.sales ?? DEFAULT_SALES_OPTIONS);
+      const res = estimateFixtureSales(s, clock, this.opts.sales ?? DEFAULT_SALES_OPTIONS, this.demand().hourWeights);
       for (const [k, u] of dailySales(res.intervals, clock)) {
         const key = `${s.outletId}|${k}`;
         out.set(key, (out.get(key) ?? 0) + u);
@@ -83,6 +85,16 @@ export class AnalyticsEngine {
     );
   }
 
+  /** Capture intervals of every fixture and the pooled hour-of-day demand shape (cached). */
+  demand(): { intervals: Map<string, FixtureIntervals>; hourWeights: number[] } {
+    if (this.demandCache) return this.demandCache;
+    const min = (this.opts.sales ?? DEFAULT_SALES_OPTIONS).restockMinUnits;
+    const intervals = new Map(
+      this.series.map((s) => [s.fixtureId, fixtureIntervals(s, this.clock(s.outletId), min)] as const),
+    );
+    return (this.demandCache = { intervals, hourWeights: hourProfile([...intervals.values()]) });
+  }
+
   /** Local dates (per the promotion's first outlet clock) covered by the data. */
   private dataDays(): Set<string> {
     const days = new Set<string>();
@@ -95,7 +107,7 @@ export class AnalyticsEngine {
 
   promotion(
     p: PromotionMaster,
-    opts: { resamples?: number; seed?: number; level?: number } = {},
+    opts: PromoOptions = {},
   ): PromoResult & {
     promotionId: string;
     preDays: number;
@@ -118,11 +130,46 @@ export class AnalyticsEngine {
       if (f.positions.some((x) => p.skus.includes(x.sku))) carrying.add(f.outletId);
     const observed = new Set(this.series.map((s) => s.outletId));
     const daily = this.dailySales();
+    const treatedObs = [...treated].filter((o) => observed.has(o));
+    const controls = [...observed].filter((o) => !treated.has(o) && (carrying.size === 0 || carrying.has(o))).sort();
+    const inScope = new Set([...treatedObs, ...controls]);
+    const { intervals, hourWeights } = this.demand();
+    const tracks = this.series
+      .filter((s) => inScope.has(s.outletId))
+      .flatMap((s) => {
+        const tracked = new Set(this.trackedSkus(s));
+        const skus = p.skus.filter((k) => tracked.has(k));
+        const fi = intervals.get(s.fixtureId);
+        return fi && skus.length ? skuTracks(fi, skus, hourWeights) : [];
+      });
+    // Placebo SKUs: planned SKUs of the control outlets that are under no promotion in the window
+    // and never show up off-plan there (a competitor slipped into a branded cooler sells from a
+    // fixture that does not track it).
+    const controlSet = new Set(controls);
+    const offPlan = new Set<string>();
+    const windowStart = start - promoDays.length * 86_400_000;
+    for (const q of this.master.promotions.values())
+      if (Date.parse(q.start) < end && Date.parse(q.end) > windowStart)
+        for (const o of q.outletIds) for (const k of q.skus) offPlan.add(`${o}|${k}`);
+    for (const s of this.series) {
+      if (!controlSet.has(s.outletId)) continue;
+      const planned = new Set(this.trackedSkus(s));
+      for (const c of s.captures) for (const k of c.skus.keys()) if (!planned.has(k)) offPlan.add(`${s.outletId}|${k}`);
+    }
+    const placeboTracks = this.series
+      .filter((s) => controlSet.has(s.outletId))
+      .flatMap((s) => {
+        const skus = this.trackedSkus(s).filter((k) => !p.skus.includes(k) && !offPlan.has(`${s.outletId}|${k}`));
+        const fi = intervals.get(s.fixtureId);
+        return fi && skus.length ? skuTracks(fi, skus, hourWeights) : [];
+      });
     const res = analysePromotion(
       {
         skus: p.skus,
-        treated: [...treated].filter((o) => observed.has(o)),
-        controls: [...observed].filter((o) => !treated.has(o) && (carrying.size === 0 || carrying.has(o))).sort(),
+        treated: treatedObs,
+        controls,
+        tracks,
+        placeboTracks,
         promoDays: promo,
         preDays: pre,
         discountPct: p.discountPct,

@@ -1,3 +1,4 @@
+import { openMinutesByDayHour } from './demand.js';
 import { countOf, openMinutes, openMinutesByDay, type FixtureSeries, type OutletClock } from './series.js';
 
 export interface SalesOptions {
@@ -37,7 +38,16 @@ export const estimateFixtureSales = (
   series: FixtureSeries,
   clock: OutletClock,
   opts: SalesOptions = DEFAULT_SALES_OPTIONS,
+  hourWeights?: readonly number[],
 ): FixtureSalesResult => {
+  // Demand-weighted open minutes: with an hour-of-day shape, a restock at a quiet hour is not
+  // imputed the busy hours' rate.
+  const weighted = (a: number, b: number) => {
+    if (!hourWeights) return openMinutes(a, b, clock);
+    let m = 0;
+    for (const [, h, x] of openMinutesByDayHour(a, b, clock)) m += x * (hourWeights[h] ?? 1);
+    return m;
+  };
   const caps = series.captures;
   const skus = new Set<string>();
   for (const c of caps) for (const s of c.skus.keys()) skus.add(s);
@@ -49,7 +59,7 @@ export const estimateFixtureSales = (
   for (let i = 0; i < n; i++) {
     const a = caps[i]!;
     const b = caps[i + 1]!;
-    minutes.push(openMinutes(a.t, b.t, clock));
+    minutes.push(weighted(a.t, b.t));
     let added = 0;
     let isRestock = false;
     for (const s of skus) {

@@ -8,7 +8,13 @@ export interface TruthLike {
   seed: number;
   sales: { outletId: string; fixtureId: string; sku: string; date: string; units: number }[];
   stockouts: { outletId: string; fixtureId: string; sku: string; start: string; end: string | null }[];
-  promotions: { promotionId: string; roi: number; incrementalUnits: number }[];
+  promotions: {
+    promotionId: string;
+    roi: number;
+    incrementalUnits: number;
+    actualUnits: number;
+    counterfactualUnits: number;
+  }[];
 }
 
 export interface SalesCheck {
@@ -41,6 +47,10 @@ export interface PromoCheck {
   covered: boolean;
   trueIncrementalUnits: number;
   estimatedIncrementalUnits: number;
+  trueActualUnits: number;
+  estimatedActualUnits: number;
+  trueCounterfactualUnits: number;
+  estimatedCounterfactualUnits: number;
 }
 
 export const checkSales = (engine: AnalyticsEngine, truth: TruthLike): SalesCheck => {
@@ -120,6 +130,10 @@ export const checkPromotions = (engine: AnalyticsEngine, truth: TruthLike, resam
         covered: iv !== null && tp.roi >= iv.low && tp.roi <= iv.high,
         trueIncrementalUnits: tp.incrementalUnits,
         estimatedIncrementalUnits: r.incrementalUnits,
+        trueActualUnits: tp.actualUnits,
+        estimatedActualUnits: r.actualUnits,
+        trueCounterfactualUnits: tp.counterfactualUnits,
+        estimatedCounterfactualUnits: r.baselineUnits,
       },
     ];
   });
