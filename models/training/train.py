@@ -197,34 +197,13 @@ def focal_loss(logits: torch.Tensor, gt: torch.Tensor, ignore: torch.Tensor) -> 
     return -(pos_loss + neg_loss) / npos
 
 
-class DetTrainModel(torch.nn.Module):
-    """Training wrapper: returns heat logits (the exported graph applies the sigmoid)."""
-
-    def __init__(self, det: Detector) -> None:
-        super().__init__()
-        self.det = det
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        d = self.det
-        x = d.stem(x)
-        x = d.s4(x)
-        c8 = d.s8(x)
-        c16 = d.s16(c8)
-        c32 = d.s32(c16)
-        p16 = d.lat16(c16) + F.interpolate(d.top32(c32), scale_factor=2.0, mode="nearest")
-        p8 = d.lat8(c8) + F.interpolate(p16, scale_factor=2.0, mode="nearest")
-        f = d.fuse(p8)
-        return d.heat(f), d.reg(f)
-
-
 def train_detector(images: np.ndarray, boxes: list, idx: list[int], steps: int, batch: int) -> Detector:
     det = Detector(len(CLASSES))
-    model = DetTrainModel(det)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
+    opt = torch.optim.AdamW(det.parameters(), lr=3e-3, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.1)
     gen = torch.Generator().manual_seed(0)
     rng = np.random.default_rng(0)
-    model.train()
+    det.train()
     t0 = time.time()
     run = {"hm": 0.0, "reg": 0.0}
     for step in range(1, steps + 1):
@@ -246,7 +225,7 @@ def train_detector(images: np.ndarray, boxes: list, idx: list[int], steps: int, 
         mask = torch.from_numpy(np.stack([t[2] for t in tg])).unsqueeze(1)
         ign = torch.from_numpy(np.stack([t[3] for t in tg])).unsqueeze(1)
         x = photometric(to_tensor(imgs), gen)
-        heat_logits, reg_pred = model(x)
+        heat_logits, reg_pred = det.logits(x)
         l_hm = focal_loss(heat_logits, hm, ign)
         l_reg = (F.l1_loss(reg_pred * mask, reg * mask, reduction="sum")) / mask.sum().clamp(min=1)
         loss = l_hm + l_reg
@@ -431,6 +410,7 @@ def main() -> None:
     ap.add_argument("--emb-steps", type=int, default=int(os.environ.get("SHELFSIGHT_EMB_STEPS", "2000")))
     ap.add_argument("--det-batch", type=int, default=8)
     ap.add_argument("--reuse-detector", action="store_true", help="load the cached detector checkpoint")
+    ap.add_argument("--reuse-embedder", action="store_true", help="load the cached embedder checkpoint")
     ap.add_argument("--emb-batch", type=int, default=128)
     ap.add_argument("--version", default=os.environ.get("SHELFSIGHT_MODEL_VERSION", "0.1.0"))
     args = ap.parse_args()
@@ -454,7 +434,7 @@ def main() -> None:
     log(f"dataset {root}: {len(samples)} images ({len(train_idx)} train, {n_val} validation)")
 
     # --- detector (checkpointed so the embedder can be retrained alone with --reuse-detector)
-    ckpt = os.path.join(CACHE, f"detector-{key}.pt")
+    ckpt = os.path.join(CACHE, f"detector-{key}-s{STRIDE}.pt")
     if args.reuse_detector and os.path.exists(ckpt):
         det = Detector(len(CLASSES))
         det.load_state_dict(torch.load(ckpt))
@@ -478,8 +458,15 @@ def main() -> None:
         if n in cls_of and b[2] >= 4 and b[3] >= 4 and e.get("occlusion", 0) <= MAX_OCCLUSION
     ]
     log(f"embedder: {len(train_skus)} training SKUs, {len(items)} crops; held out for enrollment: {', '.join(held_out)}")
-    emb = train_embedder(work, items, len(train_skus), args.emb_steps, args.emb_batch)
-    torch.save(emb.state_dict(), os.path.join(CACHE, f"embedder-{key}.pt"))
+    emb_ckpt = os.path.join(CACHE, f"embedder-{key}.pt")
+    if args.reuse_embedder and os.path.exists(emb_ckpt):
+        emb = Embedder(EMB_DIM)
+        emb.load_state_dict(torch.load(emb_ckpt))
+        emb.eval()
+        log(f"reusing embedder checkpoint {os.path.relpath(emb_ckpt, REPO)}")
+    else:
+        emb = train_embedder(work, items, len(train_skus), args.emb_steps, args.emb_batch)
+        torch.save(emb.state_dict(), emb_ckpt)
 
     # --- gallery: a few crops per SKU from training images, same crop path as the device
     rng = np.random.default_rng(7)
