@@ -14,6 +14,7 @@ import { dashboardRouter } from './http/static.js';
 import { startIdentity, type DeviceRegistry } from './identity/index.js';
 import { Ingest, type IngestStatsSnapshot } from './ingest/index.js';
 import { attachLive } from './live/index.js';
+import { createMetrics } from './metrics/index.js';
 import { OtaService, createOtaRouters } from './ota/index.js';
 import { startAnalytics } from './analytics/index.js';
 import { openStore } from './store/factory.js';
@@ -92,15 +93,17 @@ export const startCloud = async (
     });
     cleanups.push(() => broker.close());
 
+    const metrics = createMetrics({ broker: () => broker.stats() });
     const ingest = new Ingest({
       brokerUrl: broker.url,
       clientId: `${INTERNAL_CLIENT_PREFIX}ingest`,
       password: internalSecret,
-      store,
+      store: metrics.instrument(store),
       logger: logger.child({ component: 'ingest' }),
       subscribe: false,
     });
     ingestRef.current = ingest;
+    metrics.watch(ingest);
     await ingest.start();
     cleanups.push(() => ingest.close());
 
@@ -146,6 +149,7 @@ export const startCloud = async (
     app.use('/api/v1', otaRouters.api);
     app.use('/api', notFound);
     app.use(otaRouters.files);
+    app.use(metrics.router);
     app.use(dashboardRouter(opts.dashboardDir));
     app.use(notFound);
     app.use(errorHandler(logger.child({ component: 'api' })));
