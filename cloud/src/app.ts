@@ -11,7 +11,7 @@ import { INTERNAL_CLIENT_PREFIX, startBroker, type BrokerStats } from './broker/
 import { CommandService } from './commands/index.js';
 import { CloudOptions, type CloudOptionsInput } from './config.js';
 import { dashboardRouter } from './http/static.js';
-import { startIdentity, type DeviceRegistry } from './identity/index.js';
+import { requireAdmin, startIdentity, type DeviceRegistry } from './identity/index.js';
 import { Ingest, type IngestStatsSnapshot } from './ingest/index.js';
 import { attachLive } from './live/index.js';
 import { createMetrics } from './metrics/index.js';
@@ -120,7 +120,7 @@ export const startCloud = async (
       logger: logger.child({ component: 'ota' }),
       maxArtifactBytes: OTA_MAX_ARTIFACT_BYTES,
     });
-    const otaRouters = createOtaRouters(ota, OTA_MAX_ARTIFACT_BYTES);
+    const otaRouters = createOtaRouters(ota, OTA_MAX_ARTIFACT_BYTES, requireAdmin(identity.adminToken));
     const requireLogin = extras.requireLogin ?? process.env.SHELFSIGHT_REQUIRE_LOGIN === '1';
     const users = await startUsers({
       dataDir: opts.dataDir,

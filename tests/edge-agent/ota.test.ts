@@ -47,12 +47,16 @@ describe('over-the-air model and gallery updates', () => {
 
   const publish = async (announcement: OtaAnnouncement, files: { body: Buffer }[]) => {
     for (const f of files) {
-      const res = await fetch(`${cloud.httpUrl}/api/v1/ota/artifacts`, { method: 'POST', body: f.body });
+      const res = await fetch(`${cloud.httpUrl}/api/v1/ota/artifacts`, {
+        method: 'POST',
+        body: f.body,
+        headers: admin(),
+      });
       expect(res.status).toBe(201);
     }
     const res = await fetch(`${cloud.httpUrl}/api/v1/ota/announcements`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...admin() },
       body: JSON.stringify({ deviceIds: [deviceId], announcement }),
     });
     expect(res.status).toBe(202);
@@ -70,6 +74,14 @@ describe('over-the-air model and gallery updates', () => {
     await mutate?.(dir);
     return dir;
   };
+
+  const admin = () => ({ authorization: `Bearer ${cloud.identity.adminToken}` });
+
+  it('keeps release tooling behind the admin token', async () => {
+    const anon = await fetch(`${cloud.httpUrl}/api/v1/ota/artifacts`, { method: 'POST', body: 'x' });
+    expect(anon.status).toBe(401);
+    expect((await fetch(`${cloud.httpUrl}/api/v1/ota/states`)).status).toBe(401);
+  });
 
   const capturedModel = async () => (await agent.capture('command')).observation;
 

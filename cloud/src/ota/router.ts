@@ -1,4 +1,4 @@
-import express, { type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import { z } from 'zod';
 import { DeviceId, OtaAnnouncement } from '@shelfsight/protocol';
 import { BadRequestError, parsePart } from '../api/validation.js';
@@ -11,8 +11,14 @@ const AnnounceBody = z.strictObject({
 const WithdrawBody = z.strictObject({ deviceIds: z.array(DeviceId).min(1).max(10_000) });
 
 /** `/api/v1/ota/*` for release tooling, and `/ota/files/:sha256` for devices to download from. */
-export const createOtaRouters = (ota: OtaService, maxArtifactBytes: number): { api: Router; files: Router } => {
+export const createOtaRouters = (
+  ota: OtaService,
+  maxArtifactBytes: number,
+  /** Guards the release-tooling endpoints (the admin bearer token); downloads stay open, files are signed. */
+  guard: RequestHandler,
+): { api: Router; files: Router } => {
   const api = express.Router();
+  api.use('/ota', guard);
   api.post('/ota/artifacts', express.raw({ type: () => true, limit: maxArtifactBytes }), async (req, res) => {
     if (!Buffer.isBuffer(req.body) || req.body.byteLength === 0)
       throw new BadRequestError('invalid body', [{ param: 'body', message: 'empty upload' }]);
