@@ -14,6 +14,7 @@ export interface SalesInterval {
   sku: string;
   from: number;
   to: number;
+  /** Negative for a rise smaller than restockMinUnits (count noise netting out an earlier decrease). */
   units: number;
   /** `observed`: the count decrease; `imputed`: restock interval, sell rate × open time. */
   kind: 'observed' | 'imputed';
@@ -80,7 +81,9 @@ export const estimateFixtureSales = (
       const to = caps[i + 1]!.t;
       const d = dec[i]!;
       if (!restock[i]) {
-        if (d > 0) intervals.push({ sku: s, from, to, units: d, kind: 'observed' });
+        // A rise below restockMinUnits is count noise (with exact counts every rise is a restock): it
+        // nets out the spurious decrease before it instead of being dropped, so noise telescopes away.
+        if (d !== 0) intervals.push({ sku: s, from, to, units: d, kind: 'observed' });
         continue;
       }
       let u = 0;

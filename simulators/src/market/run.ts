@@ -2,6 +2,7 @@ import type { Observation } from '@shelfsight/protocol';
 import { Rng } from '../util/rng.js';
 import type { MarketTruth, TrueDailySales, TrueRestock, TrueStockout, TruePromotion } from './types.js';
 import { buildWorld, localDate, localIso, type MarketConfig, type World } from './world.js';
+import type { FixtureSnapshot } from './scene.js';
 
 const STEP_MIN = 15;
 /** Hour-of-day demand weights (local hour 0–23); only opening hours are used, renormalised. */
@@ -36,10 +37,13 @@ export interface MarketRun {
   world: World;
   observations: Observation[];
   truth: MarketTruth;
+  /** Physical state at each capture of the fixtures in `config.snapshotFixtures` (capture order). */
+  snapshots: FixtureSnapshot[];
 }
 
 interface RawRun {
   observations: Observation[];
+  snapshots: FixtureSnapshot[];
   sales: Map<string, number>;
   stockouts: TrueStockout[];
   restocks: TrueRestock[];
@@ -72,6 +76,8 @@ const simulate = (world: World, withPromotions: boolean): RawRun => {
   const { config, master } = world;
   const days = config.weeks * 7;
   const observations: Observation[] = [];
+  const snapshots: FixtureSnapshot[] = [];
+  const snap = new Set(withPromotions ? config.snapshotFixtures : []);
   const sales = new Map<string, number>();
   const stockouts: TrueStockout[] = [];
   const restocks: TrueRestock[] = [];
@@ -83,6 +89,9 @@ const simulate = (world: World, withPromotions: boolean): RawRun => {
     (_, d) => 1 + 0.12 * Math.sin((2 * Math.PI * d) / 9) + common.normal(0, 0.04),
   );
 
+  const posIndex: Record<string, { row: number; column: number }[]> = Object.fromEntries(
+    master.fixtures.map((f) => [f.fixtureId, f.positions.map((p) => ({ row: p.row, column: p.column }))]),
+  );
   for (const outlet of master.outlets) {
     const oid = outlet.outletId;
     const demand = world.baseDemand.get(oid) ?? new Map<string, number>();
@@ -225,6 +234,18 @@ const simulate = (world: World, withPromotions: boolean): RawRun => {
             const idDraw = new Rng(Math.floor(drop.next() * 4294967296));
             if (lost) continue;
             observations.push(observe(f, localIso(config, day, minute), idDraw));
+            if (snap.has(f.fixtureId))
+              snapshots.push({
+                fixtureId: f.fixtureId,
+                capturedAt: localIso(config, day, minute),
+                positions: f.positions.map((p, k) => ({
+                  row: posIndex[f.fixtureId]?.[k]?.row ?? 0,
+                  column: posIndex[f.fixtureId]?.[k]?.column ?? k,
+                  sku: p.sku,
+                  foreign: p.foreign,
+                  units: p.units,
+                })),
+              });
           }
         if (minute >= outlet.closeHour * 60) break;
         // 3. Shoppers during [minute, minute + 15).
@@ -267,7 +288,7 @@ const simulate = (world: World, withPromotions: boolean): RawRun => {
       for (const [sku, start] of f.out)
         stockouts.push({ outletId: oid, fixtureId: f.fixtureId, sku, start, end: null });
   }
-  return { observations, sales, stockouts, restocks };
+  return { observations, snapshots, sales, stockouts, restocks };
 };
 
 const observe = (f: FixtureState, capturedAt: string, r: Rng): Observation => {
@@ -378,5 +399,5 @@ export const runMarket = (partial: Partial<MarketConfig> = {}): MarketRun => {
     restocks: real.restocks,
     promotions,
   };
-  return { world, observations: real.observations, truth };
+  return { world, observations: real.observations, truth, snapshots: real.snapshots };
 };

@@ -1,6 +1,7 @@
 import { loadCatalog } from '../catalog/catalog.js';
 import type { CatalogEntry, PackFormat } from '../catalog/types.js';
 import { Rng } from '../util/rng.js';
+import { renderableDepths } from './scene.js';
 import type {
   Channel,
   FixtureMaster,
@@ -29,6 +30,13 @@ export interface MarketConfig {
   promotions: boolean;
   /** Merchandisers visit treated outlets daily during a promotion (a confound DiD does not remove). */
   promoDailyVisits: boolean;
+  /**
+   * Branded-cooler positions only as deep as the image renderer's shelves (3–4 packs front to back
+   * instead of 4–9), so every unit is drawable; for runs with recognition in the loop.
+   */
+  renderableCoolers: boolean;
+  /** Fixtures whose physical state is recorded at every capture (`MarketRun.snapshots`), for rendering. */
+  snapshotFixtures: string[];
 }
 
 export const DEFAULT_MARKET_CONFIG: MarketConfig = {
@@ -43,6 +51,8 @@ export const DEFAULT_MARKET_CONFIG: MarketConfig = {
   dailyNoiseSd: 0.1,
   promotions: true,
   promoDailyVisits: true,
+  renderableCoolers: false,
+  snapshotFixtures: [],
 };
 
 /** Everything about the market that does not change during a run, plus the demand model. */
@@ -160,7 +170,22 @@ export const buildWorld = (partial: Partial<MarketConfig> = {}): World => {
 
     // Branded cooler: 6 rows × 6 columns, own SKUs only, 3 facings each (8 core + 4 of the rest).
     const coolerSkus = [...core, ...o.shuffle([...extras]).slice(0, 4)];
-    fixtures.push(fixture(`${outletId}-c1`, outletId, 'branded-cooler', config, coolerSkus, 6, 3));
+    // Renderable coolers are 4 rows × 9 columns (the same 36 positions): a 6-row cooler renders its packs
+    // at two thirds of the size the recognition models were trained on.
+    const cooler = fixture(
+      `${outletId}-c1`,
+      outletId,
+      'branded-cooler',
+      config,
+      coolerSkus,
+      config.renderableCoolers ? 9 : 6,
+      3,
+    );
+    if (config.renderableCoolers) {
+      const slots = renderableDepths(cooler);
+      for (const p of cooler.positions) p.depth = Math.min(p.depth, slots[p.row] ?? p.depth);
+    }
+    fixtures.push(cooler);
     for (const c of coolerSkus) demand.set(c.sku, 3.2 * size * (popularity.get(c.sku) ?? 1));
 
     // Ambient shelf in some outlets: competitors plus own SKUs that are not in the cooler.
