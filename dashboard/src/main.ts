@@ -175,7 +175,8 @@ const shell = (active: Key | null): { el: HTMLElement; main: HTMLElement } => {
         h(
           'span',
           { class: 'who', 'data-testid': 'who' },
-          h('strong', {}, u.displayName || u.username),
+          // The role is spelled out below; a display name that only repeats it ("Administrator") says nothing.
+          h('strong', {}, u.displayName && u.displayName !== t(`role.${u.role}`) ? u.displayName : u.username),
           h(
             'span',
             { class: 'muted' },

@@ -17,6 +17,21 @@ interface Row extends OutletScore {
   lon: number | null;
 }
 
+const outletBounds = (pts: Row[]): [[number, number], [number, number]] => {
+  if (pts.length === 0)
+    return [
+      [73, 54],
+      [135, 18],
+    ];
+  const lons = pts.map((p) => p.lon as number);
+  const lats = pts.map((p) => p.lat as number);
+  const pad = 3;
+  return [
+    [Math.min(...lons) - pad, Math.max(...lats) + pad],
+    [Math.max(...lons) + pad, Math.min(...lats) - pad],
+  ];
+};
+
 const mapChart = (el: HTMLElement, rows: Row[]) => {
   const map = ensureMap();
   const pts = rows.filter((r) => r.lat !== null && r.lon !== null);
@@ -31,8 +46,8 @@ const mapChart = (el: HTMLElement, rows: Row[]) => {
     geo: {
       map,
       roam: true,
-      center: [112, 32],
-      zoom: 3.2,
+      // Frame the outlets themselves (with a margin), not the whole continent; China when there are none.
+      boundingCoords: outletBounds(pts),
       itemStyle: { areaColor: '#eef2f7', borderColor: '#b6c2d2' },
       emphasis: { disabled: true },
       label: { show: false },
