@@ -79,10 +79,10 @@ def sim(*args: str) -> None:
     subprocess.run(cmd, cwd=REPO, check=True)
 
 
-def ensure_dataset(root: str, count: int, seed: int, difficulty: str | None) -> None:
+def ensure_dataset(root: str, count: int, seed: int, difficulty: str | None, fixture: str) -> None:
     if os.path.exists(os.path.join(root, "annotations.json")):
         return
-    args = ["dataset", "--out", root, "--count", str(count), "--seed", str(seed)]
+    args = ["dataset", "--out", root, "--count", str(count), "--seed", str(seed), "--fixture", fixture]
     if difficulty:
         args += ["--difficulty", difficulty]
     sim(*args)
@@ -197,10 +197,15 @@ def focal_loss(logits: torch.Tensor, gt: torch.Tensor, ignore: torch.Tensor) -> 
     return -(pos_loss + neg_loss) / npos
 
 
-def train_detector(images: np.ndarray, boxes: list, idx: list[int], steps: int, batch: int) -> Detector:
+def train_detector(
+    images: np.ndarray, boxes: list, idx: list[int], steps: int, batch: int, init: str | None = None, lr: float = 3e-3
+) -> Detector:
     det = Detector(len(CLASSES))
-    opt = torch.optim.AdamW(det.parameters(), lr=3e-3, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.1)
+    if init:  # fine-tune: start from a checkpoint instead of from scratch
+        det.load_state_dict(torch.load(init))
+        log(f"detector initialised from {init}")
+    opt = torch.optim.AdamW(det.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
     gen = torch.Generator().manual_seed(0)
     rng = np.random.default_rng(0)
     det.train()
@@ -326,12 +331,35 @@ def crop_aug(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return x * gain * chan + bias + noise
 
 
-def train_embedder(images: np.ndarray, items: list[tuple[int, tuple, int]], num_classes: int, steps: int, batch: int) -> Embedder:
+def train_embedder(
+    images: np.ndarray,
+    items: list[tuple[int, tuple, int]],
+    num_classes: int,
+    steps: int,
+    batch: int,
+    init: str | None = None,
+    lr: float = 3e-3,
+) -> Embedder:
     emb = Embedder(EMB_DIM)
     head = CosineHead(EMB_DIM, num_classes)
+    if init:
+        # Fine-tune: start from a checkpoint; the class weights (not checkpointed) start at the class
+        # means of the checkpoint's embeddings, so the first steps do not tear the embedding apart.
+        emb.load_state_dict(torch.load(init))
+        emb.eval()
+        rng0 = np.random.default_rng(2)
+        pick = rng0.choice(len(items), size=min(len(items), 6000), replace=False)
+        vecs = embed(emb, images, [(items[p][0], items[p][1]) for p in pick])
+        labels = np.array([items[p][2] for p in pick])
+        w = head.weight.data.numpy().copy()
+        for k in range(num_classes):
+            if (labels == k).any():
+                w[k] = vecs[labels == k].mean(0)
+        head.weight.data = torch.from_numpy(w / (np.linalg.norm(w, axis=1, keepdims=True) + 1e-9))
+        log(f"embedder initialised from {init}; class weights from {len(pick)} crops")
     params = list(emb.parameters()) + list(head.parameters())
-    opt = torch.optim.AdamW(params, lr=3e-3, weight_decay=5e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.1)
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
     gen = torch.Generator().manual_seed(1)
     rng = np.random.default_rng(1)
     emb.train()
@@ -412,6 +440,18 @@ def main() -> None:
     ap.add_argument("--reuse-detector", action="store_true", help="load the cached detector checkpoint")
     ap.add_argument("--reuse-embedder", action="store_true", help="load the cached embedder checkpoint")
     ap.add_argument("--emb-batch", type=int, default=128)
+    ap.add_argument("--fixture", default="mixed", help="simulator fixture mix for a generated set (upright|chest|shelf|mixed)")
+    ap.add_argument("--init-detector", help="fine-tune: start the detector from this state_dict (.pt)")
+    ap.add_argument("--init-embedder", help="fine-tune: start the embedder from this state_dict (.pt)")
+    ap.add_argument(
+        "--stage",
+        choices=["all", "detector", "embedder"],
+        default="all",
+        help="train only the detector or only the embedder and save its checkpoint (two processes can run side by "
+        "side, one thread each); then `--reuse-detector --reuse-embedder` exports",
+    )
+    ap.add_argument("--det-lr", type=float, default=3e-3, help="peak learning rate (one-cycle) of the detector")
+    ap.add_argument("--emb-lr", type=float, default=3e-3, help="peak learning rate (one-cycle) of the embedder")
     ap.add_argument("--version", default=os.environ.get("SHELFSIGHT_MODEL_VERSION", "0.1.0"))
     args = ap.parse_args()
 
@@ -423,7 +463,7 @@ def main() -> None:
     log(f"torch {torch.__version__}, {threads} thread(s)")
 
     root = args.dataset or os.path.join(CACHE, f"train-s{TRAIN_SEED}-n{args.count}")
-    ensure_dataset(root, args.count, TRAIN_SEED, None)
+    ensure_dataset(root, args.count, TRAIN_SEED, None, args.fixture)
     samples = load_coco(root)
     key = hashlib.sha1(os.path.abspath(root).encode()).hexdigest()[:8]
     work, images, boxes = letterbox_cache(samples, key)
@@ -435,16 +475,24 @@ def main() -> None:
 
     # --- detector (checkpointed so the embedder can be retrained alone with --reuse-detector)
     ckpt = os.path.join(CACHE, f"detector-{key}-s{STRIDE}.pt")
-    if args.reuse_detector and os.path.exists(ckpt):
+    if args.stage == "embedder":
+        log("stage embedder: detector skipped")
+    elif args.reuse_detector and os.path.exists(ckpt):
         det = Detector(len(CLASSES))
         det.load_state_dict(torch.load(ckpt))
         det.eval()
         log(f"reusing detector checkpoint {os.path.relpath(ckpt, REPO)}")
     else:
-        det = train_detector(images, dboxes, train_idx, args.det_steps, args.det_batch)
+        det = train_detector(images, dboxes, train_idx, args.det_steps, args.det_batch, args.init_detector, args.det_lr)
         torch.save(det.state_dict(), ckpt)
-    det_val = eval_detector(det, images, dboxes, val_idx)
-    log(f"detector validation @IoU0.5: precision {det_val['precision']:.4f}, recall {det_val['recall']:.4f}")
+    if args.stage == "embedder":
+        det = None
+    else:
+        det_val = eval_detector(det, images, dboxes, val_idx)
+        log(f"detector validation @IoU0.5: precision {det_val['precision']:.4f}, recall {det_val['recall']:.4f}")
+    if args.stage == "detector":
+        log(f"saved {os.path.relpath(ckpt, REPO)}; total {fmt_eta(time.time() - t_start)}")
+        return
 
     # --- embedder: SKUs sorted by name; a deterministic handful is held out for enrollment
     skus = sorted({n for b in boxes for n, _, _ in b if n not in (EMPTY, UNKNOWN)})
@@ -465,8 +513,11 @@ def main() -> None:
         emb.eval()
         log(f"reusing embedder checkpoint {os.path.relpath(emb_ckpt, REPO)}")
     else:
-        emb = train_embedder(work, items, len(train_skus), args.emb_steps, args.emb_batch)
+        emb = train_embedder(work, items, len(train_skus), args.emb_steps, args.emb_batch, args.init_embedder, args.emb_lr)
         torch.save(emb.state_dict(), emb_ckpt)
+    if args.stage == "embedder":
+        log(f"saved {os.path.relpath(emb_ckpt, REPO)}; total {fmt_eta(time.time() - t_start)}")
+        return
 
     # --- gallery: a few crops per SKU from training images, same crop path as the device
     rng = np.random.default_rng(7)
@@ -566,8 +617,13 @@ def main() -> None:
             "dataset": os.path.relpath(root, REPO) if not args.dataset else args.dataset,
             "seed": TRAIN_SEED,
             "images": len(samples),
+            "fixture": args.fixture,
             "detectorSteps": args.det_steps,
             "embedderSteps": args.emb_steps,
+            "detectorInit": os.path.basename(args.init_detector) if args.init_detector else None,
+            "embedderInit": os.path.basename(args.init_embedder) if args.init_embedder else None,
+            "detectorLr": args.det_lr,
+            "embedderLr": args.emb_lr,
             "heldOutSkus": held_out,
             "validation": {
                 "detectorPrecision": round(det_val["precision"], 4),

@@ -3,7 +3,15 @@ import { basename, join } from 'node:path';
 import type { Truth } from './metrics.js';
 
 interface CocoFile {
-  images: { id: number; file_name: string; width: number; height: number }[];
+  images: {
+    id: number;
+    file_name: string;
+    width: number;
+    height: number;
+    fixture?: string;
+    difficulty?: string;
+  }[];
+  info?: { fixture?: string; difficulty?: string };
   categories: { id: number; name: string }[];
   annotations: ({ image_id: number; category_id: number; bbox: [number, number, number, number] } & Record<
     string,
@@ -15,6 +23,9 @@ export interface EvalImage {
   path: string;
   width: number;
   height: number;
+  /** Fixture / difficulty of the image (simulator sets), else the set-wide value, else 'unknown'. */
+  fixture: string;
+  difficulty: string;
   truth: Truth[];
 }
 
@@ -48,6 +59,8 @@ export async function loadCoco(dir: string, maxOcclusion = 0.9): Promise<EvalIma
     path: join(dir, 'images', basename(im.file_name)),
     width: im.width,
     height: im.height,
+    fixture: im.fixture ?? coco.info?.fixture ?? 'unknown',
+    difficulty: im.difficulty ?? coco.info?.difficulty ?? 'unknown',
     truth: byImage.get(im.id) ?? [],
   }));
 }

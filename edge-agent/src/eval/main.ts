@@ -2,10 +2,12 @@
  * Offline evaluation of the recognition pipeline, run exactly as the agent runs it (`npm run eval`).
  *
  *   npm run eval -- [--json] [--dataset DIR] [--count N] [--seed S] [--difficulty easy|default|hard]
- *                   [--models DIR] [--threads N] [--limit N] [--score-threshold T] [--unknown-threshold T]
+ *                   [--fixture upright|chest|shelf|mixed] [--models DIR] [--threads N] [--limit N]
+ *                   [--score-threshold T] [--unknown-threshold T]
  *
- * Without --dataset it generates a held-out set with the simulator CLI, using seeds never used for
- * training (training uses seed 101), into models/training/.cache/.
+ * Without --dataset it generates a held-out set with the simulator CLI (upright fixture unless
+ * --fixture says otherwise), using seeds never used for training (training uses seed 101), into
+ * models/training/.cache/.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,6 +31,8 @@ async function main(): Promise<void> {
       count: { type: 'string', default: '100' },
       seed: { type: 'string', default: String(EVAL_SEED) },
       difficulty: { type: 'string', default: 'default' },
+      // The simulator's own default is now `mixed`; the held-out reference set stays upright.
+      fixture: { type: 'string', default: 'upright' },
       models: { type: 'string', default: join(REPO, 'models') },
       threads: { type: 'string', default: '1' },
       limit: { type: 'string' },
@@ -40,11 +44,12 @@ async function main(): Promise<void> {
   const log = pino({ name: 'eval', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
   let dir = values.dataset;
   if (!dir) {
-    dir = join(REPO, 'models/training/.cache', `eval-${values.difficulty}-s${values.seed}-n${values.count}`);
+    const fx = values.fixture === 'upright' ? '' : `${values.fixture}-`;
+    dir = join(REPO, 'models/training/.cache', `eval-${fx}${values.difficulty}-s${values.seed}-n${values.count}`);
     if (!existsSync(join(dir, 'annotations.json'))) {
       log.info({ dir }, 'generating held-out evaluation set with the simulator');
       const args = ['dataset', '--out', dir, '--count', values.count!, '--seed', values.seed!];
-      args.push('--difficulty', values.difficulty!);
+      args.push('--difficulty', values.difficulty!, '--fixture', values.fixture!);
       const r = spawnSync(process.execPath, [join(REPO, 'simulators/dist/cli.js'), ...args], {
         stdio: ['ignore', 2, 2],
       });
@@ -68,10 +73,21 @@ async function main(): Promise<void> {
   if (images[0]) await rec.recognize(await readFile(images[0].path));
   const frames: FrameResult[] = [];
   const latency: number[] = [];
+  const groups = { byFixture: new Map<string, Group>(), byDifficulty: new Map<string, Group>() };
   for (const [i, im] of images.entries()) {
     const r = await rec.recognize(await readFile(im.path));
     latency.push(r.inferenceMs);
-    frames.push({ truth: im.truth, pred: r.detections });
+    const frame = { truth: im.truth, pred: r.detections };
+    frames.push(frame);
+    for (const [map, key] of [
+      [groups.byFixture, im.fixture],
+      [groups.byDifficulty, im.difficulty],
+    ] as const) {
+      const g = map.get(key) ?? { frames: [], latency: [] };
+      g.frames.push(frame);
+      g.latency.push(r.inferenceMs);
+      map.set(key, g);
+    }
     if ((i + 1) % 25 === 0) log.info({ done: i + 1, of: images.length }, 'evaluating');
   }
   await rec.close();
@@ -80,6 +96,20 @@ async function main(): Promise<void> {
   };
   const heldOut = new Set(galleryFile.entries.filter((e) => e.heldOut).map((e) => e.sku));
   const m = computeMetrics(frames, heldOut);
+  // The same metrics per fixture and per difficulty (simulator sets record both per image).
+  const breakdown = (map: Map<string, Group>) =>
+    Object.fromEntries(
+      [...map.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, g]) => [
+          k,
+          {
+            images: g.frames.length,
+            ...computeMetrics(g.frames, heldOut),
+            latencyMs: { p50: percentile(g.latency, 50), p95: percentile(g.latency, 95), mean: mean(g.latency) },
+          },
+        ]),
+    );
   const out = {
     model: rec.model,
     gallery: rec.gallery,
@@ -88,9 +118,16 @@ async function main(): Promise<void> {
     ...m,
     latencyMs: { p50: percentile(latency, 50), p95: percentile(latency, 95), mean: mean(latency) },
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    byFixture: breakdown(groups.byFixture),
+    byDifficulty: breakdown(groups.byDifficulty),
   };
   if (values.json) process.stdout.write(JSON.stringify(out) + '\n');
   else console.log(JSON.stringify(out, null, 2));
+}
+
+interface Group {
+  frames: FrameResult[];
+  latency: number[];
 }
 
 function mean(xs: number[]): number {
