@@ -27,10 +27,11 @@ import { prng, quantile } from './series.js';
  * in *these* outlets, not an average over hypothetical ones):
  * - the market factor g: bootstrap over control outlets (resampled with replacement, g re-fitted);
  * - the treated outlets' own noise (pre-period level, what they would have sold, sales-estimation
- *   error): calibrated by a placebo on the controls — each control's promotion-period sales are
- *   predicted exactly as a treated outlet's counterfactual is, and the residuals fix a dispersion φ
- *   in Var(margin error of an outlet) = φ · Σ_s m_s² · predicted units_s. Each bootstrap draw adds a
- *   normal draw with that variance summed over the treated outlets.
+ *   error): calibrated by a placebo on the controls — the promotion-period sales of each control
+ *   outlet-SKU (promoted SKUs and `placeboTracks`) are predicted exactly as a treated counterfactual
+ *   is, and the residuals fix a dispersion φ in Var(units error of an outlet-SKU) = φ · predicted
+ *   units. Each bootstrap draw adds a normal draw with variance φ · Σ_treated m_s² · counterfactual_s
+ *   (m = regular unit margin).
  * The interval is the percentile interval of ROI over the draws.
  */
 
@@ -436,8 +437,8 @@ export const analysePromotion = (inp: PromoInput, opts: PromoOptions = {}): Prom
   const roiOf = (gm: number) => (gm - inp.cost) / inp.cost;
 
   // Placebo on the controls: predict the promotion-period sales of every control outlet-SKU
-  // (promoted SKUs and the placebo SKUs) exactly as a treated counterfactual is predicted; the
-  // squared margin residuals over their Poisson-like scale give the dispersion φ.
+  // (promoted SKUs and the placebo SKUs) exactly as a treated counterfactual is predicted; squared
+  // residuals over the prediction (Poisson scale) give the dispersion φ.
   let phi: number | null = null;
   let treatedVar = 0;
   if (controls.length >= 3) {
