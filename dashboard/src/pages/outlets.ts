@@ -308,12 +308,20 @@ const timelineChart = (el: HTMLElement, rows: Stockout[], from: number, to: numb
         type: 'custom',
         renderItem: (
           _: unknown,
-          api: { value: (i: number) => number; coord: (v: number[]) => number[]; size: (v: number[]) => number[] },
+          api: {
+            value: (i: number) => number;
+            coord: (v: number[]) => number[] | null;
+            size: (v: number[]) => number[] | null;
+          },
         ) => {
           const cat = api.value(0);
           const a = api.coord([api.value(1), cat]);
           const b = api.coord([api.value(2), cat]);
-          const hgt = api.size([0, 1])[1]! * 0.55;
+          const size = api.size([0, 1]);
+          // ECharts hands out null coordinates for a SKU off the axis or while the chart is torn
+          // down on navigation; draw nothing then rather than throw.
+          if (cat < 0 || !a || !b || !size) return null;
+          const hgt = size[1]! * 0.55;
           return {
             type: 'rect',
             shape: { x: a[0], y: a[1]! - hgt / 2, width: Math.max(2, b[0]! - a[0]!), height: hgt },
