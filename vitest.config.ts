@@ -9,6 +9,10 @@ export default defineConfig({
     alias: [
       { find: /^@shelfsight\/protocol$/, replacement: src('protocol') },
       { find: /^@shelfsight\/edge-agent$/, replacement: src('edge-agent') },
+      {
+        find: /^@shelfsight\/edge-agent\/recognition$/,
+        replacement: fileURLToPath(new URL('./edge-agent/src/recognition/index.ts', import.meta.url)),
+      },
       { find: /^@shelfsight\/cloud$/, replacement: src('cloud') },
       { find: /^@shelfsight\/simulators$/, replacement: src('simulators') },
     ],

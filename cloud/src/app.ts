@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { Ingest, type IngestStatsSnapshot } from './ingest/index.js';
 import { attachLive } from './live/index.js';
 import { createMetrics } from './metrics/index.js';
 import { OtaService, createOtaRouters } from './ota/index.js';
+import { CatalogService, createCatalogRouter } from './catalog/index.js';
 import { startAnalytics } from './analytics/index.js';
 import { openStore } from './store/factory.js';
 import { startUsers, type UserStore } from './users/index.js';
@@ -121,6 +123,13 @@ export const startCloud = async (
       maxArtifactBytes: OTA_MAX_ARTIFACT_BYTES,
     });
     const otaRouters = createOtaRouters(ota, OTA_MAX_ARTIFACT_BYTES, requireAdmin(identity.adminToken));
+    const catalog = await CatalogService.open({
+      dataDir: opts.dataDir,
+      modelDir: existsSync(join(opts.modelDir, 'model.json')) ? opts.modelDir : undefined,
+      masterdata: analytics.masterdata,
+      onMasterDataChanged: () => analytics.service.invalidate(),
+      logger: logger.child({ component: 'catalog' }),
+    });
     const requireLogin = extras.requireLogin ?? process.env.SHELFSIGHT_REQUIRE_LOGIN === '1';
     const users = await startUsers({
       dataDir: opts.dataDir,
@@ -135,6 +144,8 @@ export const startCloud = async (
     app.disable('x-powered-by');
     app.use('/api/v1', users.middleware);
     app.use('/api/v1', users.router);
+    // Before the API router: its JSON parser caps bodies at 64 kB, and enrolment uploads images.
+    app.use('/api/v1', createCatalogRouter(catalog));
     app.use(
       '/api/v1',
       createApiRouter({

@@ -8,6 +8,8 @@ export const USAGE = `Usage: shelfsight-cloud [options]
   --http-port <n>      HTTP + socket.io port   (env SHELFSIGHT_HTTP_PORT, default 8080; 0 = any free)
   --mqtt-port <n>      MQTT broker port        (env SHELFSIGHT_MQTT_PORT, default 1883; 0 = any free)
   --data-dir <dir>     where the DuckDB file lives (env SHELFSIGHT_DATA_DIR, default ./data)
+  --model-dir <dir>    model folder whose embedder enrols new SKUs (env SHELFSIGHT_MODEL_DIR,
+                       default the repository's models/)
   --log-level <level>  pino level (env SHELFSIGHT_LOG_LEVEL, default info)
   --store <name>       duckdb | influx (env SHELFSIGHT_STORE, default duckdb)
   --influx-url <url>   InfluxDB base URL, required with --store influx (env SHELFSIGHT_INFLUX_URL)
@@ -41,6 +43,7 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv): CliResult => {
         'http-port': { type: 'string' },
         'mqtt-port': { type: 'string' },
         'data-dir': { type: 'string' },
+        'model-dir': { type: 'string' },
         'log-level': { type: 'string' },
         store: { type: 'string' },
         'influx-url': { type: 'string' },
@@ -69,6 +72,7 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv): CliResult => {
       httpPort: values['http-port'] ?? env.SHELFSIGHT_HTTP_PORT,
       mqttPort: values['mqtt-port'] ?? env.SHELFSIGHT_MQTT_PORT,
       dataDir: values['data-dir'] ?? env.SHELFSIGHT_DATA_DIR,
+      modelDir: values['model-dir'] ?? env.SHELFSIGHT_MODEL_DIR,
       logLevel: values['log-level'] ?? env.SHELFSIGHT_LOG_LEVEL,
       store: values.store ?? env.SHELFSIGHT_STORE,
       influxUrl: values['influx-url'] ?? env.SHELFSIGHT_INFLUX_URL,

@@ -31,6 +31,14 @@ export const CloudOptions = z
       .string()
       .min(1)
       .default(fileURLToPath(new URL('../../dashboard/dist', import.meta.url))),
+    /**
+     * Model folder whose embedder enrols new SKUs into the gallery (the devices' model). Default: the
+     * repository's models/; a folder that does not exist disables enrolment, nothing else.
+     */
+    modelDir: z
+      .string()
+      .min(1)
+      .default(fileURLToPath(new URL('../../models', import.meta.url))),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Time-series store adapter: embedded DuckDB (default) or an InfluxDB server. Configuration only. */
     store: z.enum(['duckdb', 'influx'], { error: 'must be duckdb or influx' }).default('duckdb'),

@@ -220,3 +220,47 @@ export interface PromoDetail extends Promotion {
     incrementalRevenue: number;
   }[];
 }
+
+/** `/api/v1/catalog`: SKUs with reference images and their state in the recognition gallery. */
+export interface ReferenceImage {
+  id: string;
+  name?: string;
+  box?: [number, number, number, number];
+  width: number;
+  height: number;
+  addedAt: string;
+  addedBy: string;
+  enrolled: boolean;
+  thumbUrl: string;
+  url: string;
+}
+export interface CatalogItem {
+  sku: string;
+  brand: string | null;
+  own: boolean | null;
+  name: string;
+  inGallery: boolean;
+  shots: number | null;
+  source: string | null;
+  enrolledAt: string | null;
+  references: ReferenceImage[];
+}
+export interface CatalogResponse {
+  gallery: { name: string; version: string; embedder: string | null; skus: number } | null;
+  enrolment: { available: boolean; reason?: string };
+  items: CatalogItem[];
+}
+export interface GalleryChange {
+  version: string;
+  previousVersion: string | null;
+  sku: string | null;
+  shots: number;
+  at: string;
+  by: string;
+}
+export interface EnrollResponse {
+  sku: string;
+  references: ReferenceImage[];
+  gallery?: { name: string; version: string; previousVersion: string };
+  nearest?: { sku: string; similarity: number }[];
+}

@@ -9,14 +9,17 @@ import { ProvisioningRefused, ensureCredentials, resolveSecretPaths } from './pr
 import { loadTrustedKeys, resolveModelDir } from './ota/index.js';
 import { loadRecognizer } from './recognition/index.js';
 import { StateFile } from './state.js';
+import { runEnrollCli } from './enroll-cli.js';
 
 const USAGE = `usage: shelfsight-agent --config FILE [--log-level LEVEL] [--once]
+       shelfsight-agent enroll --help
 
   --config FILE      agent config (JSON); see edge-agent/README.md
   --log-level LEVEL  overrides the config's logLevel (trace|debug|info|warn|error)
   --once             capture and publish one observation, wait for its PUBACK, exit`;
 
 const main = async (): Promise<number> => {
+  if (process.argv[2] === 'enroll') return runEnrollCli(process.argv.slice(3));
   let args;
   try {
     args = parseArgs({

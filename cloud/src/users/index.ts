@@ -69,7 +69,16 @@ const parseCookies = (header: string | undefined): Map<string, string> => {
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Read endpoints that need a signed-in user (or the admin token) when log-in is required. */
-const PROTECTED = ['/observations', '/fixtures', '/devices', '/analytics', '/masterdata', '/ingest', '/users'];
+const PROTECTED = [
+  '/observations',
+  '/fixtures',
+  '/devices',
+  '/analytics',
+  '/masterdata',
+  '/ingest',
+  '/users',
+  '/catalog',
+];
 
 export interface UsersOptions {
   dataDir: string;

@@ -19,6 +19,7 @@ export interface ModelConfig {
   };
   embedder: {
     file: string;
+    sha256?: string;
     width: number;
     height: number;
     dim: number;

@@ -8,12 +8,16 @@ export interface GalleryEntry {
   shots?: number;
   source?: string;
   heldOut?: boolean;
+  /** ISO time of the enrolment that produced this prototype. */
+  enrolledAt?: string;
 }
 
 export interface GalleryFile {
   name: string;
   version: string;
   dim: number;
+  /** sha256 prefix of the embedder the vectors came from. */
+  embedder?: string;
   entries: GalleryEntry[];
 }
 

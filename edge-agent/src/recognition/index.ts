@@ -5,8 +5,28 @@ export { letterboxParams, toNormalised, type Box, type Letterbox } from './lette
 export { nms, iou, type Candidate } from './nms.js';
 export { decodeCenters } from './decode.js';
 export { groupRows, placeBoxes } from './layout.js';
-export { buildGallery, loadGallery, matchEmbeddings, type Gallery, type GalleryFile, type Match } from './gallery.js';
+export {
+  buildGallery,
+  loadGallery,
+  matchEmbeddings,
+  type Gallery,
+  type GalleryEntry,
+  type GalleryFile,
+  type Match,
+} from './gallery.js';
 export { imageStats, qualityFlags } from './quality.js';
 export { summarise } from './summarise.js';
-export { enrollSku, withEntry, type EnrollShot } from './enroll.js';
+export {
+  enrollSku,
+  enrollIntoGallery,
+  withEntry,
+  nextGalleryVersion,
+  nearestSkus,
+  checkGalleryMatchesModel,
+  EnrollError,
+  MAX_ENROLL_SHOTS,
+  type EnrollShot,
+  type EnrollResult,
+  type Neighbour,
+} from './enroll.js';
 export { decodeLetterboxed } from './image.js';
