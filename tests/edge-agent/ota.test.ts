@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { cp, mkdtemp, readFile, readlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -226,5 +228,59 @@ describe('over-the-air model and gallery updates', () => {
     const obs = await capturedModel();
     expect(obs.gallery?.version).toBe('g-ota-2');
     expect(obs.model.version).toBe('9.0.0-ota');
+  });
+
+  it('ships a SKU enrolled in the catalog with the shelfsight-release CLI', async () => {
+    // Enrol through the cloud API from two crops of committed frames (any SKU: this is about delivery).
+    const fixtures = repoPath('tests/fixtures/recognition');
+    const coco = JSON.parse(await readFile(path.join(fixtures, 'annotations.json'), 'utf8')) as {
+      images: { id: number; file_name: string; width: number; height: number }[];
+      categories: { id: number; name: string }[];
+      annotations: { image_id: number; category_id: number; bbox: number[]; facing?: boolean }[];
+    };
+    const names = new Map(coco.categories.map((c) => [c.id, c.name]));
+    const fronts = coco.annotations.filter((a) => a.facing && !names.get(a.category_id)!.startsWith('__'));
+    const sku = names.get(fronts[0]!.category_id)!;
+    const images = await Promise.all(
+      fronts
+        .filter((a) => names.get(a.category_id) === sku)
+        .slice(0, 2)
+        .map(async (a) => {
+          const im = coco.images.find((i) => i.id === a.image_id)!;
+          const [x, y, w, h] = a.bbox as [number, number, number, number];
+          return {
+            data: (await readFile(path.join(fixtures, im.file_name))).toString('base64'),
+            box: [x / im.width, y / im.height, w / im.width, h / im.height],
+          };
+        }),
+    );
+    const enrol = await fetch(`${cloud.httpUrl}/api/v1/catalog/skus/${sku}/references`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...admin() },
+      body: JSON.stringify({ images, master: { brand: 'Aurora', own: true, name: sku, price: 4, unitCost: 2 } }),
+    });
+    expect(enrol.status).toBe(201);
+    const { gallery } = (await enrol.json()) as { gallery: { version: string } };
+
+    const keyFile = path.join(await mkdtemp(path.join(tmpdir(), 'release-key-')), 'release.pem');
+    await writeFile(keyFile, key.privateKeyPem, { mode: 0o600 });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        repoPath('cloud/dist/ota/release-cli.js'),
+        'publish',
+        '--cloud',
+        cloud.httpUrl,
+        '--key',
+        keyFile,
+        '--catalog',
+        '--devices',
+        deviceId,
+      ],
+      { env: { ...process.env, SHELFSIGHT_ADMIN_TOKEN: cloud.identity.adminToken } },
+    );
+    expect(JSON.parse(stdout)).toMatchObject({ kind: 'gallery', version: gallery.version, deviceIds: [deviceId] });
+    expect((await finalState(gallery.version)).at(-1)!.state).toBe('UPDATED');
+    expect((await capturedModel()).gallery?.version).toBe(gallery.version);
   });
 });
