@@ -61,22 +61,7 @@ export class AnalyticsEngine {
 
   /** Sales rolled up by period: `day` (local date), `week` (local Monday) or `total`. */
   sales(period: 'day' | 'week' | 'total'): { outletId: string; sku: string; period: string; units: number }[] {
-    const acc = new Map<string, number>();
-    for (const [k, u] of this.dailySales()) {
-      const [o, sku, date] = k.split('|') as [string, string, string];
-      const p = period === 'day' ? date : period === 'week' ? weekOf(date) : 'total';
-      const key = `${o}|${sku}|${p}`;
-      acc.set(key, (acc.get(key) ?? 0) + u);
-    }
-    return [...acc.entries()]
-      .map(([k, units]) => {
-        const [outletId, sku, p] = k.split('|') as [string, string, string];
-        return { outletId, sku, period: p, units };
-      })
-      .sort(
-        (a, b) =>
-          a.outletId.localeCompare(b.outletId) || a.sku.localeCompare(b.sku) || a.period.localeCompare(b.period),
-      );
+    return rollupSales(this.dailySales(), period);
   }
 
   stockouts(): StockoutEvent[] {
@@ -219,24 +204,7 @@ export class AnalyticsEngine {
         salesPerDay: days ? (salesPerDay.get(outletId) ?? 0) / days : 0,
       };
     });
-    const spd = rows.map((r) => r.salesPerDay).sort((a, b) => a - b);
-    return rows
-      .map((r) => {
-        // Percentile rank of sales per day among the outlets in scope (ties share the mid rank).
-        const below = spd.filter((x) => x < r.salesPerDay).length;
-        const equal = spd.filter((x) => x === r.salesPerDay).length;
-        const salesIndex = spd.length > 1 ? (below + (equal - 1) / 2) / (spd.length - 1) : 1;
-        const parts = [
-          [SCORE_WEIGHTS.availability, r.availability],
-          [SCORE_WEIGHTS.compliance, r.compliance],
-          [SCORE_WEIGHTS.purity, r.purity],
-          [SCORE_WEIGHTS.sales, salesIndex],
-        ] as const;
-        const w = parts.reduce((s, [wt, v]) => s + (v === null ? 0 : wt), 0);
-        const score = w > 0 ? (100 * parts.reduce((s, [wt, v]) => s + (v === null ? 0 : wt * v), 0)) / w : 0;
-        return { ...r, salesIndex, score, grade: grade(score) };
-      })
-      .sort((a, b) => b.score - a.score || a.outletId.localeCompare(b.outletId));
+    return rankOutlets(rows);
   }
 
   /**
@@ -292,6 +260,58 @@ export class AnalyticsEngine {
     );
   }
 }
+
+/** Sales rolled up by period: `day` (local date), `week` (local Monday) or `total`, from `outletId|sku|date` units. */
+export const rollupSales = (
+  daily: Map<string, number>,
+  period: 'day' | 'week' | 'total',
+): { outletId: string; sku: string; period: string; units: number }[] => {
+  const acc = new Map<string, number>();
+  for (const [k, u] of daily) {
+    const [o, sku, date] = k.split('|') as [string, string, string];
+    const p = period === 'day' ? date : period === 'week' ? weekOf(date) : 'total';
+    const key = `${o}|${sku}|${p}`;
+    acc.set(key, (acc.get(key) ?? 0) + u);
+  }
+  return [...acc.entries()]
+    .map(([k, units]) => {
+      const [outletId, sku, p] = k.split('|') as [string, string, string];
+      return { outletId, sku, period: p, units };
+    })
+    .sort(
+      (a, b) => a.outletId.localeCompare(b.outletId) || a.sku.localeCompare(b.sku) || a.period.localeCompare(b.period),
+    );
+};
+
+/** Score and grade of outlets from their OSA, compliance, purity and sales per day (shared by engine and cube). */
+export const rankOutlets = (
+  rows: {
+    outletId: string;
+    availability: number | null;
+    compliance: number | null;
+    purity: number | null;
+    salesPerDay: number;
+  }[],
+): OutletScore[] => {
+  const spd = rows.map((r) => r.salesPerDay).sort((a, b) => a - b);
+  return rows
+    .map((r) => {
+      // Percentile rank of sales per day among the outlets in scope (ties share the mid rank).
+      const below = spd.filter((x) => x < r.salesPerDay).length;
+      const equal = spd.filter((x) => x === r.salesPerDay).length;
+      const salesIndex = spd.length > 1 ? (below + (equal - 1) / 2) / (spd.length - 1) : 1;
+      const parts = [
+        [SCORE_WEIGHTS.availability, r.availability],
+        [SCORE_WEIGHTS.compliance, r.compliance],
+        [SCORE_WEIGHTS.purity, r.purity],
+        [SCORE_WEIGHTS.sales, salesIndex],
+      ] as const;
+      const w = parts.reduce((s, [wt, v]) => s + (v === null ? 0 : wt), 0);
+      const score = w > 0 ? (100 * parts.reduce((s, [wt, v]) => s + (v === null ? 0 : wt * v), 0)) / w : 0;
+      return { ...r, salesIndex, score, grade: grade(score) };
+    })
+    .sort((a, b) => b.score - a.score || a.outletId.localeCompare(b.outletId));
+};
 
 export const SCORE_WEIGHTS = { availability: 0.35, compliance: 0.25, purity: 0.15, sales: 0.25 } as const;
 export const GRADE_CUTOFFS = { A: 85, B: 70, C: 55 } as const;

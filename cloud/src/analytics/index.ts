@@ -8,6 +8,7 @@ import type { TimeSeriesStore } from '../store/index.js';
 import { AlertEngine, AnalyticsService } from './service.js';
 
 export { AnalyticsEngine } from './engine.js';
+export { AnalyticsCube, CubeWindow, cubeOverview } from './cube.js';
 export { AnalyticsService, AlertEngine, type StockoutAlert } from './service.js';
 export { toSeries } from './load.js';
 
@@ -30,8 +31,11 @@ export const startAnalytics = (opts: {
   const masterdata = MasterDataRegistry.open(opts.dataDir);
   const alerts = new AlertEngine(opts.dataDir, masterdata);
   const service = new AnalyticsService(opts.store, masterdata);
+  // Rollups: load the history now (in the background) and keep them current from ingest.
+  service.cube.warm().catch((err: unknown) => opts.logger.error({ err }, 'analytics rollup load failed'));
   opts.ingest.on('observation', (summary) => {
     service.invalidate();
+    service.cube.add(summary);
     try {
       alerts.onObservation(summary);
     } catch (err) {

@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MasterDataRegistry } from '../masterdata/index.js';
 import type { FixtureSummary, TimeSeriesStore } from '../store/index.js';
+import { AnalyticsCube, type CubeWindow } from './cube.js';
 import { AnalyticsEngine } from './engine.js';
 import { toSeries, type CaptureLike } from './load.js';
 import { DEFAULT_HYSTERESIS, StockoutTracker, type Hysteresis } from './stockouts.js';
@@ -23,10 +24,21 @@ export const CACHE_TTL_MS = 30_000;
 
 /** Pulls observations through the store port and hands them to the pure engine. */
 export class AnalyticsService {
+  /** In-memory rollups that the overview and the main metric endpoints read (docs/decisions.md D13). */
+  readonly cube: AnalyticsCube;
+
   constructor(
     private readonly store: TimeSeriesStore,
     readonly masterdata: MasterDataRegistry,
-  ) {}
+  ) {
+    this.cube = new AnalyticsCube(store, masterdata);
+  }
+
+  /** The scope's window over the rollups (same definitions as `engine(scope)`, sales see AnalyticsCube). */
+  window(scope: AnalyticsScope): Promise<CubeWindow> {
+    const fixtures = (scope as { fixtures?: ReadonlySet<string> }).fixtures ?? null;
+    return this.cube.window({ from: scope.from, to: scope.to, outlets: this.outletFilter(scope), fixtures });
+  }
 
   /** Outlets in scope by master data; null = no outlet filter (region/channel unset). */
   outletFilter(scope: AnalyticsScope): Set<string> | null {

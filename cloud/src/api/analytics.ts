@@ -3,16 +3,9 @@ import { z } from 'zod';
 import { OutletId, SkuId } from '@shelfsight/protocol';
 import type { AlertEngine, AnalyticsService } from '../analytics/service.js';
 import type { AnalyticsEngine } from '../analytics/engine.js';
-import { overview, promotionBreakdown } from '../analytics/overview.js';
+import { promotionBreakdown } from '../analytics/overview.js';
+import { cubeOverview } from '../analytics/cube.js';
 import { PromotionMaster } from '../masterdata/index.js';
-import {
-  facingsAndShare,
-  skuAvailability,
-  captureAvailability,
-  captureCompliance,
-  capturePurity,
-  meanOver,
-} from '../analytics/shelf.js';
 import { BadRequestError, isoDate, parsePart } from './validation.js';
 
 export interface AnalyticsApiDeps {
@@ -67,7 +60,7 @@ const send = (
   req: Request,
   res: Response,
   query: Common,
-  engine: AnalyticsEngine | null,
+  engine: Pick<AnalyticsEngine, 'lookup'> | null,
   rows: Row[],
   name: string,
 ) => {
@@ -128,8 +121,8 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   const FacingsQ = q({ by: z.enum(['sku', 'brand']).default('sku') });
   r.get('/analytics/facings', async (req, res) => {
     const v = parseQ(FacingsQ, req);
-    const e = await service.engine(scope(v, res));
-    const rows = facingsAndShare(e.series, e.lookup, v.by).map((x) => ({
+    const e = await service.window(scope(v, res));
+    const rows = e.facings(v.by).map((x) => ({
       [v.by]: x.key,
       ...(v.by === 'sku' ? { brand: x.brand } : {}),
       own: x.own,
@@ -142,8 +135,8 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   const NoExtra = q({});
   r.get('/analytics/share-of-shelf', async (req, res) => {
     const v = parseQ(NoExtra, req);
-    const e = await service.engine(scope(v, res));
-    const rows = facingsAndShare(e.series, e.lookup, 'brand');
+    const e = await service.window(scope(v, res));
+    const rows = e.facings('brand');
     const own = rows.filter((x) => x.own).reduce((s, x) => s + x.share, 0);
     send(
       req,
@@ -165,13 +158,13 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   r.get('/analytics/purity', async (req, res) => {
     const v = parseQ(NoExtra, req);
-    const e = await service.engine(scope(v, res));
-    const rows = e.series.map((s) => ({
-      outletId: s.outletId,
-      fixtureId: s.fixtureId,
-      kind: e.master.fixtures.get(s.fixtureId)?.kind ?? null,
-      purity: r4(meanOver(s.captures, (c) => capturePurity(c, e.lookup))),
-      captures: s.captures.length,
+    const e = await service.window(scope(v, res));
+    const rows = e.perFixture().map((x) => ({
+      outletId: x.outletId,
+      fixtureId: x.fixtureId,
+      kind: x.kind,
+      purity: r4(x.purity),
+      captures: x.captures,
     }));
     send(req, res, v, e, rows, 'purity');
   });
@@ -179,19 +172,19 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   const AvailQ = q({ by: z.enum(['sku', 'outlet']).default('outlet') });
   r.get('/analytics/availability', async (req, res) => {
     const v = parseQ(AvailQ, req);
-    const e = await service.engine(scope(v, res));
+    const e = await service.window(scope(v, res));
     let rows: Row[];
     if (v.by === 'sku')
-      rows = skuAvailability(e.series, (f) => e.master.plannedSkus(f)).map((x) => ({
+      rows = e.skuAvailability().map((x) => ({
         ...x,
         brand: e.lookup(x.sku).brand,
         availability: r4(x.availability),
       }));
     else {
       const byOutlet = new Map<string, number[]>();
-      for (const s of e.series) {
-        const a = meanOver(s.captures, (c) => captureAvailability(c, e.master.plannedSkus(s.fixtureId)));
-        if (a !== null) byOutlet.set(s.outletId, [...(byOutlet.get(s.outletId) ?? []), a]);
+      for (const x of e.perFixture()) {
+        const a = x.availability;
+        if (a !== null) byOutlet.set(x.outletId, [...(byOutlet.get(x.outletId) ?? []), a]);
       }
       rows = [...byOutlet.entries()].map(([outletId, xs]) => ({
         outletId,
@@ -204,13 +197,13 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   r.get('/analytics/compliance', async (req, res) => {
     const v = parseQ(NoExtra, req);
-    const e = await service.engine(scope(v, res));
-    const rows = e.series.map((s) => ({
-      outletId: s.outletId,
-      fixtureId: s.fixtureId,
-      plannedFacings: e.master.plannedSkus(s.fixtureId).reduce((p, x) => p + x.facings, 0),
-      compliance: r4(meanOver(s.captures, (c) => captureCompliance(c, e.master.plannedSkus(s.fixtureId)))),
-      captures: s.captures.length,
+    const e = await service.window(scope(v, res));
+    const rows = e.perFixture().map((x) => ({
+      outletId: x.outletId,
+      fixtureId: x.fixtureId,
+      plannedFacings: x.plannedFacings,
+      compliance: r4(x.compliance),
+      captures: x.captures,
     }));
     send(req, res, v, e, rows, 'compliance');
   });
@@ -218,7 +211,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   const StockQ = q({ state: z.enum(['open', 'closed', 'all']).default('all') });
   r.get('/analytics/stockouts', async (req, res) => {
     const v = parseQ(StockQ, req);
-    const e = await service.engine(scope(v, res));
+    const e = await service.window(scope(v, res));
     const rows = e
       .stockouts()
       .filter((x) => v.state === 'all' || (v.state === 'open') === (x.end === null))
@@ -249,7 +242,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   const SalesQ = q({ period: z.enum(['day', 'week', 'total']).default('day') });
   r.get('/analytics/sales', async (req, res) => {
     const v = parseQ(SalesQ, req);
-    const e = await service.engine(scope(v, res));
+    const e = await service.window(scope(v, res));
     const rows = e.sales(v.period).map((x) => {
       const s = e.master.skus.get(x.sku);
       return { ...x, brand: e.lookup(x.sku).brand, units: r4(x.units), revenue: s ? r4(x.units * s.price) : null };
@@ -289,7 +282,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   r.get('/analytics/outlet-scores', async (req, res) => {
     const v = parseQ(NoExtra, req);
-    const e = await service.engine(scope(v, res));
+    const e = await service.window(scope(v, res));
     const rows = e.outletScores().map((x) => {
       const o = e.master.outlets.get(x.outletId);
       return {
@@ -338,12 +331,12 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
     const v = parseQ(OverviewQ, req);
     const f = { brand: v.brand, sku: v.sku };
     const s = scope(v, res);
-    const current = overview(await service.engine(s), f, v.top);
+    const current = cubeOverview(await service.window(s), f, v.top);
     let previous = null;
     if (v.from && v.to) {
       const len = v.to.getTime() - v.from.getTime();
-      const pe = await service.engine({ ...s, from: new Date(v.from.getTime() - len), to: v.from });
-      previous = overview(pe, f, 0).kpis;
+      const pe = await service.window({ ...s, from: new Date(v.from.getTime() - len), to: v.from });
+      previous = cubeOverview(pe, f, 0).kpis;
     }
     const round = <T extends object>(o: T): T =>
       Object.fromEntries(Object.entries(o).map(([k, x]) => [k, typeof x === 'number' ? r4(x) : x])) as T;

@@ -18,6 +18,12 @@ export interface TimeSeriesStore {
    * observation in the range; absent from an observation means count 0, so stockouts show as zeros.
    */
   skuHistory(query: SkuHistoryQuery): Promise<SkuSeries[]>;
+  /**
+   * Bulk read of what analytics keep in memory (counts, not images or detections): observations with
+   * capturedAt in [from, to), oldest first by (capturedAt, messageId), SKUs sorted by id, in pages of
+   * up to `limit` (1–MAX_SCAN_PAGE_SIZE). Used to build the analytics rollups on start.
+   */
+  scanCounts(query: CountScanQuery): Promise<CountScanPage>;
   /** Returns the stored record, so callers can push exactly what a later list would show. */
   upsertDeviceStatus(status: DeviceStatus, receivedAt: Date): Promise<DeviceStatusRecord>;
   listDeviceStatus(): Promise<DeviceStatusRecord[]>;
@@ -41,6 +47,34 @@ export interface ObservationQuery {
 /** Newest capture first; `nextCursor` is null on the last page. */
 export interface ObservationPage {
   items: StoredObservation[];
+  nextCursor: string | null;
+}
+
+export interface CountScanQuery {
+  /** Inclusive lower bound on capturedAt. */
+  from?: Date;
+  /** Exclusive upper bound on capturedAt. */
+  to?: Date;
+  /** Only observations received at or after this instant (catching up with writes made since a scan). */
+  receivedFrom?: Date;
+  limit?: number;
+  /** Opaque, from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface CountRecord {
+  messageId: string;
+  outletId: string;
+  fixtureId: string;
+  capturedAt: string;
+  skus: SkuTally[];
+  emptyFacings: number;
+  unknownProducts: number;
+}
+
+/** Oldest capture first; `nextCursor` is null on the last page. */
+export interface CountScanPage {
+  items: CountRecord[];
   nextCursor: string | null;
 }
 
@@ -99,6 +133,8 @@ export interface DeviceStatusRecord {
 
 export const MAX_PAGE_SIZE = 1000;
 export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_SCAN_PAGE_SIZE = 50_000;
+export const DEFAULT_SCAN_PAGE_SIZE = 10_000;
 
 /** Shared by adapters so every backend trims SKUs the same way. */
 export const summarise = (obs: Observation, receivedAt: Date): FixtureSummary => ({

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TimeSeriesStore } from '@shelfsight/cloud';
+import type { CountRecord, TimeSeriesStore } from '@shelfsight/cloud';
 import { makeObservation } from '../helpers/observations.js';
 
 /**
@@ -125,6 +125,68 @@ export const describeStoreConformance = (name: string, makeStore: () => Promise<
       expect([...seen].sort()).toEqual([...written].sort());
       const all = (await store.queryObservations({ limit: 100 })).items.map((i) => i.capturedAt);
       expect(all).toEqual([...all].sort().reverse());
+    });
+
+    it('scans counts oldest first in pages, with SKUs sorted and a time range', async () => {
+      const written: { id: string; t: string }[] = [];
+      for (let i = 0; i < 9; i++) {
+        // Pairs share a millisecond (tie broken by messageId); fixtures and outlets alternate.
+        const t = new Date(Date.UTC(2024, 4, 1, 10, Math.floor(i / 2))).toISOString();
+        const obs = makeObservation({
+          capturedAt: t,
+          seq: i,
+          fixtureId: `cooler-${i % 2}`,
+          outletId: `outlet-${i % 2}`,
+          skus:
+            i === 4
+              ? []
+              : [
+                  { sku: 'lemon-500', count: i + 1, facings: 1 },
+                  { sku: 'cola-330', count: 10 - i, facings: 2 },
+                ],
+          emptyFacings: i,
+          unknownProducts: i % 3,
+        });
+        written.push({ id: obs.messageId, t });
+        await store.writeObservation(obs, received);
+      }
+      const expected = [...written].sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.id < b.id ? -1 : 1));
+      const seen: CountRecord[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.scanCounts({ limit: 2, ...(cursor ? { cursor } : {}) });
+        seen.push(...page.items);
+        cursor = page.nextCursor ?? undefined;
+        pages++;
+      } while (cursor && pages < 20);
+      expect(pages).toBe(5);
+      expect(seen.map((r) => r.messageId)).toEqual(expected.map((r) => r.id));
+      const third = seen.find((r) => r.emptyFacings === 3)!;
+      expect(third).toEqual({
+        messageId: third.messageId,
+        outletId: 'outlet-1',
+        fixtureId: 'cooler-1',
+        capturedAt: '2024-05-01T10:01:00.000Z',
+        skus: [
+          { sku: 'cola-330', count: 7, facings: 2 },
+          { sku: 'lemon-500', count: 4, facings: 1 },
+        ],
+        emptyFacings: 3,
+        unknownProducts: 0,
+      });
+      expect(seen.find((r) => r.emptyFacings === 4)!.skus).toEqual([]);
+      const ranged = await store.scanCounts({
+        from: new Date('2024-05-01T10:01:00Z'),
+        to: new Date('2024-05-01T10:03:00Z'),
+      });
+      expect(ranged.nextCursor).toBeNull();
+      expect(ranged.items.map((r) => r.emptyFacings).sort()).toEqual([2, 3, 4, 5]);
+      await expect(store.scanCounts({ cursor: 'not-a-cursor' })).rejects.toThrow(/cursor/);
+      const late = makeObservation({ capturedAt: '2024-04-30T10:00:00Z' });
+      await store.writeObservation(late, new Date('2024-05-02T00:00:00Z'));
+      const caught = await store.scanCounts({ receivedFrom: new Date('2024-05-01T12:00:00Z') });
+      expect(caught.items.map((r) => r.messageId)).toEqual([late.messageId]);
     });
 
     it('rejects a cursor it did not issue', async () => {

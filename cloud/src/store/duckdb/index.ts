@@ -15,7 +15,11 @@ import type { DeviceStatus, ModelRef, Observation } from '@shelfsight/protocol';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import {
   DEFAULT_PAGE_SIZE,
+  DEFAULT_SCAN_PAGE_SIZE,
   MAX_PAGE_SIZE,
+  MAX_SCAN_PAGE_SIZE,
+  type CountScanPage,
+  type CountScanQuery,
   type DeviceStatusRecord,
   type FixtureSummary,
   type ObservationPage,
@@ -391,6 +395,80 @@ export class DuckDbStore implements TimeSeriesStore {
         s.points.push({ capturedAt: msToIso(r.cap_ms), count: Number(r.count), facings: Number(r.facings) });
       }
       return [...series.values()];
+    });
+  }
+
+  async scanCounts(q: CountScanQuery): Promise<CountScanPage> {
+    const limit = Math.min(Math.max(q.limit ?? DEFAULT_SCAN_PAGE_SIZE, 1), MAX_SCAN_PAGE_SIZE);
+    const cursor = q.cursor === undefined ? null : decodeCursor(q.cursor);
+    return this.serial(async () => {
+      // The page is cut from observations first; its SKU rows are then joined within the page's
+      // time range, so each page reads only its own slice of sku_counts (zone maps on captured_at).
+      const rows = await this.select(
+        `WITH page AS (
+           SELECT message_id, outlet_id, fixture_id, captured_at, epoch_us(captured_at) AS cap_us,
+                  empty_facings, unknown_products
+           FROM observations
+           WHERE ($from IS NULL OR captured_at >= $from::TIMESTAMPTZ)
+             AND ($to IS NULL OR captured_at < $to::TIMESTAMPTZ)
+             AND ($recv IS NULL OR received_at >= $recv::TIMESTAMPTZ)
+             AND ($cur_us IS NULL OR (captured_at >= $cur_floor::TIMESTAMPTZ AND (epoch_us(captured_at) > $cur_us
+                  OR (epoch_us(captured_at) = $cur_us AND message_id > $cur_id))))
+           ORDER BY captured_at, message_id
+           LIMIT $limit
+         ),
+         counts AS (
+           SELECT c.message_id, c.sku, c.count, c.facings FROM sku_counts c
+           WHERE c.captured_at >= (SELECT min(captured_at) FROM page)
+             AND c.captured_at <= (SELECT max(captured_at) FROM page)
+         )
+         SELECT p.message_id, p.outlet_id, p.fixture_id, p.cap_us, p.empty_facings, p.unknown_products,
+                list(c.sku ORDER BY c.sku) FILTER (WHERE c.sku IS NOT NULL) AS skus,
+                list(c.count ORDER BY c.sku) FILTER (WHERE c.sku IS NOT NULL) AS counts,
+                list(c.facings ORDER BY c.sku) FILTER (WHERE c.sku IS NOT NULL) AS facings
+         FROM page p LEFT JOIN counts c ON c.message_id = p.message_id
+         GROUP BY p.message_id, p.outlet_id, p.fixture_id, p.cap_us, p.empty_facings, p.unknown_products
+         ORDER BY p.cap_us, p.message_id`,
+        {
+          from: q.from?.toISOString() ?? null,
+          to: q.to?.toISOString() ?? null,
+          recv: q.receivedFrom?.toISOString() ?? null,
+          cur_us: cursor?.us ?? null,
+          cur_floor: cursor ? new Date(Number(cursor.us / 1000n) - 1).toISOString() : null,
+          cur_id: cursor?.id ?? null,
+          limit: limit + 1,
+        },
+        {
+          from: VARCHAR,
+          to: VARCHAR,
+          recv: VARCHAR,
+          cur_us: BIGINT,
+          cur_floor: VARCHAR,
+          cur_id: VARCHAR,
+          limit: BIGINT,
+        },
+      );
+      const page = rows.slice(0, limit);
+      const items = page.map((r) => {
+        const skus = (r.skus as string[] | null) ?? [];
+        const counts = (r.counts as number[] | null) ?? [];
+        const facings = (r.facings as number[] | null) ?? [];
+        return {
+          messageId: String(r.message_id),
+          outletId: String(r.outlet_id),
+          fixtureId: String(r.fixture_id),
+          capturedAt: new Date(Number(BigInt(String(r.cap_us)) / 1000n)).toISOString(),
+          skus: skus.map((sku, i) => ({ sku, count: Number(counts[i]), facings: Number(facings[i]) })),
+          emptyFacings: Number(r.empty_facings),
+          unknownProducts: Number(r.unknown_products),
+        };
+      });
+      const last = page[page.length - 1];
+      const nextCursor =
+        rows.length > limit && last
+          ? encodeCursor({ us: BigInt(String(last.cap_us)), id: String(last.message_id) })
+          : null;
+      return { items, nextCursor };
     });
   }
 

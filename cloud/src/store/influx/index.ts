@@ -3,7 +3,11 @@ import type { DeviceStatus, Observation } from '@shelfsight/protocol';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import {
   DEFAULT_PAGE_SIZE,
+  DEFAULT_SCAN_PAGE_SIZE,
   MAX_PAGE_SIZE,
+  MAX_SCAN_PAGE_SIZE,
+  type CountScanPage,
+  type CountScanQuery,
   type DeviceStatusRecord,
   type FixtureSummary,
   type ObservationPage,
@@ -306,6 +310,76 @@ export class InfluxStore implements TimeSeriesStore {
         }),
       };
     });
+  }
+
+  async scanCounts(q: CountScanQuery): Promise<CountScanPage> {
+    const limit = Math.min(Math.max(q.limit ?? DEFAULT_SCAN_PAGE_SIZE, 1), MAX_SCAN_PAGE_SIZE);
+    const cursor = q.cursor === undefined ? null : decodeCursor(q.cursor);
+    const conds: string[] = [];
+    const params: Record<string, string | number> = {};
+    if (q.from) {
+      conds.push('time >= $from');
+      params.from = q.from.toISOString();
+    }
+    if (q.to) {
+      conds.push('time < $to');
+      params.to = q.to.toISOString();
+    }
+    if (q.receivedFrom) {
+      // A field, not the time index: this reads the whole range (the cube asks with a narrow one).
+      conds.push('"receivedAt" >= $recv');
+      params.recv = q.receivedFrom.getTime();
+    }
+    const where = (extra: string[]) => {
+      const all = [...conds, ...extra];
+      return all.length ? `WHERE ${all.join(' AND ')}` : '';
+    };
+    const select = `SELECT "messageId", "outletId", "fixtureId", "skus", "emptyFacings", "unknownProducts" FROM "observations"`;
+    // Oldest first by (capturedAt, messageId); InfluxDB sorts by time only, so a millisecond cut by
+    // LIMIT is re-read whole and ordered here (as in queryObservations, mirrored).
+    let rows: Row[] = [];
+    let newer: Row[];
+    if (cursor) {
+      const cMs = Number(cursor.us / 1000n);
+      params.curA = new Date(cMs).toISOString();
+      params.curB = new Date(cMs + 1).toISOString();
+      const [group, rest] = await this.http.query(
+        `${select} ${where(['time >= $curA', 'time < $curB'])}; ` +
+          `${select} ${where(['time >= $curB'])} ORDER BY time ASC LIMIT ${limit + 1}`,
+        params,
+      );
+      rows = group!.filter((r) => String(r.messageId) > cursor.id);
+      newer = rest!;
+    } else {
+      [newer] = (await this.http.query(`${select} ${where([])} ORDER BY time ASC LIMIT ${limit + 1}`, params)) as [
+        Row[],
+      ];
+    }
+    if (newer.length > limit) {
+      const edgeMs = Number(newer[newer.length - 1]!.time);
+      params.edgeA = new Date(edgeMs).toISOString();
+      params.edgeB = new Date(edgeMs + 1).toISOString();
+      const [edge] = await this.http.query(`${select} ${where(['time >= $edgeA', 'time < $edgeB'])}`, params);
+      newer = [...newer.filter((r) => Number(r.time) !== edgeMs), ...edge!];
+    }
+    rows = [...rows, ...newer].sort((a, b) => newestFirst(b, a));
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => ({
+        messageId: String(r.messageId),
+        outletId: String(r.outletId),
+        fixtureId: String(r.fixtureId),
+        capturedAt: new Date(Number(r.time)).toISOString(),
+        skus: JSON.parse(String(r.skus)) as SkuTally[],
+        emptyFacings: Number(r.emptyFacings),
+        unknownProducts: Number(r.unknownProducts),
+      })),
+      nextCursor:
+        rows.length > limit && last
+          ? encodeCursor({ us: BigInt(Number(last.time)) * 1000n, id: String(last.messageId) })
+          : null,
+    };
   }
 
   async upsertDeviceStatus(status: DeviceStatus, receivedAt: Date): Promise<DeviceStatusRecord> {
