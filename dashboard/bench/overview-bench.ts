@@ -1,8 +1,10 @@
 /**
  * Overview speed: N outlets × D days of synthetic history loaded through the store's bulk path
- * (concurrent writeObservation calls, which the DuckDB adapter group-commits with appenders), then
- * headless Chromium signs in and times navigation → overview data shown (`[data-ready="1"]`), cold
- * (first request for the window) and warm (cached engine).
+ * (concurrent writeObservation calls, which the DuckDB adapter group-commits), then the cloud is
+ * restarted on that store (as after a bulk import) and the time until its analytics rollups are
+ * loaded is printed. Headless Chromium signs in and times navigation → overview data shown
+ * (`[data-ready="1"]`), cold (first request for the window) and warm (cached window). Then the REST
+ * API: p50/p95 per endpoint over 4 windows × 6 rounds (the first round of each window is cold).
  *
  *   npx vitest run --config dashboard/bench/vitest.bench.config.ts   (env BENCH_OUTLETS, BENCH_DAYS, BENCH_INTERVAL_MIN)
  */
@@ -14,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { it } from 'vitest';
 import { build } from 'vite';
 import { chromium } from 'playwright-core';
+import { pino } from 'pino';
 import { startCloud, DuckDbStore } from '@shelfsight/cloud';
 import { Observation } from '@shelfsight/protocol';
 
@@ -31,11 +34,12 @@ it(`overview with ${OUTLETS} outlets × ${DAYS} days`, async () => {
     logLevel: 'silent',
     build: { outDir, emptyOutDir: true },
   });
-  const store = await DuckDbStore.open({ path: join(dataDir, 'bench.duckdb') });
-  const cloud = await startCloud(
+  const dbPath = join(dataDir, 'bench.duckdb');
+  const first = await startCloud(
     { httpPort: 0, mqttPort: 0, dataDir, logLevel: 'silent', dashboardDir: outDir },
-    { store, requireLogin: true, print: () => {} },
+    { store: await DuckDbStore.open({ path: dbPath }), requireLogin: true, print: () => {} },
   );
+  const password = first.users.initialAdminPassword!;
   const regions = ['East', 'South', 'North', 'West'];
   const master = {
     version: 1,
@@ -61,12 +65,14 @@ it(`overview with ${OUTLETS} outlets × ${DAYS} days`, async () => {
     })),
     promotions: [],
   };
-  const r = await fetch(`${cloud.httpUrl}/api/v1/masterdata/import`, {
+  const r = await fetch(`${first.httpUrl}/api/v1/masterdata/import`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${cloud.identity.adminToken}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${first.identity.adminToken}`, 'content-type': 'application/json' },
     body: JSON.stringify(master),
   });
   if (!r.ok) throw new Error(await r.text());
+  await first.close();
+  const store = await DuckDbStore.open({ path: dbPath });
 
   const t0 = Date.now();
   const end = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -102,6 +108,28 @@ it(`overview with ${OUTLETS} outlets × ${DAYS} days`, async () => {
   const loadS = (Date.now() - t0) / 1000;
   console.log(`loaded ${n} observations in ${loadS.toFixed(1)} s (${Math.round(n / loadS)}/s)`);
 
+  // Restart on the loaded store: the analytics rollups load from it in the background.
+  let rollupsReady!: (line: string) => void;
+  const ready = new Promise<string>((r) => (rollupsReady = r));
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        if (line.includes('analytics rollup')) rollupsReady(line);
+      },
+    },
+  );
+  const t1 = Date.now();
+  const cloud = await startCloud(
+    { httpPort: 0, mqttPort: 0, dataDir, logLevel: 'info', dashboardDir: outDir },
+    { store, logger, requireLogin: true, print: () => {} },
+  );
+  const line = await ready;
+  const rss = Math.round(process.memoryUsage().rss / 2 ** 20);
+  console.log(
+    `restart → analytics rollups ready: ${((Date.now() - t1) / 1000).toFixed(1)} s, RSS ${rss} MB (${line.trim()})`,
+  );
+
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -117,14 +145,19 @@ it(`overview with ${OUTLETS} outlets × ${DAYS} days`, async () => {
   const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   await page.goto(`${cloud.httpUrl}/login`);
   await page.fill('input[name=username]', 'admin');
-  await page.fill('input[name=password]', cloud.users.initialAdminPassword!);
+  await page.fill('input[name=password]', password);
   await page.click('button[type=submit]');
   await page.locator('[data-testid=who]').waitFor();
   const times: Record<string, number> = {};
   for (const [name, url] of [
-    ['7d cold', '/?range=7d&channel=convenience'],
-    ['7d warm', '/?range=7d&channel=convenience'],
-    ['30d cold', '/?range=30d&region=East'],
+    ['7d cold', '/?range=7d'],
+    ['7d warm', '/?range=7d'],
+    ['30d cold', '/?range=30d'],
+    ['30d warm', '/?range=30d'],
+    ['90d cold', '/?range=90d'],
+    ['90d warm', '/?range=90d'],
+    ['90d East cold', '/?range=90d&region=East'],
+    ['7d convenience Aurora cold', '/?range=7d&channel=convenience&brand=Aurora'],
   ] as const) {
     const a = Date.now();
     await page.goto(cloud.httpUrl + url);
@@ -136,6 +169,50 @@ it(`overview with ${OUTLETS} outlets × ${DAYS} days`, async () => {
     path: fileURLToPath(new URL('../../artifacts/dashboard/bench-overview.png', import.meta.url)),
   });
   await browser.close();
+
+  // REST API: each endpoint over the dashboard's 4 windows, 6 rounds (round 1 = cold per window).
+  const auth = { authorization: `Bearer ${cloud.identity.adminToken}` };
+  const hourEnd = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
+  const windows = [1, 7, 30, 90].map(
+    (d) => `from=${new Date(hourEnd - d * 86_400_000).toISOString()}&to=${new Date(hourEnd).toISOString()}`,
+  );
+  const endpoints = [
+    '/analytics/overview?',
+    '/analytics/share-of-shelf?',
+    '/analytics/facings?by=sku&',
+    '/analytics/availability?by=sku&',
+    '/analytics/availability?',
+    '/analytics/compliance?',
+    '/analytics/purity?',
+    '/analytics/stockouts?state=open&',
+    '/analytics/sales?period=day&',
+    '/analytics/outlet-scores?',
+  ];
+  const pct = (xs: number[], q: number) =>
+    [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)]!;
+  const api: Record<string, { p50: number; p95: number; max: number; cold: number }> = {};
+  for (const ep of endpoints) {
+    const all: number[] = [];
+    const cold: number[] = [];
+    for (let round = 0; round < 6; round++)
+      for (const w of windows) {
+        const a = performance.now();
+        const res = await fetch(`${cloud.httpUrl}/api/v1${ep}${w}`, { headers: auth });
+        if (!res.ok) throw new Error(`${ep}: HTTP ${res.status}`);
+        await res.arrayBuffer();
+        const ms = performance.now() - a;
+        all.push(ms);
+        if (round === 0) cold.push(ms);
+      }
+    api[ep.replace(/[?&]$/, '')] = {
+      p50: Math.round(pct(all, 0.5)),
+      p95: Math.round(pct(all, 0.95)),
+      max: Math.round(Math.max(...all)),
+      cold: Math.round(Math.max(...cold)),
+    };
+  }
+  console.log('REST API ms (24 requests each: 4 windows × 6 rounds; cold = slowest first request of a window):');
+  console.table(api);
   await cloud.close();
   rmSync(outDir, { recursive: true, force: true });
   rmSync(dataDir, { recursive: true, force: true });

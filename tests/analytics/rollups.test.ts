@@ -174,7 +174,7 @@ describe('analytics rollups (AnalyticsCube) against the raw computation', () => 
   it('picks up writes that bypassed ingest, and a master-data import', async () => {
     const empty = await DuckDbStore.open({ path: ':memory:' });
     // Cached windows may be catchUpIntervalMs stale for writes that bypass ingest; none here.
-    const cube = new AnalyticsCube(empty, md, { profileMaxAgeMs: 0, catchUpIntervalMs: 0 });
+    const cube = new AnalyticsCube(empty, md, { profileMaxAgeMs: 0, catchUpIntervalMs: 0, catchUpMinMs: 0 });
     expect((await cube.window({ outlets: null })).captures).toBe(0);
     const received = new Date();
     await Promise.all(run.observations.slice(0, 500).map((o) => empty.writeObservation(o, received)));

@@ -39,6 +39,8 @@ export interface CubeOptions {
    * window not in the cache, and for cached ones at most every catchUpIntervalMs.
    */
   catchUpIntervalMs?: number;
+  /** A window not in the cache catches up only if the last scan is at least this old. */
+  catchUpMinMs?: number;
   catchUpMarginMs?: number;
 }
 
@@ -334,7 +336,7 @@ export class AnalyticsCube {
   catchUp(): Promise<void> {
     this.catchingUp ??= (async () => {
       const started = Date.now();
-      const receivedFrom = new Date(this.scannedAt - (this.opts.catchUpMarginMs ?? 60_000));
+      const receivedFrom = new Date(this.scannedAt - (this.opts.catchUpMarginMs ?? 5_000));
       let cursor: string | undefined;
       let added = 0;
       do {
@@ -490,7 +492,7 @@ export class AnalyticsCube {
     let key = keyOf();
     let hit = this.windows.get(key);
     if (hit) return hit;
-    await this.catchUp();
+    if (Date.now() - this.scannedAt >= (this.opts.catchUpMinMs ?? 250)) await this.catchUp();
     key = keyOf();
     hit = this.windows.get(key);
     if (hit) return hit;

@@ -32,7 +32,11 @@ export const startAnalytics = (opts: {
   const alerts = new AlertEngine(opts.dataDir, masterdata);
   const service = new AnalyticsService(opts.store, masterdata);
   // Rollups: load the history now (in the background) and keep them current from ingest.
-  service.cube.warm().catch((err: unknown) => opts.logger.error({ err }, 'analytics rollup load failed'));
+  const started = Date.now();
+  service.cube.warm().then(
+    () => opts.logger.info({ ms: Date.now() - started, captures: service.cube.captures }, 'analytics rollups ready'),
+    (err: unknown) => opts.logger.error({ err }, 'analytics rollup load failed'),
+  );
   opts.ingest.on('observation', (summary) => {
     service.invalidate();
     service.cube.add(summary);
