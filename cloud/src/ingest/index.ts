@@ -39,6 +39,16 @@ export interface IngestOptions {
    * from its publish hook instead, so the device's PUBACK waits for the store write.
    */
   subscribe?: boolean;
+  /** Topic filters to subscribe to (before the `$share` prefix); default every device→cloud kind. */
+  topics?: string[];
+  /**
+   * 4 (default) or 5. With 5 and `clean: false` the session is kept `sessionExpirySeconds` after a
+   * disconnect (v5 sessions otherwise end with the connection, and their queued messages with it).
+   */
+  protocolVersion?: 4 | 5;
+  sessionExpirySeconds?: number;
+  /** Username for `password`; default the client id. */
+  username?: string;
 }
 
 export interface IngestEvents {
@@ -65,6 +75,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
   private client: MqttClient | null = null;
   private inFlight = new Set<Promise<unknown>>();
   private closing = false;
+  private redeliverTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: IngestOptions) {
     super();
@@ -76,13 +87,17 @@ export class Ingest extends EventEmitter<IngestEvents> {
   }
 
   async start(): Promise<void> {
+    const v5 = this.opts.protocolVersion === 5;
     const client = mqtt.connect(this.opts.brokerUrl, {
       clientId: this.opts.clientId,
       clean: false,
-      protocolVersion: 4,
+      protocolVersion: v5 ? 5 : 4,
+      ...(v5 ? { properties: { sessionExpiryInterval: this.opts.sessionExpirySeconds ?? 7 * 24 * 3600 } } : {}),
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
-      ...(this.opts.password !== undefined ? { username: this.opts.clientId, password: this.opts.password } : {}),
+      ...(this.opts.password !== undefined
+        ? { username: this.opts.username ?? this.opts.clientId, password: this.opts.password }
+        : {}),
     });
     this.client = client;
     // mqtt.js sends the PUBACK when this callback is called, so calling it only after the store
@@ -94,7 +109,11 @@ export class Ingest extends EventEmitter<IngestEvents> {
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       const work = this.handle(packet.topic, payload).then(
         // 'hold' passes an error: mqtt.js then skips the PUBACK but moves on to the next message.
-        (outcome) => (outcome === 'ack' ? done() : done(new Error('not stored'))),
+        (outcome) => {
+          if (outcome === 'ack') return done();
+          done(new Error('not stored'));
+          this.redeliverLater();
+        },
         (err: unknown) => {
           this.opts.logger.error({ err, topic: packet.topic }, 'ingest handler failed');
           done(err instanceof Error ? err : new Error(String(err)));
@@ -114,11 +133,27 @@ export class Ingest extends EventEmitter<IngestEvents> {
     if (this.opts.subscribe === false) return;
     const prefix = this.opts.sharedGroup ? `$share/${this.opts.sharedGroup}/` : '';
     const granted = await client.subscribeAsync(
-      Object.values(cloudSubscriptions).map((t) => prefix + t),
+      (this.opts.topics ?? Object.values(cloudSubscriptions)).map((t) => prefix + t),
       { qos: 1 },
     );
     const refused = granted.filter((g) => g.qos !== 1);
     if (refused.length) throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
+  }
+
+  /**
+   * A broker resends an unacknowledged message only when the session reconnects (MQTT 5 forbids
+   * it otherwise), so after a store failure the connection is dropped once, a little later, and the
+   * session resumes with the held messages.
+   */
+  private redeliverLater(): void {
+    if (this.redeliverTimer || this.closing) return;
+    this.redeliverTimer = setTimeout(() => {
+      this.redeliverTimer = null;
+      if (this.closing || !this.client) return;
+      this.opts.logger.warn('reconnecting so that the broker redelivers messages not stored');
+      // Drops the socket without DISCONNECT; mqtt.js reconnects after reconnectPeriod.
+      this.client.stream.destroy();
+    }, 2000);
   }
 
   /** Publishes as the cloud (commands, later config); resolves once the broker has acknowledged it. */
@@ -130,6 +165,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
   /** Stops taking messages, lets in-flight store writes finish (and be acked), then disconnects. */
   async close(): Promise<void> {
     this.closing = true;
+    if (this.redeliverTimer) clearTimeout(this.redeliverTimer);
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.client?.endAsync();
     this.client = null;
