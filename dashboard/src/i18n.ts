@@ -195,7 +195,6 @@ const en = {
   'catalog.lookAlikeWarn': 'Look-alike risk — very similar to:',
   'catalog.releaseHint':
     'Devices receive the new gallery when it is signed with the release key and announced (see cloud/README.md, “Catalog and enrolment”).',
-  'catalog.refreshing': 'Refreshing the catalog…',
   'catalog.adminsOnly': 'Only admins can enrol SKUs.',
   'catalog.unavailable': 'Enrolment is not available on this server: {why}.',
   'catalog.gallery': 'Recognition gallery version {v} · {n} SKUs',
@@ -417,7 +416,6 @@ const zh: Record<Key, string> = {
   'catalog.nearest': '最相似的 SKU：',
   'catalog.lookAlikeWarn': '易混淆风险——与以下 SKU 非常相似：',
   'catalog.releaseHint': '新图库需用发布密钥签名并下发后，设备才会更新（见 cloud/README.md“商品目录与录入”）。',
-  'catalog.refreshing': '正在刷新商品目录…',
   'catalog.adminsOnly': '仅管理员可以录入 SKU。',
   'catalog.unavailable': '此服务器无法录入：{why}。',
   'catalog.gallery': '识别图库版本 {v} · {n} 个 SKU',

@@ -60,7 +60,7 @@ const readAsBase64 = (f: File): Promise<string> =>
   });
 
 /** The enrolment form: pick a SKU (or describe a new one), upload images, see the new gallery version. */
-const enrollForm = (cat: CatalogResponse, skus: Sku[], onDone: () => void): HTMLElement => {
+const enrollForm = (cat: CatalogResponse, skus: Sku[], onDone: (result: HTMLElement) => void): HTMLElement => {
   if (!isAdmin()) return h('p', { class: 'muted small' }, t('catalog.adminsOnly'));
   if (!cat.enrolment.available)
     return h('p', { class: 'warn small' }, t('catalog.unavailable', { why: cat.enrolment.reason ?? '' }));
@@ -189,10 +189,7 @@ const enrollForm = (cat: CatalogResponse, skus: Sku[], onDone: () => void): HTML
       ];
       result.replaceChildren(...lines.filter((x): x is HTMLElement => x !== null));
       toast(t('catalog.enrollDoneShort', { v: out.gallery?.version ?? '' }));
-      form.reset();
-      preview.replaceChildren();
-      sync();
-      onDone();
+      onDone(result);
     } catch (x) {
       err.textContent = (x as Error).message;
     } finally {
@@ -207,6 +204,8 @@ export const catalogPage: PageFn = (main) => {
   main.append(h('div', { class: 'page-head' }, h('h1', {}, t('catalog.title'))));
   const host = h('div', {});
   main.append(host);
+  /** The last enrolment's outcome, kept on screen when the list reloads after it. */
+  let flash: HTMLElement | null = null;
   const draw = (refresh: boolean) =>
     load(
       host,
@@ -280,8 +279,9 @@ export const catalogPage: PageFn = (main) => {
         const enroll = card(
           t('catalog.enroll'),
           h('p', { class: 'muted small' }, t('catalog.enrollHint')),
-          enrollForm(cat, md.skus, () => {
-            toast(t('catalog.refreshing'));
+          flash,
+          enrollForm(cat, md.skus, (result) => {
+            flash = result;
             void draw(true);
           }),
         );

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { CoolerSim } from '../cameras/cooler.js';
 import type { CameraInfo } from '../cameras/server.js';
 import { buildWorld } from '../market/world.js';
+import { productBySku } from '../catalog/catalog.js';
+import { packPng } from '../render/sprites.js';
 
 /**
  * Master data for the demo's coolers, so the dashboard's KPIs (availability, compliance, purity,
@@ -49,6 +51,11 @@ export const seedDemo = async (
     body: JSON.stringify(master),
   });
   if (!imported.ok) throw new Error(`master-data import failed: HTTP ${imported.status} ${await imported.text()}`);
+  await seedReferenceImages(
+    httpUrl,
+    headers,
+    master.skus.map((s) => s.sku),
+  );
   const password = randomBytes(9).toString('base64url');
   const user = await fetch(`${httpUrl}/api/v1/users`, {
     method: 'POST',
@@ -64,4 +71,30 @@ export const seedDemo = async (
   if (user.status === 409) return null; // created on an earlier run; its password was printed then
   if (!user.ok) throw new Error(`creating the demo brand manager failed: HTTP ${user.status} ${await user.text()}`);
   return { username: 'aurora-manager', password };
+};
+
+/**
+ * Gives every catalog SKU its front-of-pack image as a reference (stored, not enrolled: the shipped
+ * gallery already knows these SKUs), so the dashboard's catalog shows real packs. Skips SKUs that
+ * already have references, so restarts add nothing.
+ */
+const seedReferenceImages = async (httpUrl: string, headers: Record<string, string>, skus: string[]) => {
+  const res = await fetch(`${httpUrl}/api/v1/catalog`, { headers });
+  if (!res.ok) throw new Error(`reading the catalog failed: HTTP ${res.status} ${await res.text()}`);
+  const have = new Set(
+    ((await res.json()) as { items: { sku: string; references: unknown[] }[] }).items
+      .filter((i) => i.references.length)
+      .map((i) => i.sku),
+  );
+  for (const sku of skus) {
+    const entry = productBySku(sku);
+    if (!entry || have.has(sku)) continue;
+    const png = await packPng(entry);
+    const up = await fetch(`${httpUrl}/api/v1/catalog/skus/${encodeURIComponent(sku)}/references`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ images: [{ data: png.toString('base64'), name: `${sku}.png` }], enroll: false }),
+    });
+    if (!up.ok) throw new Error(`storing the pack image of ${sku} failed: HTTP ${up.status} ${await up.text()}`);
+  }
 };
