@@ -20,7 +20,7 @@ import { OtaService, createOtaRouters } from './ota/index.js';
 import { CatalogService, createCatalogRouter } from './catalog/index.js';
 import { startAnalytics } from './analytics/index.js';
 import { openStore } from './store/factory.js';
-import { startUsers, type UserStore } from './users/index.js';
+import { TenantDirectory, startUsers, type UserStore } from './users/index.js';
 import type { TimeSeriesStore } from './store/index.js';
 
 /** Largest model artifact the cloud accepts for OTA distribution. */
@@ -37,6 +37,8 @@ export interface RunningCloud {
   /** Device registry and the admin bearer token (programmatic access; never logged). */
   identity: { registry: DeviceRegistry; adminToken: string };
   store: TimeSeriesStore;
+  /** The HTTP app (tests enumerate its routes to check every one is tenant-scoped). */
+  app: express.Express;
   /** Dashboard users; `initialAdminPassword` is set when this start created the admin (printed once). */
   users: { store: UserStore; initialAdminPassword: string | null };
   stats(): IngestStatsSnapshot;
@@ -52,8 +54,10 @@ export interface StartCloudExtras {
   /** Inject a store (e.g. another adapter); it is closed with the cloud. */
   store?: TimeSeriesStore;
   /**
-   * Refuse unauthenticated reads of the data API and anonymous live sockets. Default: env
-   * SHELFSIGHT_REQUIRE_LOGIN=1; off keeps today's open reads (the dashboard always signs in).
+   * Refuse unauthenticated reads of the data API and anonymous live sockets. Default here: env
+   * SHELFSIGHT_REQUIRE_LOGIN=1, else open reads (tests, embedding); the cloud binary (main.ts)
+   * requires log-in unless SHELFSIGHT_REQUIRE_LOGIN=0. Open reads are unscoped: tenant scoping
+   * applies to signed-in brand managers.
    */
   requireLogin?: boolean;
   /** Where the generated admin password is printed once; default console.log. */
@@ -131,11 +135,16 @@ export const startCloud = async (
       logger: logger.child({ component: 'catalog' }),
     });
     const requireLogin = extras.requireLogin ?? process.env.SHELFSIGHT_REQUIRE_LOGIN === '1';
+    // Who owns which fixture, outlet, device and promotion (brand tenancy; users/tenant.ts).
+    const tenants = new TenantDirectory(analytics.masterdata, store);
+    ingest.on('observation', (s) => tenants.observe(s));
+    await tenants.ready();
     const users = await startUsers({
       dataDir: opts.dataDir,
       adminToken: identity.adminToken,
       masterdata: analytics.masterdata,
-      store,
+      tenants,
+      alerts: analytics.alerts,
       logger: logger.child({ component: 'users' }),
       requireLogin,
       ...(extras.print ? { print: extras.print } : {}),
@@ -166,12 +175,13 @@ export const startCloud = async (
     app.use(errorHandler(logger.child({ component: 'api' })));
 
     const http = createHttpServer(app);
-    const io = attachLive(http, ingest);
-    analytics.attachLive(io);
-    if (requireLogin)
-      io.use((socket, next) =>
-        users.socketAuth(socket.request.headers.cookie) ? next() : next(new Error('login required')),
-      );
+    // Live events go to per-brand rooms (alerts included, so analytics.attachLive is not used).
+    const io = attachLive(http, ingest, {
+      principal: users.socketAuth,
+      requireLogin,
+      tenants,
+      alerts: analytics.alerts,
+    });
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(opts.httpPort, opts.host, () => {
@@ -200,6 +210,7 @@ export const startCloud = async (
       ...(broker.tlsUrl !== undefined ? { mqttsUrl: broker.tlsUrl, mqttsPort: broker.tlsPort! } : {}),
       identity: { registry: identity.registry, adminToken: identity.adminToken },
       store,
+      app,
       users: { store: users.users, initialAdminPassword: users.initialAdminPassword },
       logger,
       stats: () => ingest.statsSnapshot(),

@@ -14,7 +14,11 @@ const main = async (): Promise<number> => {
     return 2;
   }
   const logger = pino({ level: cli.options.logLevel, name: 'shelfsight-cloud' });
-  const cloud = await startCloud(cli.options, { logger });
+  // The server requires log-in for API reads and live sockets unless SHELFSIGHT_REQUIRE_LOGIN=0:
+  // without it every brand's data is readable anonymously and tenant scoping means nothing.
+  const requireLogin = process.env.SHELFSIGHT_REQUIRE_LOGIN !== '0';
+  if (!requireLogin) logger.warn('SHELFSIGHT_REQUIRE_LOGIN=0: API reads and live events are open to anyone');
+  const cloud = await startCloud(cli.options, { logger, requireLogin });
   process.stdout.write(`ShelfSight cloud: dashboard ${cloud.httpUrl}/  MQTT ${cloud.mqttUrl}\n`);
 
   await new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCloud, type RunningCloud } from '@shelfsight/cloud';
 import type { MarketRun } from '../../simulators/src/market/index.js';
-import { seedMarket } from './seed.js';
+import { giveShelvesTo, seedMarket } from './seed.js';
 
 /** The dashboard's API contract: log-in, CSRF, roles, tenant scope, overview, promotions, alerts. */
 describe('dashboard API: users, sessions and tenant scope', () => {
@@ -92,26 +92,36 @@ describe('dashboard API: users, sessions and tenant scope', () => {
     });
     expect(res.status).toBe(201);
     const { cookie } = await login('kodiak', 'kodiak-pass-1');
-    const skus = new Set(run.world.master.skus.filter((s) => s.brand === 'Kodiak').map((s) => s.sku));
-    const allowed = new Set(
-      run.world.master.fixtures.filter((f) => f.positions.some((x) => skus.has(x.sku))).map((f) => f.outletId),
-    );
     const get = async (p: string) => (await fetch(url(p), { headers: { cookie } })).json();
+    // Kodiak SKUs on a shelf or slipped into a cooler do not make the outlet Kodiak's.
+    expect((await get('/fixtures')).items).toEqual([]);
+    // Kodiak's cameras on the ambient shelves: Kodiak sees those outlets, and only the shelves there.
+    const allowed = await giveShelvesTo(cloud, 'Kodiak');
+    expect(allowed.size).toBeGreaterThan(0);
+    const shelves = new Set(run.world.master.fixtures.filter((f) => f.kind === 'shelf').map((f) => f.fixtureId));
     const scores = await get('/analytics/outlet-scores?limit=1000');
     expect(scores.items.length).toBe(allowed.size);
     const fixtures = await get('/fixtures');
-    for (const f of fixtures.items) expect(allowed.has(f.outletId)).toBe(true);
+    expect(fixtures.items.length).toBe(shelves.size);
+    for (const f of fixtures.items) expect(shelves.has(f.fixtureId)).toBe(true);
     const md = await get('/masterdata');
     expect(md.outlets.length).toBe(allowed.size);
     const outside = run.world.master.outlets.find((o) => !allowed.has(o.outletId))!;
-    expect((await fetch(url(`/observations?outletId=${outside.outletId}`), { headers: { cookie } })).status).toBe(403);
+    expect((await fetch(url(`/observations?outletId=${outside.outletId}`), { headers: { cookie } })).status).toBe(404);
     const ov = await get('/analytics/overview');
     expect(ov.kpis.outlets).toBe(allowed.size);
+    // Another brand's promotion: 404 (its existence is not revealed); a write of its own kind: 403.
     const del = await fetch(url('/masterdata/promotions/api-promo'), {
       method: 'DELETE',
       headers: { cookie, 'x-shelfsight-csrf': '1' },
     });
-    expect(del.status).toBe(403);
+    expect(del.status).toBe(404);
+    const create = await fetch(url('/masterdata/promotions'), {
+      method: 'POST',
+      headers: { cookie, 'x-shelfsight-csrf': '1', 'content-type': 'application/json' },
+      body: JSON.stringify({}),
+    });
+    expect(create.status).toBe(403);
   });
 
   it('overview KPIs use the single-metric definitions', async () => {

@@ -32,3 +32,25 @@ export const seedMarket = async (
   for (const o of run.observations) await cloud.store.writeObservation(o, received);
   return run;
 };
+
+/**
+ * Makes `brand` the tenant of every ambient shelf (explicit fixture brand in master data); the
+ * branded coolers stay the own brand's. Re-imports the current document (promotions included).
+ * Returns the outlets the brand now sees.
+ */
+export const giveShelvesTo = async (cloud: RunningCloud, brand: string): Promise<Set<string>> => {
+  const headers = { authorization: `Bearer ${cloud.identity.adminToken}`, 'content-type': 'application/json' };
+  const current = (await (await fetch(`${cloud.httpUrl}/api/v1/masterdata`, { headers })).json()) as {
+    counts?: unknown;
+    fixtures: { kind: string; outletId: string; brand?: string }[];
+  };
+  delete current.counts;
+  current.fixtures = current.fixtures.map((f) => (f.kind === 'shelf' ? { ...f, brand } : f));
+  const res = await fetch(`${cloud.httpUrl}/api/v1/masterdata/import`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(current),
+  });
+  if (!res.ok) throw new Error(`master data import: HTTP ${res.status} ${await res.text()}`);
+  return new Set(current.fixtures.filter((f) => f.brand === brand).map((f) => f.outletId));
+};

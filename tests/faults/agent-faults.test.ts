@@ -7,6 +7,10 @@ import { freePort } from '../helpers/ports.js';
 import { logEntries, repoPath, runNode, waitUntil, type Proc } from '../helpers/processes.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
+// The cloud processes here are read without signing in (this file runs in its own worker); log-in
+// and tenant scope are tested in tests/dashboard and tests/cloud/tenant-isolation.test.ts.
+process.env.SHELFSIGHT_REQUIRE_LOGIN = '0';
+
 /**
  * Field faults with every part a real process: the agent CLI and the cloud CLI are killed with
  * SIGKILL mid-stream, or the network between them is black-holed. Each test then checks that

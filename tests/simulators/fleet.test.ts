@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/ports.js';
 import { runNode, waitUntil } from '../helpers/processes.js';
 
+// The cloud processes here are read without signing in (this file runs in its own worker); log-in
+// and tenant scope are tested in tests/dashboard and tests/cloud/tenant-isolation.test.ts.
+process.env.SHELFSIGHT_REQUIRE_LOGIN = '0';
+
 describe('fleet simulator', () => {
   it('provisions N devices with claim tokens and their observations reach the store', async () => {
     const [httpPort, mqttPort] = [await freePort(), await freePort()];

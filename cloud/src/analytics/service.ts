@@ -16,6 +16,8 @@ export interface AnalyticsScope {
   outletId?: string;
   /** Tenant scope (a brand manager's outlets): intersected with every other filter. */
   outlets?: ReadonlySet<string>;
+  /** Tenant scope (a brand manager's fixtures): only their observations are read. */
+  fixtures?: ReadonlySet<string>;
 }
 
 /** Most observations one analytics request reads (≈ 100 fixtures × 5 weeks of hourly captures). */
@@ -86,6 +88,7 @@ export class AnalyticsService {
       scope.channel,
       scope.outletId,
       scope.outlets ? this.scopeId(scope.outlets) : null,
+      scope.fixtures ? this.scopeId(scope.fixtures) : null,
     ]);
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.engine;
@@ -108,7 +111,9 @@ export class AnalyticsService {
         limit: 1000,
         ...(cursor ? { cursor } : {}),
       });
-      for (const o of page.items) if (!outlets || outlets.has(o.outletId)) items.push(o);
+      for (const o of page.items)
+        if ((!outlets || outlets.has(o.outletId)) && (!scope.fixtures || scope.fixtures.has(o.fixtureId)))
+          items.push(o);
       cursor = page.nextCursor ?? undefined;
     } while (cursor && items.length < MAX_SCAN_OBSERVATIONS);
     return new AnalyticsEngine(toSeries(items), this.masterdata.current());

@@ -110,7 +110,7 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   const r = express.Router();
   /** Query filters plus the tenant scope the users middleware set (a brand manager's outlets). */
   const scope = (v: Common, res: Response) => ({
-    ...(res.locals.outletScope ? { outlets: res.locals.outletScope } : {}),
+    ...(res.locals.tenant ? { outlets: res.locals.tenant.outlets, fixtures: res.locals.tenant.fixtures } : {}),
     ...(v.from ? { from: v.from } : {}),
     ...(v.to ? { to: v.to } : {}),
     ...(v.region ? { region: v.region } : {}),
@@ -232,9 +232,11 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   r.get('/analytics/alerts', (req, res) => {
     const v = parseQ(StockQ, req);
     const outlets = service.outletFilter(scope(v, res));
+    const tenant = res.locals.tenant;
     const rows = alerts
       .list()
       .filter((a) => (v.state === 'all' || a.state === v.state) && (!outlets || outlets.has(a.outletId)))
+      .filter((a) => !tenant || tenant.fixtures.has(a.fixtureId))
       .filter((a) => (!v.from || a.raisedAt >= v.from.toISOString()) && (!v.to || a.raisedAt < v.to.toISOString()));
     send(req, res, v, null, rows as unknown as Row[], 'alerts');
   });
@@ -260,9 +262,9 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   });
   r.get('/analytics/promotions', async (req, res) => {
     const v = parseQ(PromoQ, req);
-    const tenant = res.locals.outletScope;
+    const tenant = res.locals.tenant;
     const promos = [...service.masterdata.current().promotions.values()].filter(
-      (p) => (!v.promotionId || p.promotionId === v.promotionId) && (!tenant || p.outletIds.some((o) => tenant.has(o))),
+      (p) => (!v.promotionId || p.promotionId === v.promotionId) && (!tenant || tenant.ownsPromotion(p)),
     );
     if (v.promotionId && promos.length === 0)
       throw new BadRequestError('invalid query', [
@@ -363,8 +365,8 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
     const { promotionId } = parsePart(promoId, req.params, 'path');
     const v = parseQ(PromoDetailQ, req);
     const p = service.masterdata.current().promotions.get(promotionId);
-    const tenant = res.locals.outletScope;
-    if (!p || (tenant && !p.outletIds.some((o) => tenant.has(o))))
+    const tenant = res.locals.tenant;
+    if (!p || (tenant && !tenant.ownsPromotion(p)))
       return res
         .status(404)
         .json({ error: 'not found', details: [{ param: 'promotionId', message: `no promotion ${promotionId}` }] });
@@ -373,10 +375,12 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
     const b = promotionBreakdown(e, p, x.controlTrend);
     res.json({
       ...p,
+      // A brand sees its own outlets of the promotion only.
+      outletIds: tenant ? p.outletIds.filter((o) => tenant.outlets.has(o)) : p.outletIds,
       result: x,
       daily: b.daily.map((d) => ({ ...d, actualUnits: r4(d.actualUnits), baselineUnits: r4(d.baselineUnits) })),
       perOutlet: b.perOutlet
-        .filter((o) => !tenant || tenant.has(o.outletId))
+        .filter((o) => !tenant || tenant.outlets.has(o.outletId))
         .map((o) => ({
           ...o,
           actualUnits: r4(o.actualUnits),
@@ -392,8 +396,8 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   r.post('/analytics/alerts/:id/:action', (req, res) => {
     const { id, action } = parsePart(alertAction, req.params, 'path');
     const a = alerts.get(id);
-    const tenant = res.locals.outletScope;
-    if (!a || (tenant && !tenant.has(a.outletId)))
+    const tenant = res.locals.tenant;
+    if (!a || (tenant && !tenant.fixtures.has(a.fixtureId)))
       return res.status(404).json({ error: 'not found', details: [{ param: 'id', message: `no alert ${id}` }] });
     res.json(alerts.act(id, action, res.locals.principal?.username ?? 'anonymous'));
   });
@@ -440,7 +444,19 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
 
   r.get('/masterdata', (req, res) => {
     parseQ(NoQuery, req);
-    const d = service.masterdata.current().data;
+    const all = service.masterdata.current().data;
+    const t = res.locals.tenant;
+    // A brand: the shared SKU catalog, its outlets and fixtures, its promotions with its outlets only.
+    const d = t
+      ? {
+          ...all,
+          outlets: all.outlets.filter((o) => t.outlets.has(o.outletId)),
+          fixtures: all.fixtures.filter((f) => t.fixtures.has(f.fixtureId)),
+          promotions: all.promotions
+            .filter((p) => t.ownsPromotion(p))
+            .map((p) => ({ ...p, outletIds: p.outletIds.filter((o) => t.outlets.has(o)) })),
+        }
+      : all;
     res.json({
       counts: {
         skus: d.skus.length,

@@ -1,13 +1,49 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server as IoServer } from 'socket.io';
+import type { StockoutAlert } from '../analytics/service.js';
 import type { Ingest } from '../ingest/index.js';
+import type { Principal, TenantDirectory } from '../users/index.js';
 
-/** Live push to dashboards. Events carry the same shapes as the REST resources they update. */
-export const attachLive = (http: HttpServer, ingest: Ingest): IoServer => {
+/** Room of admins (and of anonymous sockets when log-in is not required): every event. */
+export const ALL_ROOM = 'all';
+/** Room of a brand's managers: events of the brand's fixtures and devices only. */
+export const brandRoom = (brand: string): string => `brand:${brand}`;
+
+export interface LiveOptions {
+  /** The principal of a handshake (session cookie or admin bearer token); null when anonymous. */
+  principal: (cookieHeader: string | undefined, authorization: string | undefined) => Principal | null;
+  /** Refuse anonymous sockets. */
+  requireLogin: boolean;
+  tenants: Pick<TenantDirectory, 'brandOfFixture' | 'brandOfDevice'>;
+  alerts: { on(event: 'alert', listener: (a: StockoutAlert) => void): unknown };
+}
+
+/**
+ * Live push to dashboards. Events carry the same shapes as the REST resources they update. Each
+ * socket joins one room when it connects: admins the room of all events, a brand manager the
+ * brand's room; every event goes to the all-room and to the room of the brand that owns its fixture
+ * or device (none when no brand owns it), so a brand never receives another brand's events.
+ */
+export const attachLive = (http: HttpServer, ingest: Ingest, opts: LiveOptions): IoServer => {
   const io = new IoServer(http, { serveClient: false, cors: { origin: false } });
-  ingest.on('observation', (summary) => io.emit('observation', summary));
-  ingest.on('device-status', (status) => io.emit('device-status', status));
-  ingest.on('ota-state', (state) => io.emit('ota-state', state));
-  ingest.on('door-event', (event) => io.emit('door-event', event));
+  io.use((socket, next) => {
+    const h = socket.request.headers;
+    const p = opts.principal(h.cookie, h.authorization);
+    if (!p && opts.requireLogin) return next(new Error('login required'));
+    socket.data = { principal: p };
+    next();
+  });
+  io.on('connection', (socket) => {
+    const p = (socket.data as { principal: Principal | null }).principal;
+    void socket.join(p?.role === 'brand_manager' ? brandRoom(p.brand ?? '') : ALL_ROOM);
+  });
+  const send = (event: string, payload: unknown, brand: string | null) =>
+    io.to(brand === null ? ALL_ROOM : [ALL_ROOM, brandRoom(brand)]).emit(event, payload);
+
+  ingest.on('observation', (s) => send('observation', s, opts.tenants.brandOfFixture(s.fixtureId)));
+  ingest.on('device-status', (s) => send('device-status', s, opts.tenants.brandOfDevice(s.deviceId)));
+  ingest.on('ota-state', (s) => send('ota-state', s, opts.tenants.brandOfDevice(s.deviceId)));
+  ingest.on('door-event', (e) => send('door-event', e, opts.tenants.brandOfDevice(e.deviceId)));
+  opts.alerts.on('alert', (a) => send('alert', a, opts.tenants.brandOfFixture(a.fixtureId)));
   return io;
 };

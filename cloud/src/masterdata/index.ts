@@ -43,6 +43,8 @@ export const FixtureMaster = z.strictObject({
   fixtureId: FixtureId,
   outletId: OutletId,
   deviceId: DeviceId.optional(),
+  /** The brand (tenant) whose fixture this is; default: derived from the planogram (users/tenant.ts). */
+  brand: z.string().min(1).max(100).optional(),
   kind: z.enum(['branded-cooler', 'shelf']),
   captureIntervalMin: z.number().int().min(1).max(1440).default(60),
   positions: z.array(PlanogramPosition).max(2000).default([]),

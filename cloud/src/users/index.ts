@@ -4,7 +4,6 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { MasterDataRegistry, MasterDataView } from '../masterdata/index.js';
-import type { TimeSeriesStore } from '../store/index.js';
 import { safeEqual, sha256 } from '../identity/secrets.js';
 import { parsePart } from '../api/validation.js';
 import {
@@ -16,7 +15,9 @@ import {
   type PublicUser,
   type Role,
 } from './store.js';
+import { TenantDirectory, fixtureBrand, type Tenant } from './tenant.js';
 
+export { TenantDirectory, fixtureBrand, type Tenant };
 export { UserStore, ensureAdmin, ensureBrandManagers, ADMIN_PASSWORD_FILE, type PublicUser, type Role };
 
 export const SESSION_COOKIE = 'ss_session';
@@ -41,6 +42,9 @@ export type OutletScope = ReadonlySet<string> | undefined;
 declare module 'express-serve-static-core' {
   interface Locals {
     principal?: Principal;
+    /** Set for brand managers: what the brand owns. Handlers scope every read and write target by it. */
+    tenant?: Tenant;
+    /** `tenant.outlets`, for handlers that only filter by outlet. */
     outletScope?: ReadonlySet<string>;
   }
 }
@@ -50,12 +54,25 @@ interface Session {
   expiresAt: number;
 }
 
-/** Outlets a brand "owns": those with a fixture whose planogram holds one of the brand's SKUs. */
+/** Outlets a brand owns: those where one of the brand's fixtures stands (see users/tenant.ts). */
 export const brandOutlets = (md: MasterDataView, brand: string): Set<string> => {
-  const skus = new Set([...md.skus.values()].filter((s) => s.brand === brand).map((s) => s.sku));
   const out = new Set<string>();
-  for (const f of md.fixtures.values()) if (f.positions.some((p) => skus.has(p.sku))) out.add(f.outletId);
+  for (const f of md.fixtures.values()) if (fixtureBrand(md, f) === brand) out.add(f.outletId);
   return out;
+};
+
+/** Admin-only areas a brand manager is refused (403) even for reads. */
+const ADMIN_AREAS = ['/ingest', '/users'];
+
+const under = (path: string, prefixes: string[]) => prefixes.some((x) => path === x || path.startsWith(`${x}/`));
+
+/** A path segment as the router will see it; null when it is not valid percent-encoding. */
+const segment = (raw: string): string | null => {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
 };
 
 const parseCookies = (header: string | undefined): Map<string, string> => {
@@ -84,7 +101,10 @@ export interface UsersOptions {
   dataDir: string;
   adminToken: string;
   masterdata: MasterDataRegistry;
-  store: TimeSeriesStore;
+  /** Who owns which fixture, outlet, device and promotion. */
+  tenants: TenantDirectory;
+  /** Stockout alerts, to resolve `/analytics/alerts/:id/...` to its fixture. */
+  alerts: { get(id: string): { fixtureId: string } | undefined };
   logger: Logger;
   /** Refuse unauthenticated reads of the data API (401). Off keeps the API open as before. */
   requireLogin: boolean;
@@ -102,8 +122,8 @@ export interface RunningUsers {
   middleware: Router;
   /** /auth/login, /auth/logout, /auth/me, /users. */
   router: Router;
-  /** socket.io middleware: refuses anonymous sockets when log-in is required. */
-  socketAuth: (cookieHeader: string | undefined) => Principal | null;
+  /** The principal of a socket.io handshake (session cookie or admin bearer token); null when anonymous. */
+  socketAuth: (cookieHeader: string | undefined, authorization?: string) => Principal | null;
 }
 
 export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
@@ -123,14 +143,7 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
 
   const sessions = new Map<string, Session>();
   const failures = new Map<string, { n: number; resetAt: number }>();
-  let scopeCache: { md: MasterDataView; byBrand: Map<string, Set<string>> } | null = null;
-  const scopeOf = (brand: string): Set<string> => {
-    const md = opts.masterdata.current();
-    if (scopeCache?.md !== md) scopeCache = { md, byBrand: new Map() };
-    let s = scopeCache.byBrand.get(brand);
-    if (!s) scopeCache.byBrand.set(brand, (s = brandOutlets(md, brand)));
-    return s;
-  };
+  const scopeOf = (brand: string): ReadonlySet<string> => opts.tenants.tenant(brand).outlets;
 
   const principalFrom = (cookieHeader: string | undefined, authorization: string | undefined): Principal | null => {
     const bearer = /^Bearer (.+)$/.exec(authorization ?? '');
@@ -151,61 +164,65 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
   const deny = (res: Response, status: number, error: string, message: string) =>
     res.status(status).json({ error, details: [{ param: 'authorization', message }] });
 
+  const notFound = (res: Response, param: string, message: string) =>
+    res.status(404).json({ error: 'not found', details: [{ param, message }] });
+
+  /**
+   * A reference by id the brand may not see: an outlet, fixture or device in the query, or a
+   * fixture, device, promotion or alert in the path. Answered 404 whether it exists or not, so a
+   * brand learns nothing about other brands' ids (docs/decisions.md D14).
+   */
+  const foreignReference = (req: Request, t: Tenant): [param: string, message: string] | null => {
+    const q = req.query;
+    for (const [param, set] of [
+      ['outletId', t.outlets],
+      ['fixtureId', t.fixtures],
+      ['deviceId', t.devices],
+    ] as const) {
+      const v = q[param];
+      if (v === undefined) continue;
+      if (typeof v !== 'string' || !set.has(v)) return [param, `no ${param.slice(0, -2)} ${String(v)}`];
+    }
+    const parts = req.path.split('/').slice(1);
+    const id = parts[1] === undefined ? null : segment(parts[1]);
+    if (parts[0] === 'fixtures' && parts.length > 1 && (id === null || !t.fixtures.has(id)))
+      return ['fixtureId', `no fixture ${id ?? parts[1]}`];
+    if (parts[0] === 'devices' && parts.length > 1 && id !== 'registry' && (id === null || !t.devices.has(id)))
+      return ['deviceId', `no device ${id ?? parts[1]}`];
+    if ((parts[0] === 'analytics' || parts[0] === 'masterdata') && parts[1] === 'promotions' && parts.length > 2) {
+      const pid = segment(parts[2]!);
+      const p = pid === null ? undefined : opts.masterdata.current().promotions.get(pid);
+      if (!p || !t.ownsPromotion(p)) return ['promotionId', `no promotion ${pid ?? parts[2]}`];
+    }
+    if (parts[0] === 'analytics' && parts[1] === 'alerts' && parts.length > 2) {
+      const aid = segment(parts[2]!);
+      const a = aid === null ? undefined : opts.alerts.get(aid);
+      if (!a || !t.fixtures.has(a.fixtureId)) return ['id', `no alert ${aid ?? parts[2]}`];
+    }
+    return null;
+  };
+
   const middleware = express.Router();
-  middleware.use(async (req, res, next) => {
+  middleware.use((req, res, next) => {
     const p = principalFrom(req.get('cookie'), req.get('authorization'));
     if (p) res.locals.principal = p;
     const mutating = MUTATING.has(req.method);
     if (p?.via === 'session' && mutating && !req.get(CSRF_HEADER))
       return deny(res, 403, 'forbidden', `mutating requests need the ${CSRF_HEADER} header`);
-    if (p?.role === 'brand_manager' && mutating && !req.path.startsWith('/auth/'))
-      return deny(res, 403, 'forbidden', 'brand managers have read-only access');
-    const protectedPath = PROTECTED.some((x) => req.path === x || req.path.startsWith(`${x}/`));
+    const protectedPath = under(req.path, PROTECTED);
     if (!p && opts.requireLogin && protectedPath)
       return deny(res, 401, 'login required', 'sign in or send Bearer <admin token>');
-    if (p?.role !== 'brand_manager' || !protectedPath) return next();
+    if (p?.role !== 'brand_manager' || req.path.startsWith('/auth/')) return next();
 
-    // Tenant scope: a brand manager sees only the brand's outlets.
-    const scope = scopeOf(p.brand ?? '');
-    res.locals.outletScope = scope;
-    if (req.path.startsWith('/ingest') || req.path.startsWith('/users'))
-      return deny(res, 403, 'forbidden', 'admins only');
-    const outletId = typeof req.query.outletId === 'string' ? req.query.outletId : undefined;
-    if (outletId && !scope.has(outletId)) return deny(res, 403, 'forbidden', `outlet ${outletId} is not yours`);
-    const hist = /^\/fixtures\/([^/]+)\/history$/.exec(req.path);
-    if (hist) {
-      const f = opts.masterdata.current().fixtures.get(decodeURIComponent(hist[1]!));
-      if (!f || !scope.has(f.outletId)) return deny(res, 403, 'forbidden', 'fixture is not yours');
-    }
-    // Plain data endpoints: drop items outside the scope from the response (no handler changes).
-    let deviceOutlets: Map<string, string> | null = null;
-    if (req.path === '/devices') {
-      deviceOutlets = new Map();
-      for (const f of await opts.store.latestPerFixture()) deviceOutlets.set(f.deviceId, f.outletId);
-      for (const f of opts.masterdata.current().fixtures.values())
-        if (f.deviceId && !deviceOutlets.has(f.deviceId)) deviceOutlets.set(f.deviceId, f.outletId);
-    }
-    const json = res.json.bind(res);
-    res.json = (body: unknown) => {
-      if (res.statusCode >= 400 || !body || typeof body !== 'object') return json(body);
-      const b = body as Record<string, unknown>;
-      const inScope = (x: unknown): boolean => {
-        const o = x as { outletId?: unknown; outletIds?: unknown; deviceId?: unknown };
-        if (typeof o.outletId === 'string') return scope.has(o.outletId);
-        if (Array.isArray(o.outletIds)) return o.outletIds.some((id) => scope.has(String(id)));
-        if (deviceOutlets && typeof o.deviceId === 'string') return scope.has(deviceOutlets.get(o.deviceId) ?? '');
-        return true;
-      };
-      if (req.path.startsWith('/analytics')) return json(body); // the analytics router applies the scope itself
-      if (Array.isArray(b.items)) return json({ ...b, items: b.items.filter(inScope) });
-      if (req.path === '/masterdata') {
-        const out = { ...b } as Record<string, unknown>;
-        for (const k of ['outlets', 'fixtures', 'promotions'])
-          if (Array.isArray(b[k])) out[k] = (b[k] as unknown[]).filter(inScope);
-        return json(out);
-      }
-      return json(body);
-    };
+    // Tenant scope: a brand manager sees only what the brand owns. Order: admin-only areas (403),
+    // then references to what is not the brand's (404), then read-only (403).
+    const tenant = opts.tenants.tenant(p.brand ?? '');
+    res.locals.tenant = tenant;
+    res.locals.outletScope = tenant.outlets;
+    if (under(req.path, ADMIN_AREAS)) return deny(res, 403, 'forbidden', 'admins only');
+    const foreign = foreignReference(req, tenant);
+    if (foreign) return notFound(res, ...foreign);
+    if (mutating) return deny(res, 403, 'forbidden', 'brand managers have read-only access');
     next();
   });
 
@@ -298,6 +315,6 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
     initialAdminPassword,
     middleware,
     router,
-    socketAuth: (cookieHeader) => principalFrom(cookieHeader, undefined),
+    socketAuth: (cookieHeader, authorization) => principalFrom(cookieHeader, authorization),
   };
 };

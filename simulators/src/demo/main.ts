@@ -64,12 +64,15 @@ interface FixtureSummary {
   unknownProducts: number;
 }
 
-/** Prints one line per new observation so the terminal shows the system working. */
-const watchObservations = (apiUrl: string): (() => void) => {
+/** Prints one line per new observation so the terminal shows the system working (reads need log-in: admin token). */
+const watchObservations = (apiUrl: string, adminToken: string): (() => void) => {
   const seen = new Map<string, string>();
   const timer = setInterval(async () => {
     try {
-      const res = await fetch(`${apiUrl}/api/v1/fixtures`, { signal: AbortSignal.timeout(3000) });
+      const res = await fetch(`${apiUrl}/api/v1/fixtures`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+        signal: AbortSignal.timeout(3000),
+      });
       if (!res.ok) return;
       const body = (await res.json()) as { items: FixtureSummary[] };
       for (const f of body.items) {
@@ -201,7 +204,7 @@ const run = async (opts: DemoOptions): Promise<number> => {
         '',
       ].join('\n'),
     );
-    stopWatching = watchObservations(httpUrl);
+    stopWatching = watchObservations(httpUrl, adminToken);
 
     const failed = await new Promise<Managed | null>((resolve) => {
       process.once('SIGINT', () => resolve(null));
