@@ -181,6 +181,7 @@ export const startCloud = async (
       requireLogin,
       tenants,
       alerts: analytics.alerts,
+      onSessionEnd: users.onSessionEnd,
     });
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);

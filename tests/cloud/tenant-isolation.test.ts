@@ -560,13 +560,6 @@ describe('tenant isolation: every route and live event, brand against brand', ()
       },
     ],
   };
-  /**
-   * Routes of work in progress (the catalog API): checked when registered, allowed to be absent.
-   * Move them into CASES once they have landed.
-   */
-  const PENDING = new Set(
-    Object.keys(CASES).filter((k) => k.startsWith('GET /api/v1/catalog') || k.startsWith('POST /api/v1/catalog')),
-  );
 
   /** `METHOD path` of every route on the app, walking nested routers. */
   const registeredRoutes = (): string[] => {
@@ -596,7 +589,7 @@ describe('tenant isolation: every route and live event, brand against brand', ()
       'routes without a tenant-isolation case',
     ).toEqual([]);
     expect(
-      Object.keys(CASES).filter((k) => !routes.includes(k) && !PENDING.has(k)),
+      Object.keys(CASES).filter((k) => !routes.includes(k)),
       'cases for routes that no longer exist',
     ).toEqual([]);
   });
@@ -692,17 +685,33 @@ describe('tenant isolation: every route and live event, brand against brand', ()
     }
   });
 
-  it('log-out ends only the session it is sent with', async () => {
+  it('log-out ends only the session it is sent with, and closes its live sockets', async () => {
+    const open = (c: string) =>
+      new Promise<Socket>((resolve, reject) => {
+        const s = ioClient(cloud.httpUrl, {
+          transports: ['websocket'],
+          reconnection: false,
+          extraHeaders: { cookie: c },
+        });
+        sockets.push(s);
+        s.on('connect', () => resolve(s));
+        s.on('connect_error', reject);
+      });
     for (const me of ['alpha', 'beta'] as const) {
       const throwaway = await login(side[me].username, `${me}-password-1`);
+      const [gone, kept] = await Promise.all([open(throwaway), open(cookie[me])]);
+      const closed = new Promise<string>((resolve) => gone.on('disconnect', resolve));
       const out = await fetch(`${cloud.httpUrl}${A}/auth/logout`, {
         method: 'POST',
         headers: { cookie: throwaway, 'x-shelfsight-csrf': '1' },
       });
       expect(out.status).toBe(200);
       expect(leaks(me, await out.text())).toEqual([]);
+      expect(await closed).toBe('io server disconnect');
+      expect(kept.connected).toBe(true);
       expect((await fetch(`${cloud.httpUrl}${A}/fixtures`, { headers: { cookie: throwaway } })).status).toBe(401);
       expect((await call(me, 'GET', `${A}/fixtures`)).status).toBe(200);
+      await expect(open(throwaway)).rejects.toThrow(/login required/);
     }
   });
 });

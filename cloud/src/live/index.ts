@@ -8,6 +8,7 @@ import type { Principal, TenantDirectory } from '../users/index.js';
 export const ALL_ROOM = 'all';
 /** Room of a brand's managers: events of the brand's fixtures and devices only. */
 export const brandRoom = (brand: string): string => `brand:${brand}`;
+const sessionRoom = (key: string): string => `session:${key}`;
 
 export interface LiveOptions {
   /** The principal of a handshake (session cookie or admin bearer token); null when anonymous. */
@@ -16,6 +17,8 @@ export interface LiveOptions {
   requireLogin: boolean;
   tenants: Pick<TenantDirectory, 'brandOfFixture' | 'brandOfDevice'>;
   alerts: { on(event: 'alert', listener: (a: StockoutAlert) => void): unknown };
+  /** Registers for log-outs, so a signed-out session's sockets are closed. */
+  onSessionEnd?: (listener: (sessionKey: string) => void) => void;
 }
 
 /**
@@ -36,7 +39,15 @@ export const attachLive = (http: HttpServer, ingest: Ingest, opts: LiveOptions):
   io.on('connection', (socket) => {
     const p = (socket.data as { principal: Principal | null }).principal;
     void socket.join(p?.role === 'brand_manager' ? brandRoom(p.brand ?? '') : ALL_ROOM);
+    // A socket lives no longer than its session: closed at expiry and on log-out.
+    if (p?.session) {
+      void socket.join(sessionRoom(p.session.key));
+      const timer = setTimeout(() => socket.disconnect(true), Math.max(0, p.session.expiresAt - Date.now()));
+      timer.unref();
+      socket.on('disconnect', () => clearTimeout(timer));
+    }
   });
+  opts.onSessionEnd?.((key) => io.in(sessionRoom(key)).disconnectSockets(true));
   const send = (event: string, payload: unknown, brand: string | null) =>
     io.to(brand === null ? ALL_ROOM : [ALL_ROOM, brandRoom(brand)]).emit(event, payload);
 

@@ -34,6 +34,8 @@ export interface Principal {
   role: Role;
   brand: string | null;
   via: 'session' | 'token';
+  /** The session (digest of its token) and when it expires; absent for the admin token. */
+  session?: { key: string; expiresAt: number };
 }
 
 /** What a request may see: undefined = everything (admin); a set = only these outlets. */
@@ -124,6 +126,8 @@ export interface RunningUsers {
   router: Router;
   /** The principal of a socket.io handshake (session cookie or admin bearer token); null when anonymous. */
   socketAuth: (cookieHeader: string | undefined, authorization?: string) => Principal | null;
+  /** Called with the session key when a session is logged out (live sockets of it are closed). */
+  onSessionEnd: (listener: (sessionKey: string) => void) => void;
 }
 
 export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
@@ -142,6 +146,7 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
   }
 
   const sessions = new Map<string, Session>();
+  const sessionEnded = new Set<(sessionKey: string) => void>();
   const failures = new Map<string, { n: number; resetAt: number }>();
   const scopeOf = (brand: string): ReadonlySet<string> => opts.tenants.tenant(brand).outlets;
 
@@ -158,7 +163,9 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
       return null;
     }
     const u = users.get(s.username);
-    return u ? { username: u.username, role: u.role, brand: u.brand, via: 'session' } : null;
+    return u
+      ? { username: u.username, role: u.role, brand: u.brand, via: 'session', session: { key, expiresAt: s.expiresAt } }
+      : null;
   };
 
   const deny = (res: Response, status: number, error: string, message: string) =>
@@ -278,7 +285,11 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
 
   router.post('/auth/logout', (req, res) => {
     const token = parseCookies(req.get('cookie')).get(SESSION_COOKIE);
-    if (token) sessions.delete(sha256(token));
+    if (token) {
+      const key = sha256(token);
+      sessions.delete(key);
+      for (const f of sessionEnded) f(key);
+    }
     res.setHeader('Set-Cookie', cookie(req, '', 0));
     res.json({ ok: true });
   });
@@ -316,5 +327,6 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
     middleware,
     router,
     socketAuth: (cookieHeader, authorization) => principalFrom(cookieHeader, authorization),
+    onSessionEnd: (listener) => void sessionEnded.add(listener),
   };
 };
