@@ -4,7 +4,7 @@
  *
  * One ingest worker of a scaled-out deployment: consumes observations from an external broker
  * through an MQTT v5 shared subscription and writes them to a shared store. Run N of them with
- * distinct, stable worker ids (see `startIngestWorker` and docs/decisions.md D14).
+ * distinct, stable worker ids (see `startIngestWorker` and docs/decisions.md D16).
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -21,6 +21,9 @@ export const WORKER_USAGE = `Usage: shelfsight-ingest-worker [options]
   --group <name>       shared-subscription group (env SHELFSIGHT_INGEST_GROUP, default ingest)
   --sessions <n>       MQTT sessions of this worker (env SHELFSIGHT_INGEST_SESSIONS, default 16)
   --mqtt-username <u>  (env SHELFSIGHT_MQTT_USERNAME); the password only from env SHELFSIGHT_MQTT_PASSWORD
+  --retire             scale down: resume this id's sessions, store what the broker kept for them,
+                       end them (so the broker stops queueing for this id) and exit. Run it after
+                       stopping a worker that will not come back.
   --stats-every <s>    log ingest counts every s seconds, 0 = never (default 10)
   --log-level <level>  (env SHELFSIGHT_LOG_LEVEL, default info)
   --store, --influx-url, --influx-db, --influx-org, --influx-bucket, --data-dir: as for shelfsight-cloud
@@ -40,6 +43,7 @@ const main = async (): Promise<number> => {
         sessions: { type: 'string' },
         'mqtt-username': { type: 'string' },
         'stats-every': { type: 'string' },
+        retire: { type: 'boolean' },
         'log-level': { type: 'string' },
         store: { type: 'string' },
         'influx-url': { type: 'string' },
@@ -111,6 +115,12 @@ const main = async (): Promise<number> => {
   } catch (err) {
     await store.close();
     throw err;
+  }
+  if (values.retire) {
+    await worker.leave();
+    await store.close();
+    logger.info({ stats: worker.stats() }, 'ingest worker retired');
+    return 0;
   }
   const timer =
     statsEvery > 0

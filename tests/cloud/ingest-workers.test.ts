@@ -6,7 +6,7 @@ import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { logEntries, runNode, type Proc } from '../helpers/processes.js';
 import { makeObservation } from './helpers/observations.js';
 
-// Scale-out ingest (docs/decisions.md D14): devices publish to Mosquitto, ingest workers (real
+// Scale-out ingest (docs/decisions.md D16): devices publish to Mosquitto, ingest workers (real
 // processes, built CLI) consume a shared subscription and write to one influxd.
 const run = influxdAvailable() || process.env.CI === 'true';
 
@@ -39,23 +39,26 @@ describe.runIf(run)('ingest workers on a shared subscription', () => {
   const storedCount = async (db: string) =>
     Number((await influxQuery(db, 'SELECT count("seq") FROM observations'))[0]?.[1] ?? 0);
 
+  const workerArgs = (db: string, id: string) => [
+    '--mqtt-url',
+    broker.url,
+    '--worker-id',
+    id,
+    '--group',
+    db,
+    '--sessions',
+    '4',
+    '--store',
+    'influx',
+    '--influx-url',
+    influx!.url,
+    '--influx-db',
+    db,
+    '--stats-every',
+    '0',
+  ];
   const startWorker = async (db: string, id: string): Promise<Proc> => {
-    const p = runNode('cloud/dist/ingest-worker.js', [
-      '--mqtt-url',
-      broker.url,
-      '--worker-id',
-      id,
-      '--sessions',
-      '4',
-      '--store',
-      'influx',
-      '--influx-url',
-      influx!.url,
-      '--influx-db',
-      db,
-      '--stats-every',
-      '0',
-    ]);
+    const p = runNode('cloud/dist/ingest-worker.js', workerArgs(db, id));
     procs.push(p);
     const deadline = Date.now() + 20_000;
     while (logEntries(p.lines, 'ingest worker started').length === 0) {
@@ -67,9 +70,9 @@ describe.runIf(run)('ingest workers on a shared subscription', () => {
   };
 
   /** D devices publish their observations at QoS 1, 8 in flight each; `onProgress` sees the count acked by the broker. */
-  const publishAll = async (onProgress: (acked: number) => Promise<void> | void) => {
+  const publishAll = async (prefix: string, onProgress: (acked: number) => Promise<void> | void) => {
     const clients: MqttClient[] = await Promise.all(
-      Array.from({ length: DEVICES }, (_, d) => mqtt.connectAsync(broker.url, { clientId: `dev-${d}` })),
+      Array.from({ length: DEVICES }, (_, d) => mqtt.connectAsync(broker.url, { clientId: `${prefix}-dev-${d}` })),
     );
     const ids: string[] = [];
     let acked = 0;
@@ -82,14 +85,14 @@ describe.runIf(run)('ingest workers on a shared subscription', () => {
             while (next < PER_DEVICE) {
               const seq = next++;
               const obs = makeObservation({
-                deviceId: `dev-${d}`,
-                outletId: `outlet-${d}`,
-                fixtureId: `cooler-${d}`,
+                deviceId: `${prefix}-dev-${d}`,
+                outletId: `${prefix}-outlet-${d}`,
+                fixtureId: `${prefix}-cooler-${d}`,
                 seq,
                 capturedAt: new Date(base + seq * 60_000).toISOString(),
               });
               ids.push(obs.messageId);
-              await c.publishAsync(topics.observations(`dev-${d}`), JSON.stringify(obs), { qos: 1 });
+              await c.publishAsync(topics.observations(`${prefix}-dev-${d}`), JSON.stringify(obs), { qos: 1 });
               await onProgress(++acked);
             }
           }),
@@ -114,7 +117,7 @@ describe.runIf(run)('ingest workers on a shared subscription', () => {
 
     let killed = false;
     let restarted: Promise<Proc> | null = null;
-    const ids = await publishAll(async (acked) => {
+    const ids = await publishAll('k', async (acked) => {
       if (killed || acked < TOTAL / 3) return;
       killed = true;
       // SIGKILL: no drain, no DISCONNECT; whatever w1 had in flight was never acknowledged.
@@ -145,5 +148,32 @@ describe.runIf(run)('ingest workers on a shared subscription', () => {
     expect(s1.accepted).toBeGreaterThan(0);
     // w1's first life stored some too (SIGKILL left no summary), so the survivors account for at most TOTAL.
     expect(s1.accepted + s2.accepted).toBeLessThanOrEqual(TOTAL);
+  });
+
+  it('a retired worker stores what the broker kept for it and stops getting a share', async () => {
+    const db = await influx!.createDatabase('retire');
+    const w1 = await startWorker(db, 'r1');
+    const w2 = await startWorker(db, 'r2');
+    let stage = 0;
+    const ids = await publishAll('r', async (acked) => {
+      if (stage === 0 && acked >= TOTAL / 3) {
+        stage = 1;
+        // Scale down: stop r2 for good. Until it is retired, the broker keeps queueing r2's share.
+        await w2.stop();
+      } else if (stage === 1 && acked >= (2 * TOTAL) / 3) {
+        stage = 2;
+        const retire = runNode('cloud/dist/ingest-worker.js', [...workerArgs(db, 'r2'), '--retire']);
+        procs.push(retire);
+        expect(await retire.exited).toBe(0);
+        expect(logEntries(retire.lines, 'ingest worker retired')).toHaveLength(1);
+      }
+    });
+    expect(stage).toBe(2);
+    // Everything published after the retirement went to r1 alone; nothing is stranded in r2's sessions.
+    expect(await waitForStored(db, TOTAL, 30_000)).toBe(TOTAL);
+    const rows = await influxQuery(db, 'SELECT "messageId" FROM observations');
+    expect(rows.length).toBe(TOTAL);
+    expect(new Set(rows.map((r) => String(r[1])))).toEqual(new Set(ids));
+    await w1.stop();
   });
 });

@@ -76,6 +76,8 @@ export class Ingest extends EventEmitter<IngestEvents> {
   private inFlight = new Set<Promise<unknown>>();
   private closing = false;
   private redeliverTimer: NodeJS.Timeout | null = null;
+  private subscribed: string[] = [];
+  private lastMessageAt = 0;
 
   constructor(private readonly opts: IngestOptions) {
     super();
@@ -106,6 +108,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       // Never acked: the broker redelivers it to the next session. Not calling done() also stops
       // mqtt.js from handing us more messages while we shut down.
       if (this.closing) return;
+      this.lastMessageAt = Date.now();
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       const work = this.handle(packet.topic, payload).then(
         // 'hold' passes an error: mqtt.js then skips the PUBACK but moves on to the next message.
@@ -132,10 +135,8 @@ export class Ingest extends EventEmitter<IngestEvents> {
     });
     if (this.opts.subscribe === false) return;
     const prefix = this.opts.sharedGroup ? `$share/${this.opts.sharedGroup}/` : '';
-    const granted = await client.subscribeAsync(
-      (this.opts.topics ?? Object.values(cloudSubscriptions)).map((t) => prefix + t),
-      { qos: 1 },
-    );
+    this.subscribed = (this.opts.topics ?? Object.values(cloudSubscriptions)).map((t) => prefix + t);
+    const granted = await client.subscribeAsync(this.subscribed, { qos: 1 });
     const refused = granted.filter((g) => g.qos !== 1);
     if (refused.length) throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
   }
@@ -168,6 +169,24 @@ export class Ingest extends EventEmitter<IngestEvents> {
     if (this.redeliverTimer) clearTimeout(this.redeliverTimer);
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     await this.client?.endAsync();
+    this.client = null;
+  }
+
+  /**
+   * Leaves for good (scaling down a shared-subscription group): unsubscribes, keeps storing what the
+   * broker still delivers from this session's queue until nothing has arrived for `quietMs`, then
+   * disconnects with session expiry 0 so the broker forgets the session instead of queueing for it.
+   */
+  async leave(quietMs = 2000): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    if (this.subscribed.length > 0) await client.unsubscribeAsync(this.subscribed);
+    this.lastMessageAt = Math.max(this.lastMessageAt, Date.now());
+    while (this.inFlight.size > 0 || Date.now() - this.lastMessageAt < quietMs)
+      await new Promise((r) => setTimeout(r, 100));
+    this.closing = true;
+    if (this.redeliverTimer) clearTimeout(this.redeliverTimer);
+    await client.endAsync(false, this.opts.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 0 } } : {});
     this.client = null;
   }
 

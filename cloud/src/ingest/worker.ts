@@ -8,7 +8,7 @@ export interface IngestWorkerOptions {
   brokerUrl: string;
   /**
    * Stable identity of this worker, e.g. `1` or the pod ordinal. Its sessions are named after it,
-   * so a restarted worker resumes them and gets the messages the broker kept for it (see D14).
+   * so a restarted worker resumes them and gets the messages the broker kept for it (see docs/decisions.md D16).
    */
   workerId: string;
   /** Shared-subscription group; every worker of one deployment uses the same. Default 'ingest'. */
@@ -30,6 +30,11 @@ export interface RunningIngestWorker {
   stats(): IngestStatsSnapshot;
   /** Stops taking messages, finishes (and acks) in-flight writes, disconnects. Leaves the store open. */
   close(): Promise<void>;
+  /**
+   * Retires this worker id for good: unsubscribes, stores what the broker had queued for its
+   * sessions, then ends them so the broker stops handing this id a share. Leaves the store open.
+   */
+  leave(): Promise<void>;
 }
 
 export const WORKER_ID = /^[A-Za-z0-9_-]{1,40}$/;
@@ -79,6 +84,9 @@ export const startIngestWorker = async (opts: IngestWorkerOptions): Promise<Runn
     stats: () => sumStats(ingests.map((i) => i.statsSnapshot())),
     close: async () => {
       await Promise.all(ingests.map((i) => i.close()));
+    },
+    leave: async () => {
+      await Promise.all(ingests.map((i) => i.leave()));
     },
   };
 };
