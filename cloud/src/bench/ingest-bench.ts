@@ -104,21 +104,30 @@ const main = async () => {
     const used = cost(sent);
     const stored = cloud.stats().accepted;
 
-    let connections: { held: number; rssMb: number; rssBeforeMb: number; kbPerConnection: number } | null = null;
+    let connections: {
+      held: number;
+      connectSeconds: number;
+      rssMb: number;
+      rssBeforeMb: number;
+      kbPerConnection: number;
+    } | null = null;
     if (CONNECTIONS > 0) {
       progress(`connections: holding ${CONNECTIONS} idle device connections from ${LOADERS} process(es)`);
       global.gc?.();
       const rssBefore = process.memoryUsage().rss;
       const ids = Array.from({ length: CONNECTIONS }, (_, i) => `idle-${i}`);
       const parts = loaders.split(ids);
+      const c0 = performance.now();
       await Promise.all(
         loaders.children.map((c, l) => loaders.ask(c, { cmd: 'hold', url: cloud.mqttUrl, ids: parts[l]!, batch: 200 })),
       );
+      const connectSeconds = round1((performance.now() - c0) / 1000);
       await new Promise((r) => setTimeout(r, 2000));
       const held = cloud.brokerStats().connectedClients;
       const rss = process.memoryUsage().rss;
       connections = {
         held,
+        connectSeconds,
         rssBeforeMb: mb(rssBefore),
         rssMb: mb(rss),
         kbPerConnection: Math.round((rss - rssBefore) / 1024 / Math.max(1, held)),

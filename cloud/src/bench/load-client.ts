@@ -40,12 +40,12 @@ export type LoadReply =
  * shelf between restocks: counts that flip to 0 on every capture would make the stockout engine
  * open and close an alert (and append it to its log) per message, which no store does.
  */
-export const benchObservation = (deviceId: string, seq: number): Observation => ({
+export const benchObservation = (deviceId: string, seq: number, capturedAt = new Date()): Observation => ({
   messageId: randomUUID(),
   deviceId,
   outletId: `o-${deviceId}`,
   fixtureId: `f-${deviceId}`,
-  capturedAt: new Date().toISOString(),
+  capturedAt: capturedAt.toISOString(),
   seq,
   model: { name: 'bench', version: '1' },
   image: { width: 1280, height: 960, qualityFlags: [] },
@@ -85,6 +85,14 @@ const run = async (c: LoadCommand): Promise<LoadReply> => {
         c.devices.map((id) => mqtt.connectAsync(c.url, { clientId: id, reconnectPeriod: 0, keepalive: 600 })),
       );
       const raw = 'x'.repeat(200);
+      // capturedAt = publish time, but strictly increasing per device: two captures of one fixture
+      // never share a millisecond in the field, and InfluxDB keys points by fixture + time.
+      const last = new Map<string, number>();
+      const stamp = (id: string) => {
+        const t = Math.max(Date.now(), (last.get(id) ?? 0) + 1);
+        last.set(id, t);
+        return new Date(t);
+      };
       const base = c.seqBase ?? 0;
       const t0 = performance.now();
       const lats = await Promise.all(
@@ -93,7 +101,7 @@ const run = async (c: LoadCommand): Promise<LoadReply> => {
           return c.payload === 'raw'
             ? pump(client, `bench/${id}`, c.per, c.window, () => raw)
             : pump(client, topics.observations(id), c.per, c.window, (i) =>
-                JSON.stringify(benchObservation(id, base + i)),
+                JSON.stringify(benchObservation(id, base + i, stamp(id))),
               );
         }),
       );
