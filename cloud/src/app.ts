@@ -8,7 +8,14 @@ import { createServer as createHttpServer } from 'node:http';
 import express from 'express';
 import { pino, type Logger } from 'pino';
 import { createApiRouter, errorHandler, notFound } from './api/index.js';
-import { INTERNAL_CLIENT_PREFIX, startBroker, type BrokerStats } from './broker/index.js';
+import { cloudSubscriptions } from '@shelfsight/protocol';
+import {
+  INTERNAL_CLIENT_PREFIX,
+  externalBroker,
+  startBroker,
+  type BrokerStats,
+  type RunningBroker,
+} from './broker/index.js';
 import { CommandService } from './commands/index.js';
 import { CloudOptions, type CloudOptionsInput } from './config.js';
 import { dashboardRouter } from './http/static.js';
@@ -87,26 +94,45 @@ export const startCloud = async (
     // ingest exists they are refused and the devices simply publish them again.
     const ingestRef: { current?: Ingest } = {};
     const identity = await startIdentity(opts, logger.child({ component: 'identity' }));
-    const broker = await startBroker({
-      ...(identity.verifyDevice ? { verifyDevice: identity.verifyDevice } : {}),
-      ...(identity.tls ? { tls: identity.tls } : {}),
-      host: opts.host,
-      port: opts.mqttPort,
-      maxPacketBytes: opts.maxPacketBytes,
-      internalSecret,
-      logger: logger.child({ component: 'broker' }),
-      onDevicePublish: (topic, payload) => ingestRef.current?.ingestDirect(topic, payload) ?? Promise.resolve('hold'),
-    });
+    const external = opts.mqttUrl !== undefined;
+    const broker: RunningBroker = external
+      ? externalBroker(opts.mqttUrl!)
+      : await startBroker({
+          ...(identity.verifyDevice ? { verifyDevice: identity.verifyDevice } : {}),
+          ...(identity.tls ? { tls: identity.tls } : {}),
+          host: opts.host,
+          port: opts.mqttPort,
+          maxPacketBytes: opts.maxPacketBytes,
+          internalSecret,
+          logger: logger.child({ component: 'broker' }),
+          onDevicePublish: (topic, payload) =>
+            ingestRef.current?.ingestDirect(topic, payload) ?? Promise.resolve('hold'),
+        });
     cleanups.push(() => broker.close());
+    if (external)
+      logger.info(
+        { mqttUrl: opts.mqttUrl, ingestGroup: opts.ingestGroup ?? null },
+        'external broker: device authentication and ACLs are the broker’s (export them with identity/export-mosquitto)',
+      );
 
     const metrics = createMetrics({ broker: () => broker.stats() });
     const ingest = new Ingest({
       brokerUrl: broker.url,
       clientId: `${INTERNAL_CLIENT_PREFIX}ingest`,
-      password: internalSecret,
       store: metrics.instrument(store),
       logger: logger.child({ component: 'ingest' }),
-      subscribe: false,
+      ...(external
+        ? {
+            // A subscriber on the external broker (D5): persistent v5 session, PUBACK after the write.
+            protocolVersion: 5 as const,
+            ...(opts.mqttPassword !== undefined
+              ? { password: opts.mqttPassword, ...(opts.mqttUsername ? { username: opts.mqttUsername } : {}) }
+              : {}),
+            ...(opts.ingestGroup !== undefined
+              ? { sharedGroup: opts.ingestGroup, sharedTopics: [cloudSubscriptions.observations] }
+              : {}),
+          }
+        : { password: internalSecret, subscribe: false }),
     });
     ingestRef.current = ingest;
     metrics.watch(ingest);

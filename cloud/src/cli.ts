@@ -27,6 +27,10 @@ export const USAGE = `Usage: shelfsight-cloud [options]
   --tls-key <file>     PEM private key (env SHELFSIGHT_TLS_KEY)
   --public-mqtt-url <u>  broker URL given to provisioned devices (env SHELFSIGHT_PUBLIC_MQTT_URL;
                        default the mqtts listener if any, else the mqtt one)
+  --mqtt-url <url>     external broker instead of the embedded one (env SHELFSIGHT_MQTT_URL); the cloud
+                       subscribes to it as SHELFSIGHT_MQTT_USERNAME / SHELFSIGHT_MQTT_PASSWORD (env only)
+  --ingest-group <g>   with --mqtt-url: take observations through $share/<g>/… alongside ingest workers
+                       (env SHELFSIGHT_INGEST_GROUP; see shelfsight-ingest-worker)
   -h, --help           show this help
 `;
 
@@ -57,6 +61,8 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv): CliResult => {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'public-mqtt-url': { type: 'string' },
+        'mqtt-url': { type: 'string' },
+        'ingest-group': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -88,12 +94,22 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv): CliResult => {
       tlsCert: values['tls-cert'] ?? env.SHELFSIGHT_TLS_CERT,
       tlsKey: values['tls-key'] ?? env.SHELFSIGHT_TLS_KEY,
       publicMqttUrl: values['public-mqtt-url'] ?? env.SHELFSIGHT_PUBLIC_MQTT_URL,
+      mqttUrl: values['mqtt-url'] ?? env.SHELFSIGHT_MQTT_URL,
+      mqttUsername: env.SHELFSIGHT_MQTT_USERNAME,
+      mqttPassword: env.SHELFSIGHT_MQTT_PASSWORD,
+      ingestGroup: values['ingest-group'] ?? env.SHELFSIGHT_INGEST_GROUP,
     }).filter(([, v]) => v !== undefined && v !== ''),
   );
   const parsed = CloudOptions.safeParse(raw);
   if (parsed.success) return { kind: 'run', options: parsed.data };
   const flag = (k: string) =>
-    k === 'adminToken' ? 'SHELFSIGHT_ADMIN_TOKEN' : `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    k === 'adminToken'
+      ? 'SHELFSIGHT_ADMIN_TOKEN'
+      : k === 'mqttPassword'
+        ? 'SHELFSIGHT_MQTT_PASSWORD'
+        : k === 'mqttUsername'
+          ? 'SHELFSIGHT_MQTT_USERNAME'
+          : `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   const issues = parsed.error.issues.map((i) => ({ ...i, path: i.path.map((p) => flag(String(p))) }));
   return { kind: 'error', message: `invalid configuration: ${formatIssues(issues)}` };
 };

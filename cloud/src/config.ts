@@ -66,6 +66,26 @@ export const CloudOptions = z
     mqttsPort: port.optional(),
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
+    /**
+     * External broker (Mosquitto, EMQX) instead of the embedded one: devices connect there, and the
+     * cloud's ingest subscribes to it (docs/decisions.md D5, D16). Its device auth is the broker's own.
+     */
+    mqttUrl: z
+      .string()
+      .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'must be an mqtt://, mqtts://, ws:// or wss:// URL')
+      .optional(),
+    /** The cloud's credentials on the external broker (password from env SHELFSIGHT_MQTT_PASSWORD only). */
+    mqttUsername: z.string().min(1).optional(),
+    mqttPassword: z.string().min(1).optional(),
+    /**
+     * With an external broker: observations are taken through `$share/<group>/…` together with the
+     * ingest workers of that group instead of by this process alone. Status, replies, OTA states
+     * and door events are always subscribed to directly.
+     */
+    ingestGroup: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of letters, digits, _ and -')
+      .optional(),
     /** Broker URL handed to provisioned devices; default: the mqtts listener if any, else the mqtt one. */
     publicMqttUrl: z
       .string()
@@ -81,6 +101,8 @@ export const CloudOptions = z
         path: ['influxBucket'],
         message: 'set --influx-org and --influx-bucket together',
       });
+    if (o.ingestGroup !== undefined && o.mqttUrl === undefined)
+      ctx.addIssue({ code: 'custom', path: ['ingestGroup'], message: 'needs an external broker (--mqtt-url)' });
     const tls = [o.mqttsPort, o.tlsCert, o.tlsKey].filter((v) => v !== undefined).length;
     if (tls !== 0 && tls !== 3)
       ctx.addIssue({

@@ -25,6 +25,8 @@ const { values } = parseArgs({
     sessions: { type: 'string', default: '16' },
     loaders: { type: 'string', default: '1' },
     window: { type: 'string', default: '8' },
+    /** Writes a V8 CPU profile of every worker into this directory (node --cpu-prof). */
+    'profile-workers': { type: 'string' },
   },
 });
 const WORKERS = values.workers.split(',').map(Number);
@@ -52,6 +54,7 @@ const startWorker = (mqttUrl: string, influxUrl: string, db: string, group: stri
     const child = spawn(
       process.execPath,
       [
+        ...(values['profile-workers'] ? ['--cpu-prof', `--cpu-prof-dir=${values['profile-workers']}`] : []),
         script,
         ...['--mqtt-url', mqttUrl, '--worker-id', id, '--group', group, '--sessions', String(SESSIONS)],
         '--stats-every',

@@ -147,3 +147,19 @@ export const startBroker = async (opts: BrokerOptions): Promise<RunningBroker> =
     },
   };
 };
+
+/**
+ * Stands in for the embedded broker when devices use an external one (`--mqtt-url`): nothing to
+ * start or close, no connection count to report, and no way to drop a device's connection from
+ * here (revoke its credentials in the broker's password file instead).
+ */
+export const externalBroker = (url: string): RunningBroker => {
+  const port = Number(new URL(url).port) || (url.startsWith('mqtts:') ? 8883 : 1883);
+  return {
+    url,
+    port,
+    stats: () => ({ connectedClients: 0, packetsTooLarge: 0 }),
+    disconnect: () => false,
+    close: async () => undefined,
+  };
+};

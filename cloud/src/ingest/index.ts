@@ -33,6 +33,8 @@ export interface IngestOptions {
    * `$share/cloud/…` so each message goes to one instance. Unset for the embedded broker.
    */
   sharedGroup?: string;
+  /** Of `topics`, those taken through the shared group; default all of them. */
+  sharedTopics?: string[];
   maxPayloadBytes?: number;
   /**
    * Subscribe to device topics (default). The embedded broker sets false and calls `ingestDirect`
@@ -135,7 +137,10 @@ export class Ingest extends EventEmitter<IngestEvents> {
     });
     if (this.opts.subscribe === false) return;
     const prefix = this.opts.sharedGroup ? `$share/${this.opts.sharedGroup}/` : '';
-    this.subscribed = (this.opts.topics ?? Object.values(cloudSubscriptions)).map((t) => prefix + t);
+    const shared = this.opts.sharedTopics;
+    this.subscribed = (this.opts.topics ?? Object.values(cloudSubscriptions)).map((t) =>
+      shared === undefined || shared.includes(t) ? prefix + t : t,
+    );
     const granted = await client.subscribeAsync(this.subscribed, { qos: 1 });
     const refused = granted.filter((g) => g.qos !== 1);
     if (refused.length) throw new Error(`broker refused subscriptions: ${refused.map((g) => g.topic).join(', ')}`);
