@@ -19,7 +19,8 @@ export const WORKER_USAGE = `Usage: shelfsight-ingest-worker [options]
   --worker-id <id>     stable id of this worker, 1-40 of [A-Za-z0-9_-] (env SHELFSIGHT_WORKER_ID; required).
                        A restarted worker must keep its id: the broker holds its unacknowledged messages.
   --group <name>       shared-subscription group (env SHELFSIGHT_INGEST_GROUP, default ingest)
-  --sessions <n>       MQTT sessions of this worker (env SHELFSIGHT_INGEST_SESSIONS, default 16)
+  --sessions <n>       MQTT sessions of this worker (env SHELFSIGHT_INGEST_SESSIONS, default 64;
+                       more sessions = larger store batches, see docs/benchmarks.md)
   --mqtt-username <u>  (env SHELFSIGHT_MQTT_USERNAME); the password only from env SHELFSIGHT_MQTT_PASSWORD
   --retire             scale down: resume this id's sessions, store what the broker kept for them,
                        end them (so the broker stops queueing for this id) and exit. Run it after
@@ -73,7 +74,7 @@ const main = async (): Promise<number> => {
   if (!mqttUrl || !/^(mqtts?|wss?):\/\/\S+$/.test(mqttUrl))
     return fail('--mqtt-url must be an mqtt(s):// or ws(s):// URL');
   if (!workerId || !WORKER_ID.test(workerId)) return fail('--worker-id must be 1-40 of letters, digits, _ and -');
-  const sessions = Number((values.sessions as string | undefined) ?? env.SHELFSIGHT_INGEST_SESSIONS ?? 16);
+  const sessions = Number((values.sessions as string | undefined) ?? env.SHELFSIGHT_INGEST_SESSIONS ?? 64);
   if (!Number.isInteger(sessions) || sessions < 1 || sessions > 1000) return fail('--sessions must be 1-1000');
   const statsEvery = Number((values['stats-every'] as string | undefined) ?? 10);
   if (!Number.isFinite(statsEvery) || statsEvery < 0) return fail('--stats-every must be ≥ 0');

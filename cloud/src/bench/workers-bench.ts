@@ -22,7 +22,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1,2' },
     observations: { type: 'string', default: '10000' },
     devices: { type: 'string', default: '50' },
-    sessions: { type: 'string', default: '16' },
+    sessions: { type: 'string', default: '64' },
     loaders: { type: 'string', default: '1' },
     window: { type: 'string', default: '8' },
     /** Writes a V8 CPU profile of every worker into this directory (node --cpu-prof). */

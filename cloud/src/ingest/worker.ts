@@ -52,7 +52,7 @@ export const WORKER_ID = /^[A-Za-z0-9_-]{1,40}$/;
  */
 export const startIngestWorker = async (opts: IngestWorkerOptions): Promise<RunningIngestWorker> => {
   if (!WORKER_ID.test(opts.workerId)) throw new Error('workerId must be 1-40 of letters, digits, _ and -');
-  const sessions = opts.sessions ?? 16;
+  const sessions = opts.sessions ?? 64;
   if (!Number.isInteger(sessions) || sessions < 1 || sessions > 1000)
     throw new Error('sessions must be a whole number 1-1000');
   const group = opts.group ?? 'ingest';
