@@ -561,6 +561,10 @@ describe('tenant isolation: every route and live event, brand against brand', ()
     ],
   };
 
+  /** `/api/v1/fixtures/x` → `/api/v1/FIXTURES/x`. */
+  const upperRoute = (path: string) =>
+    path.replace(/^\/api\/v1\/([a-z-]+)/, (_m, name: string) => `/api/v1/${name.toUpperCase()}`);
+
   /** `METHOD path` of every route on the app, walking nested routers. */
   const registeredRoutes = (): string[] => {
     interface Layer {
@@ -580,6 +584,21 @@ describe('tenant isolation: every route and live event, brand against brand', ()
     walk((cloud.app as unknown as { router: { stack: Layer[] } }).router.stack, '');
     return [...new Set(out)].sort();
   };
+
+  it('refuses anonymous reads of every data route, however the path is spelled', async () => {
+    const open = ['/api/v1/healthz', '/api/v1/auth/login', '/api/v1/auth/logout'];
+    const failures: string[] = [];
+    for (const route of registeredRoutes().filter((r) => r.startsWith('GET /api/v1/')))
+      for (const p of CASES[route]!('alpha', 'beta'))
+        for (const path of [p.path, upperRoute(p.path), p.path.replace(/\?|$/, '/$&')]) {
+          if (open.some((o) => path.toLowerCase().startsWith(o))) continue;
+          const res = await fetch(`${cloud.httpUrl}${path}`);
+          const text = await res.text();
+          if (res.status !== 401 && res.status !== 404) failures.push(`${path} → ${res.status}`);
+          if (leaks('alpha', text, path).length || leaks('beta', text, path).length) failures.push(`${path} leaked`);
+        }
+    expect(failures).toEqual([]);
+  });
 
   it('has a tenant case for every route on the app (a new route needs one)', () => {
     const routes = registeredRoutes();
@@ -601,18 +620,20 @@ describe('tenant isolation: every route and live event, brand against brand', ()
     let probes = 0;
     for (const route of registeredRoutes())
       for (const me of ['alpha', 'beta'] as const)
-        for (const p of CASES[route]!(me, other(me))) {
-          probes++;
-          const r = await call(me, p.method ?? 'GET', p.path, p.body);
-          const want = Array.isArray(p.status) ? p.status : [p.status];
-          const tag = `${me}: ${p.method ?? 'GET'} ${p.path}`;
-          if (!want.includes(r.status))
-            failures.push(`${tag} → ${r.status} (want ${want.join('|')}) ${r.text.slice(0, 200)}`);
-          const leaked = leaks(me, r.text, decodeURIComponent(p.path) + JSON.stringify(p.body ?? ''));
-          if (leaked.length) failures.push(`${tag} leaked ${leaked.join(', ')}`);
-        }
+        for (const p of CASES[route]!(me, other(me)))
+          // Each probe as written and with its route name upper-cased (express routes ignore case).
+          for (const path of new Set([p.path, upperRoute(p.path)])) {
+            probes++;
+            const r = await call(me, p.method ?? 'GET', path, p.body);
+            const want = Array.isArray(p.status) ? p.status : [p.status];
+            const tag = `${me}: ${p.method ?? 'GET'} ${path}`;
+            if (!want.includes(r.status))
+              failures.push(`${tag} → ${r.status} (want ${want.join('|')}) ${r.text.slice(0, 200)}`);
+            const leaked = leaks(me, r.text, decodeURIComponent(path) + JSON.stringify(p.body ?? ''));
+            if (leaked.length) failures.push(`${tag} leaked ${leaked.join(', ')}`);
+          }
     expect(failures).toEqual([]);
-    expect(probes).toBeGreaterThan(150);
+    expect(probes).toBeGreaterThan(300);
 
     // Refused writes changed nothing: promotions, alerts, users; no command reached a device.
     expect((await call('token', 'GET', `${A}/masterdata`)).text).toBe(before.text);

@@ -191,17 +191,19 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
       if (typeof v !== 'string' || !set.has(v)) return [param, `no ${param.slice(0, -2)} ${String(v)}`];
     }
     const parts = req.path.split('/').slice(1);
+    // Route names match case-insensitively (express's default); ids are exact.
+    const [a, b] = [parts[0]?.toLowerCase(), parts[1]?.toLowerCase()];
     const id = parts[1] === undefined ? null : segment(parts[1]);
-    if (parts[0] === 'fixtures' && parts.length > 1 && (id === null || !t.fixtures.has(id)))
+    if (a === 'fixtures' && parts.length > 1 && (id === null || !t.fixtures.has(id)))
       return ['fixtureId', `no fixture ${id ?? parts[1]}`];
-    if (parts[0] === 'devices' && parts.length > 1 && id !== 'registry' && (id === null || !t.devices.has(id)))
+    if (a === 'devices' && parts.length > 1 && b !== 'registry' && (id === null || !t.devices.has(id)))
       return ['deviceId', `no device ${id ?? parts[1]}`];
-    if ((parts[0] === 'analytics' || parts[0] === 'masterdata') && parts[1] === 'promotions' && parts.length > 2) {
+    if ((a === 'analytics' || a === 'masterdata') && b === 'promotions' && parts.length > 2) {
       const pid = segment(parts[2]!);
       const p = pid === null ? undefined : opts.masterdata.current().promotions.get(pid);
       if (!p || !t.ownsPromotion(p)) return ['promotionId', `no promotion ${pid ?? parts[2]}`];
     }
-    if (parts[0] === 'analytics' && parts[1] === 'alerts' && parts.length > 2) {
+    if (a === 'analytics' && b === 'alerts' && parts.length > 2) {
       const aid = segment(parts[2]!);
       const a = aid === null ? undefined : opts.alerts.get(aid);
       if (!a || !t.fixtures.has(a.fixtureId)) return ['id', `no alert ${aid ?? parts[2]}`];
@@ -216,17 +218,20 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
     const mutating = MUTATING.has(req.method);
     if (p?.via === 'session' && mutating && !req.get(CSRF_HEADER))
       return deny(res, 403, 'forbidden', `mutating requests need the ${CSRF_HEADER} header`);
-    const protectedPath = under(req.path, PROTECTED);
+    // Express matches routes case-insensitively: /Fixtures reaches the /fixtures handler, so every
+    // check here compares the lower-cased path (it once let anonymous /Fixtures past the log-in).
+    const path = req.path.toLowerCase();
+    const protectedPath = under(path, PROTECTED);
     if (!p && opts.requireLogin && protectedPath)
       return deny(res, 401, 'login required', 'sign in or send Bearer <admin token>');
-    if (p?.role !== 'brand_manager' || req.path.startsWith('/auth/')) return next();
+    if (p?.role !== 'brand_manager' || path.startsWith('/auth/')) return next();
 
     // Tenant scope: a brand manager sees only what the brand owns. Order: admin-only areas (403),
     // then references to what is not the brand's (404), then read-only (403).
     const tenant = opts.tenants.tenant(p.brand ?? '');
     res.locals.tenant = tenant;
     res.locals.outletScope = tenant.outlets;
-    if (under(req.path, ADMIN_AREAS)) return deny(res, 403, 'forbidden', 'admins only');
+    if (under(path, ADMIN_AREAS)) return deny(res, 403, 'forbidden', 'admins only');
     const foreign = foreignReference(req, tenant);
     if (foreign) return notFound(res, ...foreign);
     if (mutating) return deny(res, 403, 'forbidden', 'brand managers have read-only access');
