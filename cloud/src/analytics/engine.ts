@@ -50,7 +50,13 @@ export class AnalyticsEngine {
     const out = new Map<string, number>();
     for (const s of this.series) {
       const clock = this.clock(s.outletId);
-      const res = estimateFixtureSales(s, clock, this.opts.sales ?? DEFAULT_SALES_OPTIONS, this.demand().hourWeights);
+      const res = estimateFixtureSales(
+        s,
+        clock,
+        this.opts.sales ?? DEFAULT_SALES_OPTIONS,
+        this.demand().hourWeights,
+        this.master.plannedSkus(s.fixtureId),
+      );
       for (const [k, u] of dailySales(res.intervals, clock)) {
         const key = `${s.outletId}|${k}`;
         out.set(key, (out.get(key) ?? 0) + u);
@@ -221,7 +227,13 @@ export class AnalyticsEngine {
       if (!last) continue;
       const clock = this.clock(s.outletId);
       const recent = { ...s, captures: s.captures.filter((c) => c.t >= last.t - lookback) };
-      const res = estimateFixtureSales(recent, clock, this.opts.sales ?? DEFAULT_SALES_OPTIONS);
+      const res = estimateFixtureSales(
+        recent,
+        clock,
+        this.opts.sales ?? DEFAULT_SALES_OPTIONS,
+        undefined,
+        this.master.plannedSkus(s.fixtureId),
+      );
       const planned = this.master.plannedSkus(s.fixtureId);
       const skus = planned.length ? planned : this.trackedSkus(s).map((sku) => ({ sku, facings: 0, capacity: 0 }));
       for (const p of skus) {

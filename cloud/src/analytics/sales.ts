@@ -1,4 +1,5 @@
 import { openMinutesByDayHour } from './demand.js';
+import { estimateLevelSales, type PlannedCapacity } from './stock-levels.js';
 import { countOf, openMinutes, openMinutesByDay, type FixtureSeries, type OutletClock } from './series.js';
 
 export interface SalesOptions {
@@ -6,9 +7,30 @@ export interface SalesOptions {
   restockMinUnits: number;
   /** Neighbouring non-restock intervals (each side) used for the sell rate of a restock interval. */
   rateWindow: number;
+  /**
+   * `levels` (default): the stock-level model of `stock-levels.ts` (restocks as sustained
+   * fixture-wide level shifts, non-increasing levels between them, undercount correction against
+   * the planogram), robust to recognition noise; equals `drops` on exact counts. `drops`: sales =
+   * count decreases between captures, restocks = any rise of restockMinUnits (which `levels` does
+   * not use: it finds restocks from the data's own noise).
+   */
+  method?: 'levels' | 'drops';
+  /** `levels`: split penalty per SKU, in units of the fixture's estimated count noise variance. */
+  penaltyPerSku?: number;
+  /**
+   * `levels`: a planned SKU read at fewer units per visible facing than this share of its planned
+   * depth right after visits is undercounted (its readings are stretched onto capacity).
+   */
+  fullShare?: number;
 }
 
-export const DEFAULT_SALES_OPTIONS: SalesOptions = { restockMinUnits: 1, rateWindow: 6 };
+export const DEFAULT_SALES_OPTIONS: SalesOptions = {
+  restockMinUnits: 1,
+  rateWindow: 6,
+  method: 'levels',
+  penaltyPerSku: 4,
+  fullShare: 0.8,
+};
 
 export interface SalesInterval {
   sku: string;
@@ -27,15 +49,31 @@ export interface FixtureSalesResult {
 }
 
 /**
- * Sales of one fixture from its count series. Between two captures the sales of a SKU are its
- * count decrease. An interval where any SKU rises by ≥ restockMinUnits is a restock interval (the
+ * Sales of one fixture from its count series, by `opts.method`: the stock-level model
+ * (`estimateLevelSales`, default; `planned` = the fixture's planogram, for the undercount
+ * correction) or the drop estimator (`estimateDropSales`).
+ */
+export const estimateFixtureSales = (
+  series: FixtureSeries,
+  clock: OutletClock,
+  opts: SalesOptions = DEFAULT_SALES_OPTIONS,
+  hourWeights?: readonly number[],
+  planned?: readonly PlannedCapacity[],
+): FixtureSalesResult =>
+  (opts.method ?? 'levels') === 'levels'
+    ? estimateLevelSales(series, clock, opts, hourWeights, planned)
+    : estimateDropSales(series, clock, opts, hourWeights);
+
+/**
+ * Drop estimator (`method: 'drops'`). Between two captures the sales of a SKU are its count
+ * decrease. An interval where any SKU rises by ≥ restockMinUnits is a restock interval (the
  * merchandiser was there): its rises are not negative sales, and each SKU's sales in it are imputed
  * as the SKU's sell rate (units per open minute over up to `rateWindow` neighbouring ordinary
  * intervals each side, skipping ones that started out of stock) × the interval's open minutes,
  * halved when the SKU was out of stock at the start. A decrease in a restock interval is taken as
  * is unless it exceeds 3 × the imputed value + 2 (then it is a removal, e.g. of slipped-in stock).
  */
-export const estimateFixtureSales = (
+export const estimateDropSales = (
   series: FixtureSeries,
   clock: OutletClock,
   opts: SalesOptions = DEFAULT_SALES_OPTIONS,

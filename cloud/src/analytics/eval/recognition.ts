@@ -8,11 +8,14 @@
  * The simulator and the recognizer are loaded at run time (paths from the eval CLI), so the cloud
  * package has no build dependency on either.
  */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { pino } from 'pino';
 import type { CaptureLike } from '../load.js';
 import { AnalyticsEngine } from '../engine.js';
-import { DEFAULT_SALES_OPTIONS } from '../sales.js';
-import { checkSales, engineFor, type SalesCheck, type TruthLike } from './truthcheck.js';
+import { DEFAULT_SALES_OPTIONS, type SalesOptions } from '../sales.js';
+import { checkSales, checkSalesTotals, engineFor, type SalesCheck, type TruthLike } from './truthcheck.js';
 
 interface Snapshot {
   fixtureId: string;
@@ -74,6 +77,22 @@ export interface RecognitionLoopOptions {
   difficulty: 'easy' | 'default' | 'hard';
   modelDir: string;
   log?: (msg: string) => void;
+  /**
+   * JSON file of recognised frames: reused when it was written for the same seed, market, sample,
+   * interval, difficulty and model files (sha256), else (re)written. Rendering + recognition is
+   * most of the loop's time; the analytics can then be iterated on without it.
+   */
+  cacheFile?: string;
+}
+
+interface CachedFrame {
+  fixtureId: string;
+  capturedAt: string;
+  skus: { sku: string; count: number; facings: number }[];
+  emptyFacings: number;
+  unknownProducts: number;
+  inferenceMs: number;
+  renderMs: number;
 }
 
 export interface CountAccuracy {
@@ -100,20 +119,54 @@ export interface RecognitionLoopResult {
   weeks: number;
   model: string;
   counts: CountAccuracy;
-  /** Weekly sales per outlet-SKU against truth, recognised counts, default restock threshold (1 unit). */
-  sales: SalesCheck & { estimatedUnits: number; trueUnits: number };
-  /** The same with restockMinUnits = 3 (the setting metrics.md suggests for noisy recognition). */
-  salesRestock3: SalesCheck & { estimatedUnits: number; trueUnits: number };
+  /** Weekly sales per outlet-SKU against truth from recognised counts, default estimator (`levels`). */
+  sales: LoopSales;
+  /**
+   * The same recognised counts through other estimators: `drops` (count decreases, restock = any
+   * rise of 1 unit: the estimator before the stock-level model), `dropsRestock3` (rises < 3 units
+   * are noise), `levelsNoUndercountCorrection` (`levels` without stretching readings onto capacity).
+   */
+  byEstimator: { drops: LoopSales; dropsRestock3: LoopSales; levelsNoUndercountCorrection: LoopSales };
   /** The same subset and captures with the simulator's exact counts (what recognition adds to this). */
-  salesPerfectCounts: SalesCheck;
+  salesPerfectCounts: LoopSales;
+  salesPerfectCountsDrops: LoopSales;
+  /**
+   * Where the error comes from. Count level, per (frame, SKU) with e = recognised − true units:
+   * mean e (bias), variance of the per-(fixture, SKU) mean e (systematic per SKU: undercounting
+   * that differs by pack, look-alike confusion) and the variance around it (frame-to-frame noise);
+   * per frame, the fixture total's mean and sd of e (SKU confusion cancels in the total, undercount
+   * does not). Sales level: weekly MAPE of two synthetic count streams built from the true counts,
+   * `biasOnly` = E[recognised | true units] (this run's mean recognised count per true count) and
+   * `noiseOnly` = true + (recognised − that mean), through `drops` and `levels`.
+   */
+  errorSources: {
+    countErrorMean: number;
+    countErrorVarBetweenFixtureSku: number;
+    countErrorVarWithin: number;
+    fixtureTotalErrorMean: number;
+    fixtureTotalErrorSd: number;
+    meanRecognisedByTrueUnits: number[];
+    biasOnly: { drops: number; levels: number };
+    noiseOnly: { drops: number; levels: number };
+  };
   renderMsMean: number;
   inferenceMsMean: number;
   elapsedS: number;
 }
 
-const totals = (engine: AnalyticsEngine, truth: TruthLike) => ({
+/** Weekly outlet-SKU check, totals, per-fixture weekly totals and persistent error share. */
+export type LoopSales = SalesCheck & {
+  estimatedUnits: number;
+  trueUnits: number;
+  fixtureTotalMape: number;
+  persistentShare: number;
+};
+
+const loopSales = (engine: AnalyticsEngine, truth: TruthLike): LoopSales => ({
+  ...checkSales(engine, truth),
   estimatedUnits: engine.sales('total').reduce((s, r) => s + r.units, 0),
   trueUnits: truth.sales.reduce((s, r) => s + r.units, 0),
+  ...checkSalesTotals(engine, truth),
 });
 
 export const recognitionInLoop = async (
@@ -142,11 +195,79 @@ export const recognitionInLoop = async (
   const sample = new Set(ids);
   const byMessage = new Map<string, CaptureLike>();
   for (const o of run.observations) if (sample.has(o.fixtureId)) byMessage.set(`${o.fixtureId}|${o.capturedAt}`, o);
-  // The recognizer logs through pino; keep stdout for the eval's JSON.
-  const recognizer = await rec.loadRecognizer({
-    modelDir: opts.modelDir,
-    logger: pino({ level: 'warn' }, pino.destination(2)),
+  const snaps = run.snapshots;
+  const modelHash = createHash('sha256');
+  for (const f of ['model.json', 'detector.onnx', 'embedder.onnx', 'gallery.json'])
+    modelHash.update(readFileSync(path.join(opts.modelDir, f)));
+  const cacheKey = JSON.stringify({
+    seed: opts.seed,
+    outlets: opts.outlets,
+    weeks: opts.weeks,
+    captureIntervalMin: opts.captureIntervalMin,
+    difficulty: opts.difficulty,
+    fixtures: ids,
+    models: modelHash.digest('hex'),
   });
+  let frames: CachedFrame[] | null = null;
+  let model = '';
+  if (opts.cacheFile) {
+    try {
+      const c = JSON.parse(readFileSync(opts.cacheFile, 'utf8')) as {
+        key: string;
+        model: string;
+        frames: CachedFrame[];
+      };
+      if (c.key === cacheKey && c.frames.length === snaps.length) {
+        frames = c.frames;
+        model = c.model;
+        log(`recognition loop: ${frames.length} recognised frames from ${opts.cacheFile}`);
+      }
+    } catch {
+      // No usable cache: recognise.
+    }
+  }
+  if (!frames) {
+    // The recognizer logs through pino; keep stdout for the eval's JSON.
+    const recognizer = await rec.loadRecognizer({
+      modelDir: opts.modelDir,
+      logger: pino({ level: 'warn' }, pino.destination(2)),
+    });
+    model = `${recognizer.model.name}@${recognizer.model.version}`;
+    const out: CachedFrame[] = [];
+    // Two-stage pipeline: render frame i+1 while frame i is being recognised.
+    const render = (i: number) => {
+      const s = snaps[i]!;
+      const t = Date.now();
+      return sim
+        .renderMarketCapture(fixtures.get(s.fixtureId)!, s, opts.seed * 1_000_003 + i, opts.difficulty)
+        .then((r) => ({ ...r, ms: Date.now() - t }));
+    };
+    let next = snaps.length ? render(0) : null;
+    for (let i = 0; i < snaps.length; i++) {
+      const frame = await next!;
+      next = i + 1 < snaps.length ? render(i + 1) : null;
+      const s = snaps[i]!;
+      const r = await recognizer.recognize(frame.jpeg);
+      out.push({
+        fixtureId: s.fixtureId,
+        capturedAt: s.capturedAt,
+        skus: r.skus.map((k) => ({ sku: k.sku, count: k.count, facings: k.facings })),
+        emptyFacings: r.emptyFacings,
+        unknownProducts: r.unknownProducts,
+        inferenceMs: r.inferenceMs,
+        renderMs: frame.ms,
+      });
+      if ((i + 1) % 50 === 0 || i + 1 === snaps.length)
+        log(`recognition loop: ${i + 1}/${snaps.length} frames (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    }
+    await recognizer.close();
+    frames = out;
+    if (opts.cacheFile) {
+      mkdirSync(path.dirname(opts.cacheFile), { recursive: true });
+      writeFileSync(opts.cacheFile, JSON.stringify({ key: cacheKey, model, frames }));
+    }
+  }
+
   const recognised: CaptureLike[] = [];
   let renderMs = 0;
   let inferMs = 0;
@@ -161,21 +282,12 @@ export const recognitionInLoop = async (
     truePres: 0,
     predPres: 0,
   };
-  const snaps = run.snapshots;
-  // Two-stage pipeline: render frame i+1 while frame i is being recognised.
-  const render = (i: number) => {
-    const s = snaps[i]!;
-    const t = Date.now();
-    return sim
-      .renderMarketCapture(fixtures.get(s.fixtureId)!, s, opts.seed * 1_000_003 + i, opts.difficulty)
-      .then((r) => ((renderMs += Date.now() - t), r));
-  };
-  let next = snaps.length ? render(0) : null;
+  // (frame index, fixture, SKU, true units, recognised units) for the error decomposition.
+  const pairs: { i: number; key: string; t: number; p: number }[] = [];
   for (let i = 0; i < snaps.length; i++) {
-    const frame = await next!;
-    next = i + 1 < snaps.length ? render(i + 1) : null;
     const s = snaps[i]!;
-    const r = await recognizer.recognize(frame.jpeg);
+    const r = frames[i]!;
+    renderMs += r.renderMs;
     inferMs += r.inferenceMs;
     const obs = byMessage.get(`${s.fixtureId}|${s.capturedAt}`);
     recognised.push({
@@ -196,6 +308,7 @@ export const recognitionInLoop = async (
       const t = truthCounts.get(sku) ?? 0;
       const p = pred.get(sku) ?? 0;
       acc.pairs++;
+      pairs.push({ i, key: `${s.fixtureId}|${sku}`, t, p });
       if (t === p) acc.exact++;
       if (Math.abs(t - p) <= 1) acc.withinOne++;
       acc.absErr += Math.abs(t - p);
@@ -205,28 +318,74 @@ export const recognitionInLoop = async (
       if (p > 0) acc.predPres++;
       if (t > 0 && p > 0) acc.tp++;
     }
+    // Planned SKUs neither there nor recognised: (0, 0) pairs for the decomposition's E[recognised | 0].
+    for (const p of fixtures.get(s.fixtureId)!.positions)
+      if (
+        !truthCounts.has(p.sku) &&
+        !pred.has(p.sku) &&
+        !pairs.some((q) => q.i === i && q.key === `${s.fixtureId}|${p.sku}`)
+      )
+        pairs.push({ i, key: `${s.fixtureId}|${p.sku}`, t: 0, p: 0 });
     if (obs === undefined) log(`recognition loop: no observation for ${s.fixtureId} at ${s.capturedAt}`);
-    if ((i + 1) % 50 === 0 || i + 1 === snaps.length)
-      log(`recognition loop: ${i + 1}/${snaps.length} frames (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  await recognizer.close();
 
   const truth: TruthLike = { ...run.truth, sales: run.truth.sales.filter((x) => sample.has(x.fixtureId)) };
   const master = run.world.master;
   const recEngine = engineFor(recognised, master);
-  const rec3 = new AnalyticsEngine(recEngine.series, recEngine.master, {
-    sales: { ...DEFAULT_SALES_OPTIONS, restockMinUnits: 3 },
-  });
+  const withSales = (e: AnalyticsEngine, sales: Partial<SalesOptions>) =>
+    new AnalyticsEngine(e.series, e.master, { sales: { ...DEFAULT_SALES_OPTIONS, ...sales } });
   const perfect = engineFor(
     run.observations.filter((o) => sample.has(o.fixtureId)),
     master,
   );
+
+  // Error decomposition (see RecognitionLoopResult.errorSources).
+  const byTrue: [number, number][] = [];
+  for (const q of pairs) {
+    const x = (byTrue[q.t] ??= [0, 0]);
+    x[0] += q.p;
+    x[1]++;
+  }
+  const h = (t: number) => (byTrue[t]?.[1] ? byTrue[t][0] / byTrue[t][1] : t);
+  const errs = pairs.map((q) => q.p - q.t);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const byKey = new Map<string, number[]>();
+  for (const q of pairs) byKey.set(q.key, [...(byKey.get(q.key) ?? []), q.p - q.t]);
+  const keyMean = new Map([...byKey].map(([k, v]) => [k, mean(v)]));
+  const e0 = mean(errs);
+  const frameErr = new Map<number, number>();
+  for (const q of pairs) frameErr.set(q.i, (frameErr.get(q.i) ?? 0) + q.p - q.t);
+  const fe = [...frameErr.values()];
+  const synthetic = (count: (t: number, p: number) => number): CaptureLike[] =>
+    recognised.map((c, i) => ({
+      ...c,
+      skus: pairs
+        .filter((q) => q.i === i)
+        .map((q) => {
+          const v = Math.max(0, count(q.t, q.p));
+          return { sku: q.key.slice(q.key.indexOf('|') + 1), count: v, facings: Math.min(v, 3) };
+        }),
+    }));
+  const mapeOf = (obs: CaptureLike[], sales: Partial<SalesOptions>) =>
+    checkSales(withSales(engineFor(obs, master), sales), truth).mape;
+  const biasOnly = synthetic((t) => h(t));
+  const noiseOnly = synthetic((t, p) => t + p - h(t));
+  const errorSources = {
+    countErrorMean: e0,
+    countErrorVarBetweenFixtureSku: mean(pairs.map((q) => (keyMean.get(q.key)! - e0) ** 2)),
+    countErrorVarWithin: mean(pairs.map((q) => (q.p - q.t - keyMean.get(q.key)!) ** 2)),
+    fixtureTotalErrorMean: mean(fe),
+    fixtureTotalErrorSd: Math.sqrt(mean(fe.map((x) => (x - mean(fe)) ** 2))),
+    meanRecognisedByTrueUnits: byTrue.map((_, t) => h(t)),
+    biasOnly: { drops: mapeOf(biasOnly, { method: 'drops' }), levels: mapeOf(biasOnly, {}) },
+    noiseOnly: { drops: mapeOf(noiseOnly, { method: 'drops' }), levels: mapeOf(noiseOnly, {}) },
+  };
   const n = Math.max(1, snaps.length);
   return {
     fixtures: ids,
     captureIntervalMin: opts.captureIntervalMin,
     weeks: opts.weeks,
-    model: `${recognizer.model.name}@${recognizer.model.version}`,
+    model,
     counts: {
       frames: snaps.length,
       pairs: acc.pairs,
@@ -237,9 +396,15 @@ export const recognitionInLoop = async (
       skuPresenceRecall: acc.tp / Math.max(1, acc.truePres),
       skuPresencePrecision: acc.tp / Math.max(1, acc.predPres),
     },
-    sales: { ...checkSales(recEngine, truth), ...totals(recEngine, truth) },
-    salesRestock3: { ...checkSales(rec3, truth), ...totals(rec3, truth) },
-    salesPerfectCounts: checkSales(perfect, truth),
+    sales: loopSales(recEngine, truth),
+    byEstimator: {
+      drops: loopSales(withSales(recEngine, { method: 'drops' }), truth),
+      dropsRestock3: loopSales(withSales(recEngine, { method: 'drops', restockMinUnits: 3 }), truth),
+      levelsNoUndercountCorrection: loopSales(withSales(recEngine, { fullShare: 0 }), truth),
+    },
+    salesPerfectCounts: loopSales(perfect, truth),
+    salesPerfectCountsDrops: loopSales(withSales(perfect, { method: 'drops' }), truth),
+    errorSources,
     renderMsMean: renderMs / n,
     inferenceMsMean: inferMs / n,
     elapsedS: (Date.now() - t0) / 1000,

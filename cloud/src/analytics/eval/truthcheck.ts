@@ -75,6 +75,56 @@ export const checkSales = (engine: AnalyticsEngine, truth: TruthLike): SalesChec
   return { mape: n ? ape / n : Number.NaN, wape: tot ? abs / tot : Number.NaN, cells: n };
 };
 
+/**
+ * Weekly sales per outlet summed over SKUs (in the recognition loop: per sampled fixture) against
+ * truth, and how much of the outlet-SKU-week error is persistent: the share of Σ (relative error)²
+ * explained by each outlet-SKU's mean relative error over its weeks (a SKU consistently over- or
+ * under-estimated: look-alike confusion, SKU-specific undercounting) rather than week-to-week noise.
+ */
+export const checkSalesTotals = (
+  engine: AnalyticsEngine,
+  truth: TruthLike,
+): { fixtureTotalMape: number; persistentShare: number } => {
+  const weekly = engine.sales('week');
+  const tot = (rows: { outletId: string; date?: string; period?: string; units: number }[]) => {
+    const m = new Map<string, number>();
+    for (const r of rows) {
+      const k = `${r.outletId}|${r.period ?? weekOf(r.date!)}`;
+      m.set(k, (m.get(k) ?? 0) + r.units);
+    }
+    return m;
+  };
+  const tt = tot(truth.sales);
+  const et = tot(weekly);
+  let ape = 0;
+  let n = 0;
+  for (const [k, v] of tt)
+    if (v > 0) {
+      ape += Math.abs((et.get(k) ?? 0) - v) / v;
+      n++;
+    }
+  const t = new Map<string, number>();
+  for (const s of truth.sales) {
+    const k = `${s.outletId}|${s.sku}|${weekOf(s.date)}`;
+    t.set(k, (t.get(k) ?? 0) + s.units);
+  }
+  const e = new Map(weekly.map((r) => [`${r.outletId}|${r.sku}|${r.period}`, r.units]));
+  const byCell = new Map<string, number[]>();
+  for (const [k, v] of t) {
+    if (v <= 0) continue;
+    const os = k.slice(0, k.lastIndexOf('|'));
+    byCell.set(os, [...(byCell.get(os) ?? []), ((e.get(k) ?? 0) - v) / v]);
+  }
+  let between = 0;
+  let total = 0;
+  for (const x of byCell.values()) {
+    const mu = x.reduce((a, b) => a + b, 0) / x.length;
+    between += mu * mu * x.length;
+    total += x.reduce((a, b) => a + b * b, 0);
+  }
+  return { fixtureTotalMape: n ? ape / n : Number.NaN, persistentShare: total ? between / total : Number.NaN };
+};
+
 export const checkStockouts = (engine: AnalyticsEngine, truth: TruthLike, captureIntervalMs: number): StockoutCheck => {
   const detected = engine.stockouts();
   const capTimes = new Map(engine.series.map((s) => [s.fixtureId, s.captures.map((c) => c.t)]));
