@@ -3,7 +3,7 @@ import path from 'node:path';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { MasterDataRegistry, MasterDataView } from '../masterdata/index.js';
+import type { MasterDataRegistry } from '../masterdata/index.js';
 import { safeEqual, sha256 } from '../identity/secrets.js';
 import { parsePart } from '../api/validation.js';
 import {
@@ -38,16 +38,11 @@ export interface Principal {
   session?: { key: string; expiresAt: number };
 }
 
-/** What a request may see: undefined = everything (admin); a set = only these outlets. */
-export type OutletScope = ReadonlySet<string> | undefined;
-
 declare module 'express-serve-static-core' {
   interface Locals {
     principal?: Principal;
     /** Set for brand managers: what the brand owns. Handlers scope every read and write target by it. */
     tenant?: Tenant;
-    /** `tenant.outlets`, for handlers that only filter by outlet. */
-    outletScope?: ReadonlySet<string>;
   }
 }
 
@@ -55,13 +50,6 @@ interface Session {
   username: string;
   expiresAt: number;
 }
-
-/** Outlets a brand owns: those where one of the brand's fixtures stands (see users/tenant.ts). */
-export const brandOutlets = (md: MasterDataView, brand: string): Set<string> => {
-  const out = new Set<string>();
-  for (const f of md.fixtures.values()) if (fixtureBrand(md, f) === brand) out.add(f.outletId);
-  return out;
-};
 
 /** Admin-only areas a brand manager is refused (403) even for reads. */
 const ADMIN_AREAS = ['/ingest', '/users'];
@@ -230,7 +218,6 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
     // then references to what is not the brand's (404), then read-only (403).
     const tenant = opts.tenants.tenant(p.brand ?? '');
     res.locals.tenant = tenant;
-    res.locals.outletScope = tenant.outlets;
     if (under(path, ADMIN_AREAS)) return deny(res, 403, 'forbidden', 'admins only');
     const foreign = foreignReference(req, tenant);
     if (foreign) return notFound(res, ...foreign);
