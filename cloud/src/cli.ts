@@ -32,6 +32,9 @@ export const USAGE = `Usage: shelfsight-cloud [options]
   --ingest-group <g>   with --mqtt-url: take observations through $share/<g>/… alongside ingest workers
                        (env SHELFSIGHT_INGEST_GROUP; see shelfsight-ingest-worker)
   -h, --help           show this help
+
+API reads and live sockets need a dashboard log-in or the admin token; env SHELFSIGHT_REQUIRE_LOGIN=0
+opens them (and writes) to anonymous clients, unscoped: tests and local development only.
 `;
 
 export type CliResult = { kind: 'run'; options: CloudOptions } | { kind: 'help' } | { kind: 'error'; message: string };
