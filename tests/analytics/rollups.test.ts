@@ -6,6 +6,7 @@ import { AnalyticsEngine } from '../../cloud/src/analytics/engine.js';
 import { AnalyticsCube, cubeOverview, type CubeScope } from '../../cloud/src/analytics/cube.js';
 import { toSeries, type CaptureLike } from '../../cloud/src/analytics/load.js';
 import { overview } from '../../cloud/src/analytics/overview.js';
+import { AnalyticsService } from '../../cloud/src/analytics/service.js';
 import { dailySales, estimateFixtureSales, DEFAULT_SALES_OPTIONS } from '../../cloud/src/analytics/sales.js';
 import { facingsAndShare, skuAvailability } from '../../cloud/src/analytics/shelf.js';
 import { DEFAULT_CLOCK, type FixtureSeries } from '../../cloud/src/analytics/series.js';
@@ -59,15 +60,15 @@ const near = (a: unknown, b: unknown, path = '$'): string | null => {
   return Object.is(a, b) ? null : `${path}: ${String(a)} vs ${String(b)}`;
 };
 
-const raw = (cube: AnalyticsCube, scope: CubeScope): RawEngine => {
+const raw = (cube: AnalyticsCube, scope: CubeScope, all = captures): RawEngine => {
   const from = scope.from?.getTime() ?? -Infinity;
   const to = scope.to?.getTime() ?? Infinity;
   const keep = (c: CaptureLike) =>
     (!scope.outlets || scope.outlets.has(c.outletId)) && (!scope.fixtures || scope.fixtures.has(c.fixtureId));
-  const inWindow = captures.filter((c) => keep(c) && Date.parse(c.capturedAt) >= from && Date.parse(c.capturedAt) < to);
+  const inWindow = all.filter((c) => keep(c) && Date.parse(c.capturedAt) >= from && Date.parse(c.capturedAt) < to);
   const daily = new Map<string, number>();
   const weights = cube.hourWeights();
-  for (const s of toSeries(captures.filter(keep))) {
+  for (const s of toSeries(all.filter(keep))) {
     const o = md.current().outlets.get(s.outletId);
     const clock = o ?? DEFAULT_CLOCK;
     const res = estimateFixtureSales(s, clock, DEFAULT_SALES_OPTIONS, weights);
@@ -190,5 +191,84 @@ describe('analytics rollups (AnalyticsCube) against the raw computation', () => 
       md.import(JSON.parse(JSON.stringify(run.world.master)));
     }
     await empty.close();
+  });
+
+  it('caches (whole days, stockout replays, windows, sales tables, overview bodies) equal a fresh computation after new data', async () => {
+    const t = times();
+    const cut = t[Math.floor(t.length * 0.7)]!;
+    const part = await DuckDbStore.open({ path: ':memory:' });
+    const received = new Date();
+    await Promise.all(
+      run.observations.filter((o) => Date.parse(o.capturedAt) < cut).map((o) => part.writeObservation(o, received)),
+    );
+    // The default profile age (1 h): the hour shape stays fitted on the first part; raw() uses the cube's.
+    const svc = new AnalyticsService(part, md);
+    const end = Math.ceil((t[t.length - 1]! + 1) / hour) * hour;
+    const region = run.world.master.outlets[0]!.region;
+    const inRegion = run.world.master.outlets.filter((o) => o.region === region).map((o) => o.outletId);
+    const brand = run.world.master.skus.find((s) => s.own)!.brand;
+    const round = (o: object) =>
+      Object.fromEntries(
+        Object.entries(o).map(([k, x]) => [k, typeof x === 'number' ? Math.round(x * 10_000) / 10_000 : x]),
+      );
+    const scopes = [
+      { from: new Date(end - 7 * 86_400_000), to: new Date(end) },
+      { from: new Date(end - 3 * 86_400_000 - 5 * hour), to: new Date(end - 2 * hour) },
+      { from: new Date(end - 7 * 86_400_000), to: new Date(end), region },
+    ];
+    /** The service's overview body against the engine over the raw captures (same hour shape). */
+    let held = captures.filter((c) => Date.parse(c.capturedAt) < cut);
+    const check = async (scope: (typeof scopes)[number], f: { brand?: string }) => {
+      const body = await svc.overview(scope, f, 10);
+      const outlets = scope.region ? new Set(inRegion) : null;
+      const e = raw(svc.cube, { ...scope, outlets }, held);
+      const prev = raw(
+        svc.cube,
+        { from: new Date(2 * scope.from.getTime() - scope.to.getTime()), to: scope.from, outlets },
+        held,
+      );
+      const o = overview(e, f, 10);
+      const want = {
+        from: scope.from.toISOString(),
+        to: scope.to.toISOString(),
+        kpis: round(o.kpis),
+        previous: round(overview(prev, f, 0).kpis),
+        trend: o.trend.map(round),
+        worstOutlets: o.worstOutlets.map(round),
+        worstSkus: o.worstSkus.map(round),
+      };
+      expect(near(body, want), JSON.stringify([scope, f])).toBeNull();
+      // Sales pages come from the pre-aggregated table: a filtered slice of the engine's rows.
+      const w = await svc.window(scope);
+      const rows = e.sales('day').filter((r) => !f.brand || e.lookup(r.sku).brand === f.brand);
+      const page = w.salesPage('day', f, 3, 17);
+      expect(page.total).toBe(rows.length);
+      expect(near(page.rows, rows.slice(3, 20))).toBeNull();
+      return body;
+    };
+    // The dashboard's default overviews are computed ahead: the first request is a cache hit.
+    const warmed = await svc.prewarm(end - 1);
+    expect(await svc.overview({ from: new Date(end - 7 * 86_400_000), to: new Date(end) }, {}, 10)).toBe(warmed[0]);
+    const before = await Promise.all(scopes.map((s) => check(s, {})));
+    expect(await svc.overview(scopes[0]!, {}, 10)).toBe(before[0]); // warm: O(1)
+    const regionWindow = await svc.window(scopes[2]!);
+    const allWindow = await svc.window(scopes[0]!);
+
+    // New data of one fixture outside the region (out of order): only windows holding it are rebuilt.
+    const rest = captures.filter((c) => Date.parse(c.capturedAt) >= cut);
+    const other = rest.find((c) => !inRegion.includes(c.outletId))!.fixtureId;
+    const first = rest.filter((c) => c.fixtureId === other);
+    for (const c of [...first].reverse()) svc.cube.add(c);
+    held = [...held, ...first];
+    expect(await svc.window(scopes[2]!)).toBe(regionWindow);
+    expect(await svc.overview(scopes[2]!, {}, 10)).toBe(before[2]);
+    expect(await svc.window(scopes[0]!)).not.toBe(allWindow);
+    expect(near(await check(scopes[0]!, {}), before[0])).not.toBeNull();
+
+    // Then everything else (newest first): every cached result equals the raw computation.
+    for (const c of [...rest.filter((c) => c.fixtureId !== other)].reverse()) svc.cube.add(c);
+    held = captures;
+    for (const scope of scopes) for (const f of [{}, { brand }]) await check(scope, f);
+    await part.close();
   });
 });

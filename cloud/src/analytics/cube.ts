@@ -1,13 +1,13 @@
 import type { MasterDataRegistry, MasterDataView, PlannedSku } from '../masterdata/index.js';
 import type { CountRecord, TimeSeriesStore } from '../store/index.js';
 import { fixtureIntervals, hourProfile } from './demand.js';
-import { rankOutlets, rollupSales, type OutletScore } from './engine.js';
+import { rankOutlets, type OutletScore } from './engine.js';
 import type { CaptureLike } from './load.js';
 import type { OverviewKpis, OverviewResult } from './overview.js';
 import { dailySales, estimateFixtureSales, DEFAULT_SALES_OPTIONS } from './sales.js';
-import { DEFAULT_CLOCK, type Capture, type FixtureSeries, type OutletClock } from './series.js';
+import { DEFAULT_CLOCK, weekOf, type Capture, type FixtureSeries, type OutletClock } from './series.js';
 import type { FacingsRow, SkuInfo } from './shelf.js';
-import { DEFAULT_HYSTERESIS, StockoutTracker, type StockoutEvent } from './stockouts.js';
+import { DEFAULT_HYSTERESIS, type Hysteresis, type StockoutEvent } from './stockouts.js';
 
 /**
  * In-memory analytics rollups (docs/decisions.md D13). Every fixture's history is kept as columns
@@ -64,6 +64,14 @@ export class FixtureColumns {
   facings: Int32Array[] = [];
   /** Bumped on every change; derived state remembers the version it was computed from. */
   version = 0;
+  /**
+   * Aggregates of whole local days (all captures of the day held), keyed by local day number with
+   * the UTC offset `dayOff` (ms); a capture added drops its own day only. Filled by AnalyticsCube.
+   */
+  readonly dayAggs = new Map<number, Agg>();
+  dayOff = 0;
+  /** Per-capture-range results (stockout replays), valid while `version` is unchanged. */
+  readonly memo = new Map<string, { version: number; value: unknown }>();
 
   constructor(
     readonly outletId: string,
@@ -97,6 +105,8 @@ export class FixtureColumns {
       this.skus.push(sku);
       this.counts.push(new Int32Array(this.t.length).fill(-1));
       this.facings.push(new Int32Array(this.t.length));
+      // Cached day aggregates are per column.
+      this.dayAggs.clear();
     }
     return k;
   }
@@ -120,6 +130,7 @@ export class FixtureColumns {
    */
   add(c: CaptureLike, replace: boolean): boolean {
     const t = Date.parse(c.capturedAt);
+    if (this.dayAggs.size > 0) this.dayAggs.delete(Math.floor((t + this.dayOff) / DAY));
     const i = this.n > 0 && this.t[this.n - 1]! < t ? this.n : this.lowerBound(t);
     if (i < this.n && this.t[i] === t) {
       if (!replace) return false;
@@ -178,6 +189,9 @@ interface FixtureSales {
   /** Contributions of interval i are [start[i], start[i+1]). */
   start: Int32Array;
   sku: string[];
+  /** The distinct SKUs of the contributions, and each contribution's index into them. */
+  skus: string[];
+  skuIdx: Int32Array;
   day: Int32Array;
   units: Float64Array;
 }
@@ -198,13 +212,19 @@ interface Agg {
 }
 
 interface FixtureWindow {
+  /** Position in the window's fixture list. */
+  idx: number;
   fx: FixtureColumns;
   i0: number;
   i1: number;
   clock: OutletClock;
   planned: PlannedSku[];
   shelf: boolean;
+  /** Brand and own flag of each column of the fixture (master data lookup). */
+  colBrand: string[];
+  colOwn: boolean[];
   total: Agg;
+  /** Per local day; whole days are the fixture's cached aggregates (read-only). */
   days: Agg[];
 }
 
@@ -258,6 +278,7 @@ export class AnalyticsCube {
   private readonly windows = new Map<string, CubeWindow>();
   private readonly scopeIds = new WeakMap<ReadonlySet<string>, number>();
   private nextScopeId = 1;
+  private nextWindowId = 1;
   /** Bumped on every data change. */
   generation = 0;
 
@@ -304,11 +325,17 @@ export class AnalyticsCube {
     }
   }
 
+  /** Called after each background warm that follows new data (the service re-warms its default views). */
+  onWarmed: (() => void) | null = null;
+
   private warmTimer: ReturnType<typeof setTimeout> | null = null;
   private scheduleWarm(): void {
     this.warmTimer ??= setTimeout(() => {
       this.warmTimer = null;
-      this.warm().catch(() => undefined);
+      this.warm().then(
+        () => this.onWarmed?.(),
+        () => undefined,
+      );
     }, 1000);
     this.warmTimer.unref?.();
   }
@@ -318,9 +345,21 @@ export class AnalyticsCube {
     if (this.loaded) {
       this.put(c, false);
       this.generation++;
-      this.windows.clear();
+      this.invalidate([c]);
       this.scheduleWarm();
     } else if (this.loading) this.buffered.push(c);
+  }
+
+  /**
+   * Drops the cached windows whose scope holds one of these fixtures; windows of other scopes stay
+   * (a window reads only its own fixtures, besides master data and the hour shape, which clear all).
+   */
+  private invalidate(changed: readonly { outletId: string; fixtureId: string }[]): void {
+    for (const [key, w] of this.windows) {
+      const { outlets, fixtures } = w.scope;
+      if (changed.some((c) => (!outlets || outlets.has(c.outletId)) && (!fixtures || fixtures.has(c.fixtureId))))
+        this.windows.delete(key);
+    }
   }
 
   private put(c: CaptureLike, replace: boolean): boolean {
@@ -338,20 +377,20 @@ export class AnalyticsCube {
       const started = Date.now();
       const receivedFrom = new Date(this.scannedAt - (this.opts.catchUpMarginMs ?? 5_000));
       let cursor: string | undefined;
-      let added = 0;
+      const added = new Map<string, CountRecord>();
       do {
         const page = await this.store.scanCounts({
           receivedFrom,
           limit: this.opts.scanPage ?? 20_000,
           ...(cursor ? { cursor } : {}),
         });
-        for (const r of page.items) if (this.put(r, false)) added++;
+        for (const r of page.items) if (this.put(r, false)) added.set(r.fixtureId, r);
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       this.scannedAt = started;
-      if (added > 0) {
+      if (added.size > 0) {
         this.generation++;
-        this.windows.clear();
+        this.invalidate([...added.values()]);
         this.scheduleWarm();
       }
     })().finally(() => (this.catchingUp = null));
@@ -382,6 +421,11 @@ export class AnalyticsCube {
       this.sales.clear();
       this.windows.clear();
       this.weights = null;
+      // Day aggregates and stockout replays depend on planograms, own brands and clocks.
+      for (const fx of this.fixtures.values()) {
+        fx.dayAggs.clear();
+        fx.memo.clear();
+      }
     }
     return md;
   }
@@ -457,11 +501,20 @@ export class AnalyticsCube {
       }
     }
     start[fx.n] = sku.length;
+    const skuPos = new Map<string, number>();
+    const skuIdx = new Int32Array(sku.length);
+    for (let j = 0; j < sku.length; j++) {
+      let k = skuPos.get(sku[j]!);
+      if (k === undefined) skuPos.set(sku[j]!, (k = skuPos.size));
+      skuIdx[j] = k;
+    }
     const out: FixtureSales = {
       version: fx.version,
       weightsGen: this.weightsGen,
       start,
       sku,
+      skus: [...skuPos.keys()],
+      skuIdx,
       day: Int32Array.from(day),
       units: Float64Array.from(units),
     };
@@ -476,29 +529,30 @@ export class AnalyticsCube {
     return id;
   }
 
-  /** The window's KPIs (cached until data or master data change). */
+  /**
+   * The window's KPIs: cached until master data, the hour shape, or data of a fixture in its scope
+   * change (new data elsewhere leaves it cached). A window is built from per-fixture caches (whole
+   * days' aggregates, stockout replays, sales), so after new data only that fixture is recomputed.
+   */
   async window(scope: CubeScope): Promise<CubeWindow> {
     await this.ready();
     if (Date.now() - this.scannedAt >= (this.opts.catchUpIntervalMs ?? 2000)) await this.catchUp();
     this.view();
-    const keyOf = () =>
-      JSON.stringify([
-        scope.from?.getTime() ?? null,
-        scope.to?.getTime() ?? null,
-        scope.outlets ? [...scope.outlets].sort().join(',') : null,
-        this.scopeId(scope.fixtures),
-        this.generation,
-      ]);
-    let key = keyOf();
+    const key = JSON.stringify([
+      scope.from?.getTime() ?? null,
+      scope.to?.getTime() ?? null,
+      scope.outlets ? [...scope.outlets].sort().join(',') : null,
+      this.scopeId(scope.fixtures),
+    ]);
+    // Derived state first: a refitted hour shape clears every window (O(1) unless a refit is due).
+    this.hourWeights();
     let hit = this.windows.get(key);
     if (hit) return hit;
     if (Date.now() - this.scannedAt >= (this.opts.catchUpMinMs ?? 250)) await this.catchUp();
-    key = keyOf();
+    this.hourWeights();
     hit = this.windows.get(key);
     if (hit) return hit;
-    // Derived state first (may clear the cache), then the window.
-    this.hourWeights();
-    const w = new CubeWindow(this, this.view(), this.select(scope), scope);
+    const w = new CubeWindow(this, this.view(), this.select(scope), scope, this.nextWindowId++);
     if (this.windows.size >= WINDOW_CACHE) this.windows.delete(this.windows.keys().next().value!);
     this.windows.set(key, w);
     return w;
@@ -518,31 +572,125 @@ export class AnalyticsCube {
       const clock = this.clock(fx.outletId);
       const planned = md.plannedSkus(fx.fixtureId);
       const shelf = md.fixtures.get(fx.fixtureId)?.kind === 'shelf';
-      out.push({ fx, i0, i1, clock, planned, shelf, ...aggregate(fx, i0, i1, clock, planned, md) });
+      const colBrand = fx.skus.map((sku) => md.skus.get(sku)?.brand ?? 'unknown');
+      const colOwn = fx.skus.map((sku) => md.skus.get(sku)?.own ?? false);
+      out.push({
+        idx: 0,
+        fx,
+        i0,
+        i1,
+        clock,
+        planned,
+        shelf,
+        colBrand,
+        colOwn,
+        ...aggregate(fx, i0, i1, clock, planned, colOwn),
+      });
     }
-    return out.sort((a, b) => a.fx.fixtureId.localeCompare(b.fx.fixtureId));
+    out.sort((a, b) => a.fx.fixtureId.localeCompare(b.fx.fixtureId));
+    out.forEach((x, i) => (x.idx = i));
+    return out;
+  }
+
+  /** Stockout events of a fixture over captures [i0, i1) (replayed once per range and data version). */
+  stockoutsOf(x: FixtureWindow): StockoutEvent[] {
+    const key = `stockouts|${x.i0}|${x.i1}`;
+    const m = x.fx.memo.get(key);
+    if (m && m.version === x.fx.version) return m.value as StockoutEvent[];
+    const value = replayStockouts(x.fx, x.i0, x.i1, trackedSkus(x), DEFAULT_HYSTERESIS);
+    // A few ranges per fixture (the dashboard's windows move every hour).
+    if (x.fx.memo.size >= FIXTURE_MEMO) x.fx.memo.delete(x.fx.memo.keys().next().value!);
+    x.fx.memo.set(key, { version: x.fx.version, value });
+    return value;
   }
 }
 
-/** One pass over a fixture's captures [i0, i1): per local day and in total. */
-const aggregate = (
+/** Ranges per fixture whose stockout replay is kept. */
+const FIXTURE_MEMO = 16;
+
+/** SKUs whose stockouts are tracked: the planogram's, else every SKU seen in the window (first-seen order). */
+const trackedSkus = (x: FixtureWindow): string[] => {
+  if (x.planned.length > 0) return x.planned.map((p) => p.sku);
+  const { fx, i0, i1 } = x;
+  // SKUs of one capture in id order.
+  const order = fx.skus.map((s, k) => [s, k] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const seen = new Set<string>();
+  for (let i = i0; i < i1; i++) for (const [s, k] of order) if (fx.counts[k]![i]! >= 0) seen.add(s);
+  return [...seen];
+};
+
+/** StockoutTracker's hysteresis over the columns (same events), without per-capture allocations. */
+const replayStockouts = (
   fx: FixtureColumns,
   i0: number,
   i1: number,
-  clock: OutletClock,
-  planned: PlannedSku[],
-  md: MasterDataView,
-): { total: Agg; days: Agg[] } => {
-  const cols = fx.skus.length;
-  const off = clock.utcOffsetMinutes * 60_000;
-  const pcol = planned.map((p) => fx.col.get(p.sku) ?? -1);
-  const plannedFacings = planned.reduce((s, p) => s + p.facings, 0);
-  const own = fx.skus.map((s) => md.skus.get(s)?.own ?? false);
-  const days: Agg[] = [];
-  let cur: Agg | null = null;
-  for (let i = i0; i < i1; i++) {
-    const day = Math.floor((fx.t[i]! + off) / DAY);
-    if (!cur || cur.day !== day) days.push((cur = newAgg(day, cols)));
+  tracked: string[],
+  h: Hysteresis,
+): StockoutEvent[] => {
+  const events: StockoutEvent[] = [];
+  for (const sku of tracked) {
+    const k = fx.col.get(sku);
+    const counts = k === undefined ? null : fx.counts[k]!;
+    let open: StockoutEvent | null = null;
+    let zeroLen = 0;
+    let zeroStart = 0;
+    let backLen = 0;
+    let backStart = 0;
+    for (let i = i0; i < i1; i++) {
+      const t = fx.t[i]!;
+      const count = counts ? Math.max(0, counts[i]!) : 0;
+      if (!open) {
+        if (count > 0) {
+          zeroLen = 0;
+          continue;
+        }
+        if (zeroLen === 0) zeroStart = t;
+        if (++zeroLen < h.openAfter) continue;
+        open = {
+          outletId: fx.outletId,
+          fixtureId: fx.fixtureId,
+          sku,
+          start: zeroStart,
+          raisedAt: t,
+          end: null,
+          clearedAt: null,
+        };
+        zeroLen = 0;
+        backLen = 0;
+        continue;
+      }
+      if (count === 0) {
+        backLen = 0;
+        continue;
+      }
+      if (backLen === 0) backStart = t;
+      backLen++;
+      if (count >= h.closeImmediateUnits || backLen >= h.closeAfter) {
+        events.push({ ...open, end: backStart, clearedAt: t });
+        open = null;
+        backLen = 0;
+      }
+    }
+    if (open) events.push({ ...open });
+  }
+  return events.sort((a, b) => a.start - b.start);
+};
+
+/** What one fixture's per-capture aggregation needs, under the current master data. */
+interface AggCtx {
+  off: number;
+  cols: number;
+  planned: PlannedSku[];
+  pcol: number[];
+  plannedFacings: number;
+  own: boolean[];
+}
+
+/** Sums over captures [a, b) of one fixture, all of local day `day`. */
+const aggregateRange = (fx: FixtureColumns, a: number, b: number, day: number, x: AggCtx): Agg => {
+  const { cols, planned, pcol, plannedFacings, own } = x;
+  const cur = newAgg(day, cols);
+  for (let i = a; i < b; i++) {
     cur.n++;
     let all = fx.unknown[i]!;
     let mine = 0;
@@ -575,6 +723,50 @@ const aggregate = (
       cur.compN++;
     }
   }
+  return cur;
+};
+
+/**
+ * A fixture's captures [i0, i1) per local day and in total. Whole local days (every capture of the
+ * day held is in the window) come from the fixture's day cache; only the window's partial edge days
+ * are summed here, so a window costs two edge days plus one addition per day.
+ */
+const aggregate = (
+  fx: FixtureColumns,
+  i0: number,
+  i1: number,
+  clock: OutletClock,
+  planned: PlannedSku[],
+  own: boolean[],
+): { total: Agg; days: Agg[] } => {
+  const cols = fx.skus.length;
+  const off = clock.utcOffsetMinutes * 60_000;
+  if (fx.dayOff !== off) {
+    fx.dayAggs.clear();
+    fx.dayOff = off;
+  }
+  const ctx: AggCtx = {
+    off,
+    cols,
+    planned,
+    pcol: planned.map((p) => fx.col.get(p.sku) ?? -1),
+    plannedFacings: planned.reduce((s, p) => s + p.facings, 0),
+    own,
+  };
+  const days: Agg[] = [];
+  for (let i = i0; i < i1;) {
+    const day = Math.floor((fx.t[i]! + off) / DAY);
+    const end = fx.lowerBound((day + 1) * DAY - off);
+    const b = Math.min(end, i1);
+    const whole = b === end && (i === 0 || Math.floor((fx.t[i - 1]! + off) / DAY) < day);
+    let agg = whole ? fx.dayAggs.get(day) : undefined;
+    if (!agg) {
+      agg = aggregateRange(fx, i, b, day, ctx);
+      if (whole) fx.dayAggs.set(day, agg);
+    }
+    days.push(agg);
+    i = b;
+  }
   const total = newAgg(0, cols);
   for (const d of days) addAgg(total, d);
   return { total, days };
@@ -591,18 +783,64 @@ const mean = (xs: (number | null)[]): number | null => {
 };
 const ratio = (s: number, n: number): number | null => (n > 0 ? s / n : null);
 
+/** A window's estimated sales per (outlet, SKU, period) as columns, rows in `rollupSales` order. */
+export interface SalesTable {
+  n: number;
+  /** Outlets and SKUs the rows index. */
+  outlets: string[];
+  skus: string[];
+  outlet: Int32Array;
+  sku: Int32Array;
+  /** Period 'day': the local day number; else an index into `periods`. */
+  key: Int32Array;
+  periods: string[] | null;
+  units: Float64Array;
+}
+
+/** The day table, plus per outlet (index of `outlets`) its units and days with sales. */
+interface DayTable extends SalesTable {
+  outletUnits: Float64Array;
+  outletDays: Int32Array;
+  dayMin: number;
+  dayMax: number;
+}
+
+export interface SalesRow {
+  outletId: string;
+  sku: string;
+  period: string;
+  units: number;
+}
+
+const filterKey = (f: CubeFilter): string => JSON.stringify([f.brand ?? null, f.sku ?? null]);
+/** Derived results kept per window (overview responses, filtered sales indexes, ...). */
+const WINDOW_MEMO = 256;
+
 /** KPIs of one window and scope; the same numbers the AnalyticsEngine gives over the window's captures. */
 export class CubeWindow {
   private stockoutCache: StockoutEvent[] | null = null;
-  private dailyCache: Map<string, number> | null = null;
+  private dayTableCache: DayTable | null = null;
   private scoreCache: OutletScore[] | null = null;
+  private byDayCache: Map<string, [FixtureWindow, Agg][]> | null = null;
+  private readonly memos = new Map<string, unknown>();
 
   constructor(
     readonly cube: AnalyticsCube,
     readonly master: MasterDataView,
     readonly fixtures: FixtureWindow[],
     readonly scope: CubeScope,
+    /** Unique per window object (a rebuilt window of the same scope gets a new id). */
+    readonly id = 0,
   ) {}
+
+  /** A derived value computed once per window (the window is dropped when its data change). */
+  memo<T>(key: string, compute: () => T): T {
+    if (this.memos.has(key)) return this.memos.get(key) as T;
+    const v = compute();
+    if (this.memos.size >= WINDOW_MEMO) this.memos.delete(this.memos.keys().next().value!);
+    this.memos.set(key, v);
+    return v;
+  }
 
   readonly lookup = (sku: string): SkuInfo => {
     const s = this.master.skus.get(sku);
@@ -683,108 +921,352 @@ export class CubeWindow {
     }));
   }
 
-  /** As AnalyticsEngine.stockouts over the window's captures. */
+  /** As AnalyticsEngine.stockouts over the window's captures (per fixture, replayed once per capture range). */
   stockouts(): StockoutEvent[] {
     if (this.stockoutCache) return this.stockoutCache;
     const out: StockoutEvent[] = [];
-    for (const x of this.fixtures) {
-      const { fx, i0, i1 } = x;
-      let tracked: string[];
-      if (x.planned.length > 0) tracked = x.planned.map((p) => p.sku);
-      else {
-        // Every SKU seen in the window, in first-seen order (SKUs of one capture in id order).
-        const order = fx.skus.map((s, k) => [s, k] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-        const seen = new Set<string>();
-        for (let i = i0; i < i1; i++) for (const [s, k] of order) if (fx.counts[k]![i]! >= 0) seen.add(s);
-        tracked = [...seen];
-      }
-      const events: StockoutEvent[] = [];
-      for (const sku of tracked) {
-        const tr = new StockoutTracker(fx.outletId, fx.fixtureId, sku, DEFAULT_HYSTERESIS);
-        const k = fx.col.get(sku);
-        const counts = k === undefined ? null : fx.counts[k]!;
-        for (let i = i0; i < i1; i++) {
-          const r = tr.feed(fx.t[i]!, counts ? Math.max(0, counts[i]!) : 0);
-          if (r?.change === 'close') events.push(r.event);
-        }
-        if (tr.open) events.push({ ...tr.open });
-      }
-      out.push(...events.sort((a, b) => a.start - b.start));
-    }
+    for (const x of this.fixtures) for (const e of this.cube.stockoutsOf(x)) out.push(e);
     return (this.stockoutCache = out);
   }
 
-  /** Estimated units per `outletId|sku|date` over the window (see AnalyticsCube.salesOf). */
-  dailySales(): Map<string, number> {
-    if (this.dailyCache) return this.dailyCache;
-    const out = new Map<string, number>();
+  /**
+   * Estimated units per (outlet, SKU, local date) over the window (see AnalyticsCube.salesOf): the
+   * contributions of intervals with both captures in the window, summed per outlet in fixture order
+   * (as the engine's daily map), rows in rollupSales order (outlet, SKU, date).
+   */
+  private dayTable(): DayTable {
+    if (this.dayTableCache) return this.dayTableCache;
+    const fs = this.fixtures.map((x) => this.cube.salesOf(x.fx));
+    const byOutlet = new Map<string, FixtureWindow[]>();
+    let cap = 0;
     for (const x of this.fixtures) {
-      const s = this.cube.salesOf(x.fx);
-      // Intervals i → i+1 with both captures in [i0, i1).
-      const a = s.start[x.i0]!;
-      const b = s.start[x.i1 - 1]!;
-      for (let j = a; j < b; j++) {
-        const key = `${x.fx.outletId}|${s.sku[j]!}|${dateOf(s.day[j]!)}`;
-        out.set(key, (out.get(key) ?? 0) + s.units[j]!);
-      }
+      const l = byOutlet.get(x.fx.outletId);
+      if (l) l.push(x);
+      else byOutlet.set(x.fx.outletId, [x]);
+      const s = fs[x.idx]!;
+      cap += s.start[x.i1 - 1]! - s.start[x.i0]!;
     }
-    return (this.dailyCache = out);
+    const outlets = [...byOutlet.keys()].sort((a, b) => a.localeCompare(b));
+    const skus: string[] = [];
+    const skuPos = new Map<string, number>();
+    const rOutlet = new Int32Array(cap);
+    const rSku = new Int32Array(cap);
+    const rDay = new Int32Array(cap);
+    const rUnits = new Float64Array(cap);
+    const outletUnits = new Float64Array(outlets.length);
+    const outletDays = new Int32Array(outlets.length);
+    let n = 0;
+    let dayMin = Infinity;
+    let dayMax = -Infinity;
+    outlets.forEach((o, oi) => {
+      const parts = byOutlet.get(o)!;
+      const local = new Map<string, number>();
+      const maps = parts.map((x) =>
+        Int32Array.from(fs[x.idx]!.skus, (sku) => {
+          let k = local.get(sku);
+          if (k === undefined) local.set(sku, (k = local.size));
+          return k;
+        }),
+      );
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const x of parts) {
+        const s = fs[x.idx]!;
+        for (let j = s.start[x.i0]!, b = s.start[x.i1 - 1]!; j < b; j++) {
+          const d = s.day[j]!;
+          if (d < lo) lo = d;
+          if (d > hi) hi = d;
+        }
+      }
+      if (lo > hi) return;
+      const nd = hi - lo + 1;
+      const acc = new Float64Array(local.size * nd);
+      const seen = new Uint8Array(local.size * nd);
+      parts.forEach((x, p) => {
+        const s = fs[x.idx]!;
+        const m = maps[p]!;
+        for (let j = s.start[x.i0]!, b = s.start[x.i1 - 1]!; j < b; j++) {
+          const c = m[s.skuIdx[j]!]! * nd + s.day[j]! - lo;
+          acc[c]! += s.units[j]!;
+          seen[c] = 1;
+        }
+      });
+      const daySeen = new Uint8Array(nd);
+      let units = 0;
+      for (const [sku, ls] of [...local.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+        let g = skuPos.get(sku);
+        if (g === undefined) {
+          skuPos.set(sku, (g = skus.length));
+          skus.push(sku);
+        }
+        for (let d = 0; d < nd; d++) {
+          const c = ls * nd + d;
+          if (!seen[c]) continue;
+          rOutlet[n] = oi;
+          rSku[n] = g;
+          rDay[n] = lo + d;
+          rUnits[n] = acc[c]!;
+          n++;
+          units += acc[c]!;
+          daySeen[d] = 1;
+        }
+      }
+      outletUnits[oi] = units;
+      outletDays[oi] = daySeen.reduce((a, b) => a + b, 0);
+      dayMin = Math.min(dayMin, lo);
+      dayMax = Math.max(dayMax, hi);
+    });
+    return (this.dayTableCache = {
+      n,
+      outlets,
+      skus,
+      outlet: rOutlet.subarray(0, n),
+      sku: rSku.subarray(0, n),
+      key: rDay.subarray(0, n),
+      periods: null,
+      units: rUnits.subarray(0, n),
+      outletUnits,
+      outletDays,
+      dayMin,
+      dayMax,
+    });
   }
 
-  sales(period: 'day' | 'week' | 'total'): { outletId: string; sku: string; period: string; units: number }[] {
-    return rollupSales(this.dailySales(), period);
+  /** Sales per (outlet, SKU, period) as columns (rollupSales over the window's daily sales). */
+  salesTable(period: 'day' | 'week' | 'total'): SalesTable {
+    const t = this.dayTable();
+    if (period === 'day') return t;
+    return this.memo(`sales|${period}`, () => {
+      const outlet: number[] = [];
+      const sku: number[] = [];
+      const key: number[] = [];
+      const units: number[] = [];
+      const periods: string[] = [];
+      const pos = new Map<string, number>();
+      for (let i = 0; i < t.n;) {
+        const acc = new Map<string, number>();
+        let j = i;
+        for (; j < t.n && t.outlet[j] === t.outlet[i] && t.sku[j] === t.sku[i]; j++) {
+          const p = period === 'week' ? weekOf(dateOf(t.key[j]!)) : 'total';
+          acc.set(p, (acc.get(p) ?? 0) + t.units[j]!);
+        }
+        for (const [p, u] of [...acc.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+          let k = pos.get(p);
+          if (k === undefined) {
+            pos.set(p, (k = periods.length));
+            periods.push(p);
+          }
+          outlet.push(t.outlet[i]!);
+          sku.push(t.sku[i]!);
+          key.push(k);
+          units.push(u);
+        }
+        i = j;
+      }
+      return {
+        n: outlet.length,
+        outlets: t.outlets,
+        skus: t.skus,
+        outlet: Int32Array.from(outlet),
+        sku: Int32Array.from(sku),
+        key: Int32Array.from(key),
+        periods,
+        units: Float64Array.from(units),
+      };
+    });
+  }
+
+  /** Rows [offset, offset + limit) of the period's sales whose SKU is in the filter, and how many there are. */
+  salesPage(
+    period: 'day' | 'week' | 'total',
+    f: CubeFilter,
+    offset = 0,
+    limit = Number.POSITIVE_INFINITY,
+  ): { total: number; rows: SalesRow[] } {
+    const t = this.salesTable(period);
+    const idx =
+      f.sku || f.brand
+        ? this.memo(`salesIdx|${period}|${filterKey(f)}`, () => {
+            const ok = t.skus.map((s) => this.inFilter(f, s));
+            const out: number[] = [];
+            for (let i = 0; i < t.n; i++) if (ok[t.sku[i]!]) out.push(i);
+            return Int32Array.from(out);
+          })
+        : null;
+    const total = idx ? idx.length : t.n;
+    const rows: SalesRow[] = [];
+    for (let r = offset; r < Math.min(total, offset + limit); r++) {
+      const i = idx ? idx[r]! : r;
+      rows.push({
+        outletId: t.outlets[t.outlet[i]!]!,
+        sku: t.skus[t.sku[i]!]!,
+        period: t.periods ? t.periods[t.key[i]!]! : dateOf(t.key[i]!),
+        units: t.units[i]!,
+      });
+    }
+    return { total, rows };
+  }
+
+  sales(period: 'day' | 'week' | 'total'): SalesRow[] {
+    return this.salesPage(period, {}).rows;
+  }
+
+  /** Units and revenue per local date of the SKUs in the filter (dates ascending). */
+  salesByDay(f: CubeFilter): Map<string, { units: number; revenue: number }> {
+    return this.memo(`salesByDay|${filterKey(f)}`, () => {
+      const t = this.dayTable();
+      const out = new Map<string, { units: number; revenue: number }>();
+      if (t.n === 0) return out;
+      const ok = t.skus.map((s) => this.inFilter(f, s));
+      const price = t.skus.map((s) => this.master.skus.get(s)?.price ?? 0);
+      const nd = t.dayMax - t.dayMin + 1;
+      const units = new Float64Array(nd);
+      const revenue = new Float64Array(nd);
+      const seen = new Uint8Array(nd);
+      for (let i = 0; i < t.n; i++) {
+        const k = t.sku[i]!;
+        if (!ok[k]) continue;
+        const d = t.key[i]! - t.dayMin;
+        const u = t.units[i]!;
+        units[d]! += u;
+        revenue[d]! += u * price[k]!;
+        seen[d] = 1;
+      }
+      for (let d = 0; d < nd; d++)
+        if (seen[d]) out.set(dateOf(t.dayMin + d), { units: units[d]!, revenue: revenue[d]! });
+      return out;
+    });
   }
 
   /** As AnalyticsEngine.outletScores over the window. */
   outletScores(): OutletScore[] {
     if (this.scoreCache) return this.scoreCache;
     const byOutlet = new Map<string, FixtureWindow[]>();
-    for (const x of this.fixtures) byOutlet.set(x.fx.outletId, [...(byOutlet.get(x.fx.outletId) ?? []), x]);
-    const salesPerDay = new Map<string, number>();
-    const daysPerOutlet = new Map<string, Set<string>>();
-    for (const [k, u] of this.dailySales()) {
-      const [o, , d] = k.split('|') as [string, string, string];
-      salesPerDay.set(o, (salesPerDay.get(o) ?? 0) + u);
-      daysPerOutlet.set(o, (daysPerOutlet.get(o) ?? new Set()).add(d));
+    for (const x of this.fixtures) {
+      const l = byOutlet.get(x.fx.outletId);
+      if (l) l.push(x);
+      else byOutlet.set(x.fx.outletId, [x]);
     }
+    const t = this.dayTable();
+    const pos = new Map(t.outlets.map((o, i) => [o, i]));
     const rows = [...byOutlet.entries()].map(([outletId, list]) => {
-      const days = daysPerOutlet.get(outletId)?.size ?? 0;
+      const i = pos.get(outletId);
+      const days = i === undefined ? 0 : t.outletDays[i]!;
       return {
         outletId,
         availability: mean(list.map((x) => ratio(x.total.availSum, x.total.availN))),
         compliance: mean(list.map((x) => ratio(x.total.compSum, x.total.compN))),
         purity: mean(list.map((x) => (x.shelf ? null : ratio(x.total.purSum, x.total.purN)))),
-        salesPerDay: days ? (salesPerDay.get(outletId) ?? 0) / days : 0,
+        salesPerDay: days ? t.outletUnits[i!]! / days : 0,
       };
     });
     return (this.scoreCache = rankOutlets(rows));
   }
 
-  /** KPIs over per-fixture aggregates (the window's totals, or one local date's). */
-  kpis(f: CubeFilter, parts: [FixtureWindow, Agg][] = this.fixtures.map((x) => [x, x.total])) {
-    const osa = this.skuAvailability(f, parts);
-    const n = osa.reduce((s, r) => s + r.observations, 0);
-    const present = osa.reduce((s, r) => s + r.availability * r.observations, 0);
-    const brands = this.facings('brand', parts);
-    const share = brands.length
-      ? brands.filter((b) => (f.brand ? b.brand === f.brand : b.own)).reduce((s, b) => s + b.share, 0)
-      : null;
+  /** Brands of the window's columns as indexes: names, and per fixture (by idx) each column's brand index. */
+  private brandIndex(): { names: string[]; col: Int32Array[] } {
+    return this.memo('brands', () => {
+      const names: string[] = [];
+      const pos = new Map<string, number>();
+      const col = this.fixtures.map((x) =>
+        Int32Array.from(x.colBrand, (b) => {
+          let k = pos.get(b);
+          if (k === undefined) {
+            pos.set(b, (k = names.length));
+            names.push(b);
+          }
+          return k;
+        }),
+      );
+      return { names, col };
+    });
+  }
+
+  /** Per fixture (by idx): the columns of its planned SKUs in the filter (−1: never seen). */
+  private plannedCols(f: CubeFilter): Int32Array[] {
+    return this.memo(`planned|${filterKey(f)}`, () =>
+      this.fixtures.map((x) =>
+        Int32Array.from(
+          x.planned.filter((p) => this.inFilter(f, p.sku)),
+          (p) => x.fx.col.get(p.sku) ?? -1,
+        ),
+      ),
+    );
+  }
+
+  /**
+   * KPIs over per-fixture aggregates (the window's totals, or one local date's): as the engine's
+   * `kpis` (availability = Σ present ÷ Σ observations of the planned SKUs in the filter; share of
+   * shelf from per-fixture mean facings by brand; purity and compliance as means of fixture means),
+   * in one numeric pass.
+   */
+  kpis(f: CubeFilter, parts: [FixtureWindow, Agg][] = this.fixtures.map((x) => [x, x.total])): OverviewKpis {
+    const pcols = this.plannedCols(f);
+    const brands = this.brandIndex();
+    const bf = new Float64Array(brands.names.length);
+    const bOwn = new Int8Array(brands.names.length).fill(-1);
+    let n = 0;
+    let present = 0;
+    let total = 0;
+    let anyBrand = false;
+    let pS = 0;
+    let pN = 0;
+    let cS = 0;
+    let cN = 0;
+    let captures = 0;
+    const outlets = new Set<string>();
+    for (const [x, a] of parts) {
+      for (const k of pcols[x.idx]!) {
+        n += a.n;
+        if (k >= 0) present += a.present[k]!;
+      }
+      if (a.n > 0) {
+        const bc = brands.col[x.idx]!;
+        for (let k = 0; k < a.reported.length; k++) {
+          if (a.reported[k] === 0) continue;
+          const v = a.facings[k]! / a.n;
+          const b = bc[k]!;
+          bf[b]! += v;
+          total += v;
+          anyBrand = true;
+          if (bOwn[b] === -1) bOwn[b] = x.colOwn[k] ? 1 : 0;
+        }
+      }
+      if (!x.shelf && a.purN > 0) {
+        pS += a.purSum / a.purN;
+        pN++;
+      }
+      if (a.compN > 0) {
+        cS += a.compSum / a.compN;
+        cN++;
+      }
+      captures += a.n;
+      outlets.add(x.fx.outletId);
+    }
+    let share: number | null = null;
+    if (anyBrand) {
+      share = 0;
+      for (let b = 0; b < bf.length; b++)
+        if (bOwn[b] !== -1 && (f.brand ? brands.names[b] === f.brand : bOwn[b] === 1))
+          share += total > 0 ? bf[b]! / total : 0;
+    }
     return {
       availability: n > 0 ? present / n : null,
       shareOfShelf: share,
-      purity: mean(parts.filter(([x]) => !x.shelf).map(([, a]) => ratio(a.purSum, a.purN))),
-      compliance: mean(parts.map(([, a]) => ratio(a.compSum, a.compN))),
+      purity: pN > 0 ? pS / pN : null,
+      compliance: cN > 0 ? cS / cN : null,
       openStockouts: 0,
       salesUnits: 0,
       salesRevenue: 0,
       fixtures: parts.length,
-      outlets: new Set(parts.map(([x]) => x.fx.outletId)).size,
-      captures: parts.reduce((s, [, a]) => s + a.n, 0),
+      outlets: outlets.size,
+      captures,
     };
   }
 
   /** Per local date (each outlet's clock): the fixtures' aggregates of that date. */
   byDay(): Map<string, [FixtureWindow, Agg][]> {
+    if (this.byDayCache) return this.byDayCache;
     const out = new Map<string, [FixtureWindow, Agg][]>();
     for (const x of this.fixtures)
       for (const d of x.days) {
@@ -793,29 +1275,26 @@ export class CubeWindow {
         if (l) l.push([x, d]);
         else out.set(date, [[x, d]]);
       }
-    return out;
+    return (this.byDayCache = out);
   }
 }
 
-/** The overview page's numbers from a cube window: the same shape and definitions as `overview(engine)`. */
-export const cubeOverview = (w: CubeWindow, f: CubeFilter, limit = 10): OverviewResult => {
-  const k: OverviewKpis = w.kpis(f);
-  const stockouts = w.stockouts().filter((s) => w.inFilter(f, s.sku));
-  k.openStockouts = stockouts.filter((s) => s.end === null).length;
-  const price = (sku: string) => w.master.skus.get(sku)?.price ?? 0;
-  const salesByDay = new Map<string, { units: number; revenue: number }>();
-  for (const [key, u] of w.dailySales()) {
-    const [, sku, date] = key.split('|') as [string, string, string];
-    if (!w.inFilter(f, sku)) continue;
-    const a = salesByDay.get(date) ?? { units: 0, revenue: 0 };
-    a.units += u;
-    a.revenue += u * price(sku);
-    salesByDay.set(date, a);
-  }
-  for (const a of salesByDay.values()) {
+/** The overview's KPI tiles of a window (no trend): as `kpis(engine)` plus open stockouts and sales. */
+export const cubeKpis = (w: CubeWindow, f: CubeFilter): OverviewKpis => {
+  const k = w.kpis(f);
+  k.openStockouts = w.stockouts().filter((s) => s.end === null && w.inFilter(f, s.sku)).length;
+  for (const a of w.salesByDay(f).values()) {
     k.salesUnits += a.units;
     k.salesRevenue += a.revenue;
   }
+  return k;
+};
+
+/** The overview page's numbers from a cube window: the same shape and definitions as `overview(engine)`. */
+export const cubeOverview = (w: CubeWindow, f: CubeFilter, limit = 10): OverviewResult => {
+  const k = cubeKpis(w, f);
+  const stockouts = w.stockouts().filter((s) => w.inFilter(f, s.sku));
+  const salesByDay = w.salesByDay(f);
   const byDay = w.byDay();
   const trend = [...byDay.keys()].sort().map((date) => {
     const d = w.kpis(f, byDay.get(date)!);

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MasterDataRegistry } from '../masterdata/index.js';
 import type { FixtureSummary, TimeSeriesStore } from '../store/index.js';
-import { AnalyticsCube, type CubeWindow } from './cube.js';
+import { AnalyticsCube, cubeKpis, cubeOverview, type CubeFilter, type CubeOptions, type CubeWindow } from './cube.js';
 import { AnalyticsEngine } from './engine.js';
 import { toSeries, type CaptureLike } from './load.js';
 import { DEFAULT_HYSTERESIS, StockoutTracker, type Hysteresis } from './stockouts.js';
@@ -20,6 +20,26 @@ export interface AnalyticsScope {
   fixtures?: ReadonlySet<string>;
 }
 
+/** Overview ranges of the dashboard (days), warmed for the admin scope once the rollups are ready. */
+export const DEFAULT_OVERVIEW_DAYS = [7, 30, 90, 1];
+/** Least time between background re-warms of the default overviews after new data. */
+export const PREWARM_INTERVAL_MS = 30_000;
+
+const r4 = (x: number | null) => (x === null ? null : Math.round(x * 10_000) / 10_000);
+const round = <T extends object>(o: T): T =>
+  Object.fromEntries(Object.entries(o).map(([k, x]) => [k, typeof x === 'number' ? r4(x) : x])) as T;
+
+/** GET /analytics/overview's body. */
+export interface OverviewBody {
+  from: string | null;
+  to: string | null;
+  kpis: ReturnType<typeof cubeKpis>;
+  previous: ReturnType<typeof cubeKpis> | null;
+  trend: ReturnType<typeof cubeOverview>['trend'];
+  worstOutlets: ReturnType<typeof cubeOverview>['worstOutlets'];
+  worstSkus: ReturnType<typeof cubeOverview>['worstSkus'];
+}
+
 /** Most observations one analytics request reads (≈ 100 fixtures × 5 weeks of hourly captures). */
 export const MAX_SCAN_OBSERVATIONS = 200_000;
 export const CACHE_TTL_MS = 30_000;
@@ -32,14 +52,70 @@ export class AnalyticsService {
   constructor(
     private readonly store: TimeSeriesStore,
     readonly masterdata: MasterDataRegistry,
+    cubeOptions: CubeOptions = {},
   ) {
-    this.cube = new AnalyticsCube(store, masterdata);
+    this.cube = new AnalyticsCube(store, masterdata, cubeOptions);
   }
 
   /** The scope's window over the rollups (same definitions as `engine(scope)`, sales see AnalyticsCube). */
   window(scope: AnalyticsScope): Promise<CubeWindow> {
     const fixtures = (scope as { fixtures?: ReadonlySet<string> }).fixtures ?? null;
     return this.cube.window({ from: scope.from, to: scope.to, outlets: this.outletFilter(scope), fixtures });
+  }
+
+  /**
+   * The overview of a period (KPI tiles, daily trend, worst outlets and SKUs) and the KPIs of the
+   * previous period of equal length (when from and to are given), rounded as the API sends it. Cached
+   * with the period's window per (filter, top, previous window): repeated requests cost a lookup
+   * until data of a fixture in scope, master data or the hour shape change.
+   */
+  async overview(scope: AnalyticsScope, f: CubeFilter, top: number): Promise<OverviewBody> {
+    const cur = await this.window(scope);
+    const { from, to } = scope;
+    const prev =
+      from && to ? await this.window({ ...scope, from: new Date(2 * from.getTime() - to.getTime()), to: from }) : null;
+    return cur.memo(`overview|${JSON.stringify([f.brand ?? null, f.sku ?? null, top, prev?.id ?? null])}`, () => {
+      const o = cubeOverview(cur, f, top);
+      return {
+        from: from?.toISOString() ?? null,
+        to: to?.toISOString() ?? null,
+        kpis: round(o.kpis),
+        previous: prev ? round(cubeKpis(prev, f)) : null,
+        trend: o.trend.map(round),
+        worstOutlets: o.worstOutlets.map(round),
+        worstSkus: o.worstSkus.map(round),
+      };
+    });
+  }
+
+  private prewarmedAt = 0;
+  private prewarmTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /**
+   * Computes the dashboard's default overviews (admin scope, no filters: 7/30/90 days and 24 h up to
+   * the end of the current hour, as the dashboard asks) so the first navigation is a cache hit.
+   * Yields to the event loop between windows.
+   */
+  async prewarm(now = Date.now()): Promise<OverviewBody[]> {
+    this.prewarmedAt = Date.now();
+    const to = Math.ceil(now / 3_600_000) * 3_600_000;
+    const out: OverviewBody[] = [];
+    for (const days of DEFAULT_OVERVIEW_DAYS) {
+      out.push(await this.overview({ from: new Date(to - days * 86_400_000), to: new Date(to) }, {}, 10));
+      await new Promise((r) => setImmediate(r));
+    }
+    return out;
+  }
+
+  /** Re-warms the default overviews after new data, at most every PREWARM_INTERVAL_MS (trailing). */
+  schedulePrewarm(onError: (err: unknown) => void = () => undefined): void {
+    if (this.prewarmTimer) return;
+    const wait = Math.max(0, this.prewarmedAt + PREWARM_INTERVAL_MS - Date.now());
+    this.prewarmTimer = setTimeout(() => {
+      this.prewarmTimer = null;
+      this.prewarm().catch(onError);
+    }, wait);
+    this.prewarmTimer.unref?.();
   }
 
   /** Outlets in scope by master data; null = no outlet filter (region/channel unset). */

@@ -4,7 +4,6 @@ import { OutletId, SkuId } from '@shelfsight/protocol';
 import type { AlertEngine, AnalyticsService } from '../analytics/service.js';
 import type { AnalyticsEngine } from '../analytics/engine.js';
 import { promotionBreakdown } from '../analytics/overview.js';
-import { cubeOverview } from '../analytics/cube.js';
 import { PromotionMaster } from '../masterdata/index.js';
 import { BadRequestError, isoDate, parsePart } from './validation.js';
 
@@ -73,7 +72,11 @@ const send = (
     }
     return true;
   });
-  const page = filtered.slice(query.offset, query.offset + query.limit);
+  respond(req, res, query, filtered.slice(query.offset, query.offset + query.limit), filtered.length, name);
+};
+
+/** Answers one page (rows [offset, offset + limit) of `total` filtered rows) as JSON or CSV. */
+const respond = (req: Request, res: Response, query: Common, page: Row[], total: number, name: string) => {
   if (wantsCsv(req, query.format)) {
     res.type('text/csv').attachment(`${name}.csv`).send(toCsv(page));
     return;
@@ -81,10 +84,10 @@ const send = (
   const next = query.offset + page.length;
   res.json({
     items: page,
-    total: filtered.length,
+    total,
     limit: query.limit,
     offset: query.offset,
-    nextOffset: next < filtered.length ? next : null,
+    nextOffset: next < total ? next : null,
   });
 };
 
@@ -245,11 +248,13 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
   r.get('/analytics/sales', async (req, res) => {
     const v = parseQ(SalesQ, req);
     const e = await service.window(scope(v, res));
-    const rows = e.sales(v.period).map((x) => {
+    // Pre-aggregated per window and period; only the requested page becomes row objects.
+    const { total, rows } = e.salesPage(v.period, { sku: v.sku, brand: v.brand }, v.offset, v.limit);
+    const page = rows.map((x) => {
       const s = e.master.skus.get(x.sku);
       return { ...x, brand: e.lookup(x.sku).brand, units: r4(x.units), revenue: s ? r4(x.units * s.price) : null };
     });
-    send(req, res, v, e, rows, 'sales');
+    respond(req, res, v, page, total, 'sales');
   });
 
   const PromoQ = q({
@@ -331,26 +336,8 @@ export const createAnalyticsRouter = ({ service, alerts }: AnalyticsApiDeps): Ro
    */
   r.get('/analytics/overview', async (req, res) => {
     const v = parseQ(OverviewQ, req);
-    const f = { brand: v.brand, sku: v.sku };
-    const s = scope(v, res);
-    const current = cubeOverview(await service.window(s), f, v.top);
-    let previous = null;
-    if (v.from && v.to) {
-      const len = v.to.getTime() - v.from.getTime();
-      const pe = await service.window({ ...s, from: new Date(v.from.getTime() - len), to: v.from });
-      previous = cubeOverview(pe, f, 0).kpis;
-    }
-    const round = <T extends object>(o: T): T =>
-      Object.fromEntries(Object.entries(o).map(([k, x]) => [k, typeof x === 'number' ? r4(x) : x])) as T;
-    res.json({
-      from: v.from?.toISOString() ?? null,
-      to: v.to?.toISOString() ?? null,
-      kpis: round(current.kpis),
-      previous: previous ? round(previous) : null,
-      trend: current.trend.map(round),
-      worstOutlets: current.worstOutlets.map(round),
-      worstSkus: current.worstSkus.map(round),
-    });
+    // Cached per (window, scope, filter, top) until the scope's data change (AnalyticsService.overview).
+    res.json(await service.overview(scope(v, res), { brand: v.brand, sku: v.sku }, v.top));
   });
 
   const PromoDetailQ = z.strictObject({
