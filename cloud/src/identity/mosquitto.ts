@@ -55,30 +55,45 @@ export interface MosquittoConfigOptions {
   tls?: { port: number; certfile: string; keyfile: string };
   /** Same transport cap as the embedded broker (4 × the payload limit). */
   maxPacketBytes?: number;
+  /**
+   * An internal listener for the cloud and the ingest workers, without `use_username_as_clientid`:
+   * an ingest worker opens several sessions under one service user (docs/decisions.md D16), which
+   * that option would give one client id, so they would keep disconnecting each other. Bind it
+   * where devices cannot reach it. Needs `port` or `tls` for the devices' listener.
+   */
+  service?: { port: number; host?: string };
 }
 
 /**
  * mosquitto.conf lines for the ShelfSight listeners (append to or include from the main config;
  * with the default `per_listener_settings false` the security options apply to every listener).
  */
-export const mosquittoConfig = (o: MosquittoConfigOptions): string =>
-  [
+export const mosquittoConfig = (o: MosquittoConfigOptions): string => {
+  const explicit = o.port !== undefined || o.tls !== undefined;
+  if (o.service && !explicit) throw new Error("a service listener needs the devices' listener (port or tls) too");
+  // use_username_as_clientid is a listener option: before any `listener` line it configures only
+  // the default listener, which does not exist once a listener is declared. So it follows each
+  // devices' listener (and stays at the top only when the default listener is the one used).
+  const devices = (line: string) => [line, 'use_username_as_clientid true'];
+  return [
     'allow_anonymous false',
     `password_file ${o.passwordFile}`,
     `acl_file ${o.aclFile}`,
-    'use_username_as_clientid true',
+    ...(explicit ? [] : ['use_username_as_clientid true']),
     `max_packet_size ${o.maxPacketBytes ?? 1024 * 1024}`,
-    ...(o.port !== undefined ? [`listener ${o.port}${o.host ? ` ${o.host}` : ''}`] : []),
+    ...(o.port !== undefined ? devices(`listener ${o.port}${o.host ? ` ${o.host}` : ''}`) : []),
     ...(o.tls
       ? [
-          `listener ${o.tls.port}${o.host ? ` ${o.host}` : ''}`,
+          ...devices(`listener ${o.tls.port}${o.host ? ` ${o.host}` : ''}`),
           `certfile ${o.tls.certfile}`,
           `keyfile ${o.tls.keyfile}`,
           'tls_version tlsv1.2',
         ]
       : []),
+    ...(o.service ? [`listener ${o.service.port}${o.service.host ? ` ${o.service.host}` : ''}`] : []),
     '',
   ].join('\n');
+};
 
 /** Writes `passwd` and `acl` (0600) into `dir`; returns their paths. */
 export const writeMosquittoFiles = async (
