@@ -23,10 +23,26 @@ describe('shelfsight-cloud CLI parsing', () => {
     [['--mqtt-port', '70000'], /--mqtt-port: must be 0-65535/],
     [['--log-level', 'loud'], /--log-level/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--mqtt-url', 'http://broker'], /--mqtt-url: must be an mqtt/],
+    [['--ingest-group', 'ingest'], /--ingest-group: needs an external broker/],
   ])('refuses %j with a clear message', (argv, message) => {
     const r = parseCli(argv, {});
     expect(r.kind).toBe('error');
     expect(r.kind === 'error' && r.message).toMatch(message);
+  });
+
+  it('takes an external broker with its credentials from env only, and an ingest group', () => {
+    const env = { SHELFSIGHT_MQTT_USERNAME: 'shelfsight-cloud-ingest', SHELFSIGHT_MQTT_PASSWORD: 'pw' };
+    expect(parseCli(['--mqtt-url', 'mqtt://10.0.0.5:1884', '--ingest-group', 'ingest'], env)).toMatchObject({
+      kind: 'run',
+      options: {
+        mqttUrl: 'mqtt://10.0.0.5:1884',
+        ingestGroup: 'ingest',
+        mqttUsername: 'shelfsight-cloud-ingest',
+        mqttPassword: 'pw',
+      },
+    });
+    expect(parseCli(['--mqtt-password', 'pw'], {}).kind).toBe('error');
   });
 
   it('refuses a bad env value, naming the flag it maps to', () => {
