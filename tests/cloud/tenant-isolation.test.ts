@@ -38,10 +38,10 @@ const outlet = (outletId: string, city: string) => ({
 const positions = (skus: string[]) => skus.map((sku, column) => ({ row: 0, column, sku, depth: 6 }));
 
 /** Planned SKUs: the brand's own two plus, in Alpha's coolers, the other brand's and a competitor's (context). */
-const fixture = (fixtureId: string, outletId: string, deviceId: string, skus: string[], brand?: string) => ({
+const fixture = (fixtureId: string, outletId: string, deviceId: string | null, skus: string[], brand?: string) => ({
   fixtureId,
   outletId,
-  deviceId,
+  ...(deviceId ? { deviceId } : {}),
   kind: 'branded-cooler' as const,
   captureIntervalMin: 15,
   positions: positions(skus),
@@ -66,9 +66,10 @@ const side = {
     brand: 'Beta',
     username: 'beta-manager',
     outlets: ['outlet-beta-1', 'outlet-beta-2'],
-    // fix-beta-3 holds Alpha's SKUs but is Beta's by its explicit brand.
-    fixtures: ['fix-beta-1', 'fix-beta-2', 'fix-beta-shared', 'fix-beta-3'],
-    devices: ['dev-beta-1', 'dev-beta-2', 'dev-beta-shared', 'dev-beta-3'],
+    // fix-beta-3 holds Alpha's SKUs but is Beta's by its explicit brand; dev-beta-4 is in no master
+    // data and becomes Beta's by reporting from fix-beta-4.
+    fixtures: ['fix-beta-1', 'fix-beta-2', 'fix-beta-shared', 'fix-beta-3', 'fix-beta-4'],
+    devices: ['dev-beta-1', 'dev-beta-2', 'dev-beta-shared', 'dev-beta-3', 'dev-beta-4'],
     promotion: 'promo-beta',
     promotionName: 'Beta confidential summer push',
     sku: 'beta-tea',
@@ -101,6 +102,7 @@ const MASTER = {
     fixture('fix-beta-2', 'outlet-beta-2', 'dev-beta-2', BETA_SKUS),
     fixture('fix-beta-shared', SHARED_OUTLET, 'dev-beta-shared', BETA_SKUS),
     fixture('fix-beta-3', 'outlet-beta-1', 'dev-beta-3', ['alpha-cola', 'alpha-lemon'], 'Beta'),
+    fixture('fix-beta-4', 'outlet-beta-2', null, BETA_SKUS),
     { ...fixture(NOBODY.fixture, NOBODY.outlet, NOBODY.device, ['rival-fizz', 'rival-fizz']), kind: 'shelf' as const },
   ],
   promotions: [
@@ -129,13 +131,15 @@ const MASTER = {
 };
 
 const fixtureOf = new Map(MASTER.fixtures.map((f) => [f.fixtureId, f]));
+/** The device reporting from a fixture: its master-data device, or the unlisted one. */
+const deviceOf = (f: (typeof MASTER.fixtures)[number]): string => f.deviceId ?? 'dev-beta-4';
 
 /** One capture: the first planned SKU stocked, the brand's second SKU out (a stockout), the rest present. */
 const capture = (fixtureId: string, capturedAt: string, seq: number) => {
   const f = fixtureOf.get(fixtureId)!;
   const planned = [...new Set(f.positions.map((p) => p.sku))];
   return makeObservation({
-    deviceId: f.deviceId,
+    deviceId: deviceOf(f),
     outletId: f.outletId,
     fixtureId,
     capturedAt,
@@ -267,31 +271,31 @@ describe('tenant isolation: every route and live event, brand against brand', ()
 
     const all = MASTER.fixtures;
     for (const f of all) {
-      const d = await connectDevice(cloud, f.deviceId);
-      devices.set(f.deviceId, d);
-      await d.subscribeAsync(topics.commands(f.deviceId), { qos: 1 });
+      const d = await connectDevice(cloud, deviceOf(f));
+      devices.set(deviceOf(f), d);
+      await d.subscribeAsync(topics.commands(deviceOf(f)), { qos: 1 });
       d.on('message', (topic) => commandsSeen.push(topic));
     }
     let seq = 1000;
     for (const f of all) {
-      const d = devices.get(f.deviceId)!;
+      const d = devices.get(deviceOf(f))!;
       const at = iso(60_000);
       await d.publishAsync(
-        topics.status(f.deviceId),
-        JSON.stringify({ deviceId: f.deviceId, state: 'online', at, agentVersion: '1.0.0' }),
+        topics.status(deviceOf(f)),
+        JSON.stringify({ deviceId: deviceOf(f), state: 'online', at, agentVersion: '1.0.0' }),
         { qos: 1, retain: true },
       );
-      await d.publishAsync(topics.observations(f.deviceId), JSON.stringify(capture(f.fixtureId, at, ++seq)), {
+      await d.publishAsync(topics.observations(deviceOf(f)), JSON.stringify(capture(f.fixtureId, at, ++seq)), {
         qos: 1,
       });
       await d.publishAsync(
-        topics.events(f.deviceId),
-        JSON.stringify({ deviceId: f.deviceId, kind: 'door', state: 'open', at }),
+        topics.events(deviceOf(f)),
+        JSON.stringify({ deviceId: deviceOf(f), kind: 'door', state: 'open', at }),
         { qos: 1 },
       );
       await d.publishAsync(
-        topics.otaState(f.deviceId),
-        JSON.stringify({ deviceId: f.deviceId, kind: 'model', version: '2.0.0', state: 'DOWNLOADING', at }),
+        topics.otaState(deviceOf(f)),
+        JSON.stringify({ deviceId: deviceOf(f), kind: 'model', version: '2.0.0', state: 'DOWNLOADING', at }),
         { qos: 1 },
       );
     }
@@ -332,6 +336,12 @@ describe('tenant isolation: every route and live event, brand against brand', ()
       expect([...got].sort()).toEqual([...side[b].fixtures].sort());
     }
     expect(events.admin.some((e) => e.payload.fixtureId === NOBODY.fixture)).toBe(true);
+    // The unlisted device: its first status (before it reported from a fixture) reached admins only;
+    // once it reported from Beta's fixture, its events are Beta's.
+    const unlisted = (who: Brand | 'admin', event: string) =>
+      events[who].filter((e) => e.event === event && e.payload.deviceId === 'dev-beta-4').length;
+    expect([unlisted('admin', 'device-status'), unlisted('beta', 'device-status')]).toEqual([1, 0]);
+    expect([unlisted('beta', 'door-event'), unlisted('beta', 'ota-state')]).toEqual([1, 1]);
 
     // Alerts for the write checks below; live observations join the secrets of their brand.
     for (const b of ['alpha', 'beta'] as const)
