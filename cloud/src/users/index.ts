@@ -184,7 +184,8 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
     const id = parts[1] === undefined ? null : segment(parts[1]);
     if (a === 'fixtures' && parts.length > 1 && (id === null || !t.fixtures.has(id)))
       return ['fixtureId', `no fixture ${id ?? parts[1]}`];
-    if (a === 'devices' && parts.length > 1 && b !== 'registry' && (id === null || !t.devices.has(id)))
+    const registry = a === 'devices' && b === 'registry' && parts.length === 2; // GET /devices/registry
+    if (a === 'devices' && parts.length > 1 && !registry && (id === null || !t.devices.has(id)))
       return ['deviceId', `no device ${id ?? parts[1]}`];
     if ((a === 'analytics' || a === 'masterdata') && b === 'promotions' && parts.length > 2) {
       const pid = segment(parts[2]!);
@@ -193,8 +194,8 @@ export const startUsers = async (opts: UsersOptions): Promise<RunningUsers> => {
     }
     if (a === 'analytics' && b === 'alerts' && parts.length > 2) {
       const aid = segment(parts[2]!);
-      const a = aid === null ? undefined : opts.alerts.get(aid);
-      if (!a || !t.fixtures.has(a.fixtureId)) return ['id', `no alert ${aid ?? parts[2]}`];
+      const alert = aid === null ? undefined : opts.alerts.get(aid);
+      if (!alert || !t.fixtures.has(alert.fixtureId)) return ['id', `no alert ${aid ?? parts[2]}`];
     }
     return null;
   };
