@@ -624,6 +624,10 @@ describe('tenant isolation: every route and live event, brand against brand', ()
   });
 
   it('a brand manager never receives the other brand’s ids or data, and cannot write', async () => {
+    // Admins read everything first, so any cache that forgets the tenant would serve it to a brand.
+    for (const route of registeredRoutes().filter((r) => r.startsWith('GET ')))
+      for (const p of CASES[route]!('alpha', 'beta'))
+        await call('token', 'GET', p.path.replace(/(outletId|fixtureId|deviceId)=[^&]*&?/g, ''));
     const before = await call('token', 'GET', `${A}/masterdata`);
     const alertsBefore = await call('token', 'GET', `${A}/analytics/alerts?limit=1000`);
     const failures: string[] = [];
