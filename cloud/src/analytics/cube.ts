@@ -938,27 +938,15 @@ export class CubeWindow {
     if (this.dayTableCache) return this.dayTableCache;
     const fs = this.fixtures.map((x) => this.cube.salesOf(x.fx));
     const byOutlet = new Map<string, FixtureWindow[]>();
-    let cap = 0;
     for (const x of this.fixtures) {
       const l = byOutlet.get(x.fx.outletId);
       if (l) l.push(x);
       else byOutlet.set(x.fx.outletId, [x]);
-      const s = fs[x.idx]!;
-      cap += s.start[x.i1 - 1]! - s.start[x.i0]!;
     }
     const outlets = [...byOutlet.keys()].sort((a, b) => a.localeCompare(b));
-    const skus: string[] = [];
-    const skuPos = new Map<string, number>();
-    const rOutlet = new Int32Array(cap);
-    const rSku = new Int32Array(cap);
-    const rDay = new Int32Array(cap);
-    const rUnits = new Float64Array(cap);
-    const outletUnits = new Float64Array(outlets.length);
-    const outletDays = new Int32Array(outlets.length);
-    let n = 0;
-    let dayMin = Infinity;
-    let dayMax = -Infinity;
-    outlets.forEach((o, oi) => {
+    // Pass 1, per outlet: its SKUs (each fixture's mapped onto them) and local day range; rows ≤ SKUs × days.
+    let cap = 0;
+    const plan = outlets.map((o) => {
       const parts = byOutlet.get(o)!;
       const local = new Map<string, number>();
       const maps = parts.map((x) =>
@@ -978,6 +966,22 @@ export class CubeWindow {
           if (d > hi) hi = d;
         }
       }
+      if (lo <= hi) cap += local.size * (hi - lo + 1);
+      return { parts, local, maps, lo, hi };
+    });
+    const skus: string[] = [];
+    const skuPos = new Map<string, number>();
+    const rOutlet = new Int32Array(cap);
+    const rSku = new Int32Array(cap);
+    const rDay = new Int32Array(cap);
+    const rUnits = new Float64Array(cap);
+    const outletUnits = new Float64Array(outlets.length);
+    const outletDays = new Int32Array(outlets.length);
+    let n = 0;
+    let dayMin = Infinity;
+    let dayMax = -Infinity;
+    // Pass 2: sum per (SKU, day) in fixture and contribution order (as the engine's daily map), emit sorted.
+    plan.forEach(({ parts, local, maps, lo, hi }, oi) => {
       if (lo > hi) return;
       const nd = hi - lo + 1;
       const acc = new Float64Array(local.size * nd);
@@ -1200,7 +1204,12 @@ export class CubeWindow {
    * shelf from per-fixture mean facings by brand; purity and compliance as means of fixture means),
    * in one numeric pass.
    */
-  kpis(f: CubeFilter, parts: [FixtureWindow, Agg][] = this.fixtures.map((x) => [x, x.total])): OverviewKpis {
+  kpis(
+    f: CubeFilter,
+    parts: [FixtureWindow, Agg][] = this.fixtures.map((x) => [x, x.total]),
+    /** false: leave `outlets` 0 (the trend does not show it). */
+    countOutlets = true,
+  ): OverviewKpis {
     const pcols = this.plannedCols(f);
     const brands = this.brandIndex();
     const bf = new Float64Array(brands.names.length);
@@ -1215,8 +1224,11 @@ export class CubeWindow {
     let cN = 0;
     let captures = 0;
     const outlets = new Set<string>();
-    for (const [x, a] of parts) {
-      for (const k of pcols[x.idx]!) {
+    for (let q = 0; q < parts.length; q++) {
+      const [x, a] = parts[q]!;
+      const pc = pcols[x.idx]!;
+      for (let p = 0; p < pc.length; p++) {
+        const k = pc[p]!;
         n += a.n;
         if (k >= 0) present += a.present[k]!;
       }
@@ -1241,7 +1253,7 @@ export class CubeWindow {
         cN++;
       }
       captures += a.n;
-      outlets.add(x.fx.outletId);
+      if (countOutlets) outlets.add(x.fx.outletId);
     }
     let share: number | null = null;
     if (anyBrand) {
@@ -1264,6 +1276,20 @@ export class CubeWindow {
     };
   }
 
+  /** Stockout events per SKU: [all, still open] (for the overview's filtered counts). */
+  stockoutCounts(): Map<string, [number, number]> {
+    return this.memo('stockoutCounts', () => {
+      const out = new Map<string, [number, number]>();
+      for (const e of this.stockouts()) {
+        let c = out.get(e.sku);
+        if (!c) out.set(e.sku, (c = [0, 0]));
+        c[0]++;
+        if (e.end === null) c[1]++;
+      }
+      return out;
+    });
+  }
+
   /** Per local date (each outlet's clock): the fixtures' aggregates of that date. */
   byDay(): Map<string, [FixtureWindow, Agg][]> {
     if (this.byDayCache) return this.byDayCache;
@@ -1282,7 +1308,7 @@ export class CubeWindow {
 /** The overview's KPI tiles of a window (no trend): as `kpis(engine)` plus open stockouts and sales. */
 export const cubeKpis = (w: CubeWindow, f: CubeFilter): OverviewKpis => {
   const k = w.kpis(f);
-  k.openStockouts = w.stockouts().filter((s) => s.end === null && w.inFilter(f, s.sku)).length;
+  for (const [sku, [, open]] of w.stockoutCounts()) if (w.inFilter(f, sku)) k.openStockouts += open;
   for (const a of w.salesByDay(f).values()) {
     k.salesUnits += a.units;
     k.salesRevenue += a.revenue;
@@ -1293,11 +1319,10 @@ export const cubeKpis = (w: CubeWindow, f: CubeFilter): OverviewKpis => {
 /** The overview page's numbers from a cube window: the same shape and definitions as `overview(engine)`. */
 export const cubeOverview = (w: CubeWindow, f: CubeFilter, limit = 10): OverviewResult => {
   const k = cubeKpis(w, f);
-  const stockouts = w.stockouts().filter((s) => w.inFilter(f, s.sku));
   const salesByDay = w.salesByDay(f);
   const byDay = w.byDay();
   const trend = [...byDay.keys()].sort().map((date) => {
-    const d = w.kpis(f, byDay.get(date)!);
+    const d = w.kpis(f, byDay.get(date)!, false);
     const s = salesByDay.get(date) ?? { units: 0, revenue: 0 };
     return {
       date,
@@ -1327,8 +1352,7 @@ export const cubeOverview = (w: CubeWindow, f: CubeFilter, limit = 10): Overview
             };
           })
       : [];
-  const outs = new Map<string, number>();
-  for (const s of stockouts) outs.set(s.sku, (outs.get(s.sku) ?? 0) + 1);
+  const outs = w.stockoutCounts();
   const worstSkus = w
     .skuAvailability(f)
     .sort((a, b) => a.availability - b.availability || a.sku.localeCompare(b.sku))
@@ -1340,7 +1364,7 @@ export const cubeOverview = (w: CubeWindow, f: CubeFilter, limit = 10): Overview
       own: w.lookup(x.sku).own,
       availability: x.availability,
       outlets: x.outlets,
-      stockouts: outs.get(x.sku) ?? 0,
+      stockouts: outs.get(x.sku)?.[0] ?? 0,
     }));
   return { kpis: k, trend, worstOutlets, worstSkus };
 };
