@@ -18,6 +18,11 @@ export interface SalesOptions {
   /** `levels`: split penalty per SKU, in units of the fixture's estimated count noise variance. */
   penaltyPerSku?: number;
   /**
+   * `levels`: a fixture whose estimated count noise (sd, units) is below this reads like exact
+   * counts (0.1–0.5 in the simulator, recognition 0.8–0.9): every rise of a unit is a restock.
+   */
+  exactNoise?: number;
+  /**
    * `levels`: a planned SKU read at fewer units per visible facing than this share of its planned
    * depth right after visits is undercounted (its readings are stretched onto capacity).
    */
@@ -29,6 +34,7 @@ export const DEFAULT_SALES_OPTIONS: SalesOptions = {
   rateWindow: 6,
   method: 'levels',
   penaltyPerSku: 4,
+  exactNoise: 0.6,
   fullShare: 0.8,
 };
 

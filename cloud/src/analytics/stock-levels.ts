@@ -83,9 +83,6 @@ export const prefixIsotonicSse = (y: readonly number[]): number[] => {
   return y.map((v) => (b.push(v), b.sse));
 };
 
-/** SSE of the non-increasing fit of every suffix y[k..]: a non-increasing fit of −reverse(y). */
-const suffixIsotonicSse = (y: readonly number[]): number[] => prefixIsotonicSse(y.map((v) => -v).reverse()).reverse();
-
 /**
  * Count noise of a fixture: units, one standard deviation per capture. Between the same two
  * captures every SKU of an exact-count fixture moves by its own (small, mostly zero) sales; with
@@ -94,28 +91,35 @@ const suffixIsotonicSse = (y: readonly number[]): number[] => prefixIsotonicSse(
  * change), mean absolute deviation without the top 10 % (restocks, removals), as a normal sd.
  */
 export const countNoiseScale = (counts: readonly (readonly number[])[]): number => {
-  const dev: number[] = [];
   const n = counts[0]?.length ?? 0;
-  const diffs = counts.map((c) => c.slice(1).map((v, i) => v - c[i]!));
+  const dev = new Float64Array(Math.max(0, n - 1) * counts.length);
+  let nd = 0;
+  const d = new Float64Array(Math.max(counts.length, n));
+  const medianOf = (len: number) => {
+    const x = d.subarray(0, len).sort();
+    return len % 2 ? x[(len - 1) / 2]! : (x[len / 2 - 1]! + x[len / 2]!) / 2;
+  };
   if (counts.length === 1) {
-    const d = diffs[0]!;
-    const m = median(d);
-    for (const x of d) dev.push(Math.abs(x - m));
+    const c = counts[0]!;
+    for (let i = 0; i + 1 < n; i++) d[i] = c[i + 1]! - c[i]!;
+    const m = medianOf(n - 1);
+    for (let i = 0; i + 1 < n; i++) dev[nd++] = Math.abs(c[i + 1]! - c[i]! - m);
   } else
     for (let i = 0; i + 1 < n; i++) {
-      const d: number[] = [];
-      counts.forEach((c, s) => {
-        if (c[i]! > 0 || c[i + 1]! > 0) d.push(diffs[s]![i]!);
-      });
-      if (d.length < 2) continue;
-      const m = median(d);
-      for (const x of d) dev.push(Math.abs(x - m));
+      let len = 0;
+      for (const c of counts) if (c[i]! > 0 || c[i + 1]! > 0) d[len++] = c[i + 1]! - c[i]!;
+      if (len < 2) continue;
+      const m = medianOf(len);
+      // (medianOf sorted d in place: still the same changes.)
+      for (let k = 0; k < len; k++) dev[nd++] = Math.abs(d[k]! - m);
     }
-  if (dev.length === 0) return 0;
-  dev.sort((a, b) => a - b);
-  const kept = dev.slice(0, Math.max(1, Math.floor(dev.length * 0.9)));
+  if (nd === 0) return 0;
+  const sorted = dev.subarray(0, nd).sort();
+  const kept = Math.max(1, Math.floor(nd * 0.9));
+  let sum = 0;
+  for (let k = 0; k < kept; k++) sum += sorted[k]!;
   // Mean absolute deviation × √(π/2) = sd of a change between two captures; ÷ √2 = of one capture.
-  return ((kept.reduce((a, b) => a + b, 0) / kept.length) * Math.sqrt(Math.PI / 2)) / Math.SQRT2;
+  return ((sum / kept) * Math.sqrt(Math.PI / 2)) / Math.SQRT2;
 };
 
 /**
@@ -127,25 +131,65 @@ export const segmentRestocks = (counts: readonly (readonly number[])[], penalty:
   const n = counts[0]?.length ?? 0;
   const cuts: number[] = [];
   const stack: [number, number][] = n > 1 ? [[0, n - 1]] : [];
+  const pre = new Float64Array(n);
+  const suf = new Float64Array(n);
+  const gain = new Float64Array(n);
+  const scan = pavScanner(n);
   while (stack.length > 0) {
     const [a, b] = stack.pop()!;
     if (b <= a) continue;
-    const gain = new Array<number>(b - a).fill(0);
+    const len = b - a + 1;
+    gain.fill(0, 0, len - 1);
     for (const c of counts) {
-      const seg = c.slice(a, b + 1);
-      const pre = prefixIsotonicSse(seg);
-      const whole = pre[pre.length - 1]!;
-      if (whole === 0) continue;
-      const suf = suffixIsotonicSse(seg);
-      for (let k = 0; k < b - a; k++) gain[k]! += whole - pre[k]! - suf[k + 1]!;
+      // A non-increasing segment fits exactly: nothing to gain from a split.
+      let rises = false;
+      for (let k = a; k < b && !rises; k++) rises = c[k + 1]! > c[k]!;
+      if (!rises) continue;
+      scan(c, a, len, 1, pre);
+      scan(c, b, len, -1, suf);
+      const whole = pre[len - 1]!;
+      // suf[m] = SSE of the fit of the suffix starting at b − m.
+      for (let k = 0; k < len - 1; k++) gain[k]! += whole - pre[k]! - suf[len - 2 - k]!;
     }
     let best = -1;
-    for (let k = 0; k < gain.length; k++) if (gain[k]! > penalty && (best < 0 || gain[k]! > gain[best]!)) best = k;
+    for (let k = 0; k < len - 1; k++) if (gain[k]! > penalty && (best < 0 || gain[k]! > gain[best]!)) best = k;
     if (best < 0) continue;
     cuts.push(a + best);
     stack.push([a, a + best], [a + best + 1, b]);
   }
   return cuts.sort((x, y) => x - y);
+};
+
+/**
+ * Allocation-free PAV scan for `segmentRestocks`: out[m] = SSE of the non-increasing fit of
+ * c[start..start+m] (step 1), or of the suffix c[start−m..start] (step −1: a non-increasing fit of a
+ * suffix is a non-increasing fit of the negated values read backwards).
+ */
+const pavScanner = (n: number) => {
+  const sum = new Float64Array(n);
+  const cnt = new Float64Array(n);
+  const sq = new Float64Array(n);
+  const blockSse = (k: number) => Math.max(0, sq[k]! - (sum[k]! * sum[k]!) / cnt[k]!);
+  return (c: readonly number[], start: number, len: number, step: 1 | -1, out: Float64Array): void => {
+    let top = -1;
+    let sse = 0;
+    for (let m = 0; m < len; m++) {
+      const v = step * c[start + step * m]!;
+      top++;
+      sum[top] = v;
+      cnt[top] = 1;
+      sq[top] = v * v;
+      while (top > 0 && sum[top]! / cnt[top]! > sum[top - 1]! / cnt[top - 1]!) {
+        sse -= blockSse(top - 1) + blockSse(top);
+        sum[top - 1]! += sum[top]!;
+        cnt[top - 1]! += cnt[top]!;
+        sq[top - 1]! += sq[top]!;
+        top--;
+        sse += blockSse(top);
+      }
+      out[m] = sse;
+    }
+  };
 };
 
 export interface LevelSalesResult extends FixtureSalesResult {
@@ -179,7 +223,10 @@ export const estimateLevelSales = (
 
   // 1–2. Noise and restocks. The floor keeps exact counts splitting at every unit rise (its SSE ≥ ½).
   const noise = countNoiseScale(counts);
-  const penalty = Math.max(0.25, (opts.penaltyPerSku ?? 4) * noise * noise * skus.length);
+  // Noise below `exactNoise` is what exact counts show (SKUs selling different amounts): every rise
+  // of a unit is a restock there and nothing is stretched, as in the drop estimator.
+  const exact = noise < (opts.exactNoise ?? 0.6);
+  const penalty = exact ? 0.25 : Math.max(0.25, (opts.penaltyPerSku ?? 4) * noise * noise * skus.length);
   const restock = new Array<boolean>(n).fill(false);
   for (const k of segmentRestocks(counts, penalty)) restock[k] = true;
   const firstAfter = restock.flatMap((r, i) => (r ? [i + 1] : []));
@@ -200,11 +247,13 @@ export const estimateLevelSales = (
   // 4. Undercount correction against the planogram.
   const stretched = new Map<string, number>();
   const fullShare = opts.fullShare ?? 0.8;
-  for (const p of planned) {
+  for (const p of exact ? [] : planned) {
     const L = levels.get(p.sku);
     if (!L || p.capacity <= p.facings) continue;
-    // Splits where the SKU did not go up are not its refills (a slipped-in product appeared).
-    const refills = firstAfter.filter((i) => L[i]! >= L[i - 1]!);
+    // Refills: splits where the SKU itself went up (at other splits a slipped-in product appeared;
+    // the level right after a visit does not depend on what was left, so skipping SKUs that were
+    // still full does not bias it).
+    const refills = firstAfter.filter((i) => L[i]! > L[i - 1]!);
     if (refills.length < 2) continue;
     const full = median(refills.map((i) => L[i]!));
     // Undercounted = fewer units per visible facing than the planned depth (a position taken by a
