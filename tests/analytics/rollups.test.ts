@@ -71,7 +71,7 @@ const raw = (cube: AnalyticsCube, scope: CubeScope, all = captures): RawEngine =
   for (const s of toSeries(all.filter(keep))) {
     const o = md.current().outlets.get(s.outletId);
     const clock = o ?? DEFAULT_CLOCK;
-    const res = estimateFixtureSales(s, clock, DEFAULT_SALES_OPTIONS, weights);
+    const res = estimateFixtureSales(s, clock, DEFAULT_SALES_OPTIONS, weights, md.current().plannedSkus(s.fixtureId));
     const kept = res.intervals.filter((iv) => iv.from >= from && iv.to < to);
     for (const [k, u] of dailySales(kept, clock)) {
       const key = `${s.outletId}|${k}`;

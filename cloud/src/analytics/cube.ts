@@ -478,7 +478,7 @@ export class AnalyticsCube {
     if (cached && cached.version === fx.version && cached.weightsGen === this.weightsGen) return cached;
     const clock = this.clock(fx.outletId);
     const series = fx.toSeries();
-    const res = estimateFixtureSales(series, clock, DEFAULT_SALES_OPTIONS, w);
+    const res = estimateFixtureSales(series, clock, DEFAULT_SALES_OPTIONS, w, this.view().plannedSkus(fx.fixtureId));
     const byFrom = new Map<number, typeof res.intervals>();
     for (const iv of res.intervals) {
       const l = byFrom.get(iv.from);
