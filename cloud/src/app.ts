@@ -201,7 +201,7 @@ export const startCloud = async (
     app.use(errorHandler(logger.child({ component: 'api' })));
 
     const http = createHttpServer(app);
-    // Live events go to per-brand rooms (alerts included, so analytics.attachLive is not used).
+    // Live events, alerts included, go to per-brand rooms (live/index.ts).
     const io = attachLive(http, ingest, {
       principal: users.socketAuth,
       requireLogin,

@@ -1,6 +1,5 @@
 import type { Router } from 'express';
 import type { Logger } from 'pino';
-import type { Server as IoServer } from 'socket.io';
 import { createAnalyticsRouter } from '../api/analytics.js';
 import type { Ingest } from '../ingest/index.js';
 import { MasterDataRegistry } from '../masterdata/index.js';
@@ -17,8 +16,6 @@ export interface RunningAnalytics {
   service: AnalyticsService;
   alerts: AlertEngine;
   masterdata: MasterDataRegistry;
-  /** Emits every alert change as socket.io `alert`. */
-  attachLive(io: IoServer): void;
 }
 
 /** Wires master data, the live stockout alert engine (on ingest) and the analytics REST router. */
@@ -62,6 +59,5 @@ export const startAnalytics = (opts: {
     service,
     alerts,
     masterdata,
-    attachLive: (io) => alerts.on('alert', (a) => io.emit('alert', a)),
   };
 };
