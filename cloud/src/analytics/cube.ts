@@ -969,8 +969,11 @@ export class CubeWindow {
       if (lo <= hi) cap += local.size * (hi - lo + 1);
       return { parts, local, maps, lo, hi };
     });
-    const skus: string[] = [];
-    const skuPos = new Map<string, number>();
+    // SKUs sorted once (localeCompare is slow); a row's SKU index is the SKU's rank.
+    const all = new Set<string>();
+    for (const { local } of plan) for (const sku of local.keys()) all.add(sku);
+    const skus = [...all].sort((a, b) => a.localeCompare(b));
+    const rank = new Map(skus.map((sku, i) => [sku, i]));
     const rOutlet = new Int32Array(cap);
     const rSku = new Int32Array(cap);
     const rDay = new Int32Array(cap);
@@ -997,12 +1000,8 @@ export class CubeWindow {
       });
       const daySeen = new Uint8Array(nd);
       let units = 0;
-      for (const [sku, ls] of [...local.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
-        let g = skuPos.get(sku);
-        if (g === undefined) {
-          skuPos.set(sku, (g = skus.length));
-          skus.push(sku);
-        }
+      const order = [...local.entries()].map(([sku, ls]) => [rank.get(sku)!, ls] as const).sort((a, b) => a[0] - b[0]);
+      for (const [g, ls] of order) {
         for (let d = 0; d < nd; d++) {
           const c = ls * nd + d;
           if (!seen[c]) continue;
