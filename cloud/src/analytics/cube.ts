@@ -23,7 +23,7 @@ import { DEFAULT_HYSTERESIS, type Hysteresis, type StockoutEvent } from './stock
 const DAY = 86_400_000;
 /** Fixtures whose full history feeds the pooled hour-of-day demand shape (evenly spread by id). */
 export const PROFILE_SAMPLE_FIXTURES = 100;
-/** Window results kept (LRU by insertion); the overview asks for two windows per view. */
+/** Window results kept (least recently used out); the overview asks for two windows per view. */
 const WINDOW_CACHE = 64;
 
 export interface CubeOptions {
@@ -547,7 +547,12 @@ export class AnalyticsCube {
     // Derived state first: a refitted hour shape clears every window (O(1) unless a refit is due).
     this.hourWeights();
     let hit = this.windows.get(key);
-    if (hit) return hit;
+    if (hit) {
+      // Least recently used first out (windows of past hours leave before the current ones).
+      this.windows.delete(key);
+      this.windows.set(key, hit);
+      return hit;
+    }
     if (Date.now() - this.scannedAt >= (this.opts.catchUpMinMs ?? 250)) await this.catchUp();
     this.hourWeights();
     hit = this.windows.get(key);
