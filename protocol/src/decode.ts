@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { MAX_PAYLOAD_BYTES } from './limits.js';
 
 /** Why a payload was refused; used as a metric label, so the set is closed. */
-export type RejectReason = 'oversized' | 'bad_json' | 'schema' | 'device_mismatch' | 'bad_topic';
+export type RejectReason = 'oversized' | 'bad_json' | 'schema' | 'device_mismatch' | 'bad_topic' | 'clock_skew';
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: RejectReason; detail: string };
 

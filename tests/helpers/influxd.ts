@@ -20,6 +20,10 @@ export interface Influxd {
   url: string;
   /** Creates an empty database with a unique name and returns the name. */
   createDatabase(prefix?: string): Promise<string>;
+  /** SIGKILLs the server, keeping its directories and ports (an outage; `restart` ends it). */
+  kill(): Promise<void>;
+  /** Starts the server again on the same data directory and ports, and waits for /ping. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -95,20 +99,24 @@ export const startInfluxd = async (timeoutMs = 20_000): Promise<Influxd> => {
     const conf = path.join(root, 'influxdb.conf');
     await writeFile(conf, configToml(root, httpPort, rpcPort));
     const url = `http://127.0.0.1:${httpPort}`;
-    const child: ChildProcess = spawn(INFLUXD, ['run', '-config', conf], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, INFLUXDB_REPORTING_DISABLED: 'true' },
-    });
     let log = '';
-    const keep = (d: Buffer) => (log = (log + d.toString()).slice(-4000));
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const deadline = Date.now() + timeoutMs;
-    let up = false;
-    while (Date.now() < deadline && child.exitCode === null) {
-      if ((up = await ping(url))) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const launch = async (): Promise<{ child: ChildProcess; up: boolean }> => {
+      const c: ChildProcess = spawn(INFLUXD, ['run', '-config', conf], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, INFLUXDB_REPORTING_DISABLED: 'true' },
+      });
+      const keep = (d: Buffer) => (log = (log + d.toString()).slice(-4000));
+      c.stdout?.on('data', keep);
+      c.stderr?.on('data', keep);
+      const deadline = Date.now() + timeoutMs;
+      let ok = false;
+      while (Date.now() < deadline && c.exitCode === null) {
+        if ((ok = await ping(url))) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return { child: c, up: ok };
+    };
+    let { child, up } = await launch();
     if (!up) {
       child.kill('SIGKILL');
       if (attempt === 0 && /address already in use/.test(log)) continue;
@@ -127,6 +135,19 @@ export const startInfluxd = async (timeoutMs = 20_000): Promise<Influxd> => {
         const text = await res.text();
         if (!res.ok || text.includes('"error"')) throw new Error(`CREATE DATABASE ${name} failed: ${text}`);
         return name;
+      },
+      kill: async () => {
+        if (child.exitCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGKILL');
+        await exited;
+      },
+      restart: async () => {
+        ({ child, up } = await launch());
+        if (!up) {
+          child.kill('SIGKILL');
+          throw new Error(`influxd did not come back at ${url} within ${timeoutMs} ms\n${log}`);
+        }
       },
       stop: async () => {
         if (child.exitCode === null) {

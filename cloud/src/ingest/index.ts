@@ -7,6 +7,7 @@ import {
   DeviceStatus,
   DoorEvent,
   OtaState,
+  MAX_FUTURE_SKEW_MS,
   MAX_PAYLOAD_BYTES,
   Observation,
   cloudSubscriptions,
@@ -233,6 +234,16 @@ export class Ingest extends EventEmitter<IngestEvents> {
       case 'observations': {
         const obs = decode(Observation);
         if (typeof obs === 'string') return obs;
+        // A capture dated ahead of now comes from a wrong device clock. Stored, it would stay the
+        // fixture's "latest" until real time caught up and land in future analytics windows; its
+        // time cannot be corrected deterministically (D20), so it is refused, counted and logged.
+        const aheadMs = Date.parse(obs.capturedAt) - receivedAt.getTime();
+        if (aheadMs > MAX_FUTURE_SKEW_MS)
+          return this.reject(
+            'clock_skew',
+            `capturedAt ${obs.capturedAt} is ${Math.round(aheadMs / 1000)} s ahead of the cloud clock (device ${obs.deviceId}, seq ${obs.seq})`,
+            topic,
+          );
         let inserted: boolean;
         try {
           ({ inserted } = await this.opts.store.writeObservation(obs, receivedAt));

@@ -38,7 +38,7 @@ export const createMetrics = (deps: { broker: () => BrokerStats }): CloudMetrics
   });
   new Counter({
     name: 'shelfsight_ingest_rejects_total',
-    help: 'Device messages refused, by reason (oversized, bad_json, schema, device_mismatch, bad_topic).',
+    help: 'Device messages refused, by reason (oversized, bad_json, schema, device_mismatch, bad_topic, clock_skew).',
     labelNames: ['reason'],
     registers: [registry],
     collect() {
