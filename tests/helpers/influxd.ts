@@ -24,6 +24,9 @@ export interface Influxd {
   kill(): Promise<void>;
   /** Starts the server again on the same data directory and ports, and waits for /ping. */
   restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a hung server that still holds its connections open. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -149,8 +152,11 @@ export const startInfluxd = async (timeoutMs = 20_000): Promise<Influxd> => {
           throw new Error(`influxd did not come back at ${url} within ${timeoutMs} ms\n${log}`);
         }
       },
+      pause: () => void child.kill('SIGSTOP'),
+      resume: () => void child.kill('SIGCONT'),
       stop: async () => {
         if (child.exitCode === null) {
+          child.kill('SIGCONT');
           const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
           child.kill('SIGTERM');
           const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
