@@ -260,7 +260,12 @@ describe('device clocks far from the cloud clock (D20)', () => {
   });
 });
 
-describe('duplicate and out-of-order delivery', () => {
+const stores =
+  influxdAvailable() || process.env.CI === 'true' ? (['duckdb', 'influx'] as const) : (['duckdb'] as const);
+
+describe.each(stores)('duplicate and out-of-order delivery (%s store)', (storeKind) => {
+  let influxd: Influxd | undefined;
+  let dbs = 0;
   const deviceId = 'cam-order';
   const fixtureId = 'cooler-order';
   const base = Date.now() - 6 * 3_600_000;
@@ -282,7 +287,9 @@ describe('duplicate and out-of-order delivery', () => {
 
   /** Publishes in the given order; after `readAfter` messages the views are read once (warming caches). */
   const deliver = async (order: Observation[], readAfter = -1) => {
-    const cloud = await startTestCloud();
+    const cloud = await startTestCloud(
+      storeKind === 'influx' ? { store: 'influx', influxUrl: influxd!.url, influxDb: `fault_order_${dbs++}` } : {},
+    );
     const dev = await mqtt.connectAsync(cloud.mqttUrl, {
       ...(await deviceOptions(cloud, deviceId)),
       reconnectPeriod: 0,
@@ -316,6 +323,7 @@ describe('duplicate and out-of-order delivery', () => {
   let inOrder: RunningCloud;
   let shuffled: RunningCloud;
   beforeAll(async () => {
+    if (storeKind === 'influx') influxd = await startInfluxd();
     inOrder = await deliver(series);
     // Live captures 8–11 arrive while the outbox drains 0–7 after a reconnect; 3 and 10 come twice
     // (a PUBACK lost on the way back), one of them long after.
@@ -330,6 +338,7 @@ describe('duplicate and out-of-order delivery', () => {
   afterAll(async () => {
     await inOrder?.close();
     await shuffled?.close();
+    await influxd?.stop();
   });
 
   it('stores each observation once and counts the redeliveries as duplicates', async () => {
