@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
-import { access, writeFile, readFile } from 'node:fs/promises';
+import { access, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import {
   Command,
@@ -30,6 +30,7 @@ import { applyUpdate, modelStoreFor } from './ota/index.js';
 import type { Recognizer, RecognizerOptions } from './recognition/types.js';
 import { CaptureScheduler, ScheduleError, validateSchedule, type ScheduleSpec } from './schedule/scheduler.js';
 import { StateFile } from './state.js';
+import { isDiskFull, writeDurably } from './util/durable-write.js';
 import { sleep, withTimeout } from './util/time.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -99,6 +100,7 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
   private doorTimer: NodeJS.Timeout | undefined;
   private lastDoorCaptureAt = 0;
   private badFrames = 0;
+  private capturesLostDiskFull = 0;
   private lastError: string | undefined;
 
   constructor(private readonly deps: AgentDeps) {
@@ -136,7 +138,15 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
       void this.publishStatus();
       void this.drain();
     });
-    this.session.on('message', (topic, payload) => void this.onMessage(topic, payload));
+    this.session.on(
+      'message',
+      (topic, payload) =>
+        // A handler that throws (e.g. a config that cannot be saved on a full disk) must not become an
+        // unhandled rejection, which would end the process.
+        void this.onMessage(topic, payload).catch((err: NodeJS.ErrnoException) =>
+          this.log.error({ topic, err: err.message, code: err.code, path: err.path }, 'message handling failed'),
+        ),
+    );
     this.timers.push(setInterval(() => void this.publishStatus(), config.statusIntervalS * 1000));
     // Age bounds must bite even while nothing new is captured (e.g. a long outage with the camera off).
     this.timers.push(setInterval(() => void this.outbox.enforceBounds().catch(() => undefined), 60_000));
@@ -241,10 +251,11 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
     const { config } = this.deps;
     const recognizer = this.recognizer;
     const t0 = performance.now();
+    let seq: number | undefined;
     try {
       const { frame, rec: raw } = await this.grabGoodFrame(recognizer);
       const rec = applyRoi(raw, this.state.state.appliedConfig?.roi);
-      const seq = this.state.state.nextSeq;
+      seq = this.state.state.nextSeq;
       const observation = buildObservation(rec, {
         deviceId: config.deviceId,
         outletId: config.outletId,
@@ -282,6 +293,17 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
       return { observation, latencyMs };
     } catch (err) {
       this.capturesFailed++;
+      if (isDiskFull(err)) {
+        // Dropped and counted, never published without the outbox (D19): the sequence number or the
+        // observation could not be made durable. Queued entries are untouched and still drain.
+        this.capturesLostDiskFull++;
+        this.lastError = `disk full (${err.code}) writing ${err.path ?? '?'}`.slice(0, 500);
+        this.log.error(
+          { trigger, seq, reason: err.code, path: err.path, capturesLostDiskFull: this.capturesLostDiskFull },
+          'capture lost: disk full',
+        );
+        throw err;
+      }
       this.lastError = (err as Error).message.slice(0, 500);
       this.log.error({ trigger, err: (err as Error).message }, 'capture failed; nothing published');
       throw err;
@@ -360,6 +382,7 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
         capturesOk: this.capturesOk,
         capturesFailed: this.capturesFailed,
         badFrames: this.badFrames,
+        ...(this.capturesLostDiskFull > 0 ? { capturesLostDiskFull: this.capturesLostDiskFull } : {}),
         ...(this.lastError ? { lastError: this.lastError } : {}),
       },
     };
@@ -413,7 +436,11 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
     try {
       await access(this.referencePath);
     } catch {
-      await writeFile(this.referencePath, image).catch(() => undefined);
+      // Via a temporary file: a frame cut short by a full disk would otherwise stay as the reference.
+      const tmp = `${this.referencePath}.tmp`;
+      await writeDurably(tmp, image)
+        .then(() => rename(tmp, this.referencePath))
+        .catch(() => undefined);
     }
   }
 
@@ -584,6 +611,7 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
       captures: {
         ok: this.capturesOk,
         failed: this.capturesFailed,
+        lostDiskFull: this.capturesLostDiskFull,
         ticksSkipped: this.ticksSkipped,
         lastLatencyMs: this.lastCaptureLatencyMs ?? null,
       },

@@ -1,7 +1,8 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { DeviceConfig } from '@shelfsight/protocol';
 import { z } from 'zod';
+import { writeDurably } from './util/durable-write.js';
 
 const AgentState = z.object({
   /** Next capture sequence number; persisted so a restart never reuses one. */
@@ -35,13 +36,7 @@ export class StateFile {
 
   async save(): Promise<void> {
     const tmp = `${this.file}.tmp`;
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(JSON.stringify(this.state));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeDurably(tmp, JSON.stringify(this.state));
     await rename(tmp, this.file);
   }
 }

@@ -16,6 +16,12 @@ export const DeviceHealth = z.strictObject({
   capturesFailed: z.number().int().min(0),
   /** Frames withheld because they were too dark, too bright or blurred (after retries). */
   badFrames: z.number().int().min(0).optional(),
+  /**
+   * Captures lost because the outbox could not be written (disk full, ENOSPC) since the agent started:
+   * never published (docs/decisions.md D19). Sent only when above 0, so a cloud that predates it still
+   * accepts every status of a healthy device.
+   */
+  capturesLostDiskFull: z.number().int().min(0).optional(),
   /** Why the last failed capture failed, e.g. "camera unreachable …" or "bad frame (too_dark)". */
   lastError: z.string().max(500).optional(),
 });

@@ -1,5 +1,6 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { writeDurably } from '../util/durable-write.js';
 
 export interface OutboxEntry {
   /** Monotonic position in the outbox; entries drain in this order. */
@@ -86,13 +87,7 @@ export class FileOutbox {
     const body = JSON.stringify({ topic, payload });
     const final = path.join(this.dir, fileName(id));
     const tmp = `${final}.tmp`;
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(body);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeDurably(tmp, body);
     await rename(tmp, final);
     await this.syncDir();
     this.ids.push(id);
