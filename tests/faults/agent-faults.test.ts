@@ -50,11 +50,16 @@ const outboxIds = async (dataDir: string): Promise<Set<string>> => {
   const dir = path.join(dataDir, 'outbox');
   const files = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.json'));
   const ids = await Promise.all(
-    files.map(
-      async (f) => (JSON.parse(JSON.parse(await readFile(path.join(dir, f), 'utf8')).payload) as Captured).messageId,
-    ),
+    files.map(async (f) => {
+      // The agent may remove an acknowledged entry between the listing and the read.
+      const raw = await readFile(path.join(dir, f), 'utf8').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null;
+        throw err;
+      });
+      return raw === null ? null : (JSON.parse(JSON.parse(raw).payload) as Captured).messageId;
+    }),
   );
-  return new Set(ids);
+  return new Set(ids.filter((id) => id !== null));
 };
 
 /**

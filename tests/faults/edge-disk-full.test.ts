@@ -52,14 +52,19 @@ const fetchAll = async (httpUrl: string, deviceId: string): Promise<StoredItem[]
   return items;
 };
 
-/** Message ids waiting in an outbox folder. */
+/** Message ids waiting in an outbox folder (a file the agent removes between listing and reading is gone). */
 const outboxIds = async (dir: string): Promise<string[]> => {
   const files = (await readdir(dir).catch(() => [])).filter((f) => f.endsWith('.json')).sort();
-  return Promise.all(
-    files.map(
-      async (f) => (JSON.parse(JSON.parse(await readFile(path.join(dir, f), 'utf8')).payload) as Captured).messageId,
-    ),
+  const ids = await Promise.all(
+    files.map(async (f) => {
+      const raw = await readFile(path.join(dir, f), 'utf8').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null;
+        throw err;
+      });
+      return raw === null ? null : (JSON.parse(JSON.parse(raw).payload) as Captured).messageId;
+    }),
   );
+  return ids.filter((id) => id !== null);
 };
 
 /** Fills the file system holding `file` by appending to it until the kernel says ENOSPC. */
