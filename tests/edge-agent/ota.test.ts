@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { cp, mkdtemp, readFile, readlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,6 +212,9 @@ describe('over-the-air model and gallery updates', () => {
   });
 
   it('installs a gallery-only update, keeping the detector and embedder', async () => {
+    // Anything else in the running folder stays behind (a shipped models/ may hold training caches).
+    await mkdir(path.join(dataDir, 'models', 'current', 'training-cache'), { recursive: true });
+    await writeFile(path.join(dataDir, 'models', 'current', 'training-cache', 'big.npy'), randomBytes(1024));
     const dir = await mkdtemp(path.join(tmpdir(), 'gallery-'));
     const gallery = JSON.parse(await readFile(repoPath('models/gallery.json'), 'utf8')) as { version: string };
     await writeFile(path.join(dir, 'gallery.json'), JSON.stringify({ ...gallery, version: 'g-ota-2' }));
@@ -228,6 +231,12 @@ describe('over-the-air model and gallery updates', () => {
     const obs = await capturedModel();
     expect(obs.gallery?.version).toBe('g-ota-2');
     expect(obs.model.version).toBe('9.0.0-ota');
+    expect((await readdir(path.join(dataDir, 'models', 'current'))).sort()).toEqual([
+      'detector.onnx',
+      'embedder.onnx',
+      'gallery.json',
+      'model.json',
+    ]);
   });
 
   it('ships a SKU enrolled in the catalog with the shelfsight-release CLI', async () => {

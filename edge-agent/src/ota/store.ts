@@ -23,12 +23,14 @@ export class ModelStore {
     }
   }
 
-  /** A fresh, empty staging folder for version `version`. */
-  async stage(version: string, seedFrom?: string): Promise<string> {
+  /** A fresh staging folder for `version`, holding copies of `seed.files` from `seed.from` (if given). */
+  async stage(version: string, seed?: { from: string; files: readonly string[] }): Promise<string> {
     await mkdir(this.root, { recursive: true });
     const dir = path.join(this.root, `${version.replace(/[^A-Za-z0-9_.-]/g, '_')}-${randomBytes(4).toString('hex')}`);
-    if (seedFrom) await cp(seedFrom, dir, { recursive: true, dereference: true });
-    else await mkdir(dir);
+    await mkdir(dir);
+    // Only the model's own files: the folder the agent shipped with may hold anything else
+    // (in a development checkout, models/ also holds gigabytes of training caches).
+    for (const f of seed?.files ?? []) await cp(path.join(seed!.from, f), path.join(dir, f), { dereference: true });
     return dir;
   }
 

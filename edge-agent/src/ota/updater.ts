@@ -73,7 +73,12 @@ export const applyUpdate = async (ann: OtaAnnouncement, host: OtaHost): Promise<
 
   await host.report('DOWNLOADING');
   // A gallery update keeps the running detector and embedder: start from a copy of the current folder.
-  const staged = await host.store.stage(manifest.version, manifest.kind === 'gallery' ? currentDir : undefined);
+  const staged = await host.store.stage(
+    manifest.version,
+    manifest.kind === 'gallery'
+      ? { from: currentDir, files: MODEL_FILES.filter((f) => f !== 'gallery.json') }
+      : undefined,
+  );
   try {
     for (const file of manifest.files) await downloadFile(file, staged);
   } catch (err) {

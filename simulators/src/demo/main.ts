@@ -4,9 +4,11 @@
  * ingest, store, REST, dashboard), simulated coolers served as HTTP cameras, and one real edge agent
  * process per cooler recognising frames with the shipped ONNX models.
  */
+import { execFile } from 'node:child_process';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { startVirtualCameras } from '../cameras/index.js';
 import { demoMasterData, seedDemo } from './masterdata.js';
 import { USAGE, parseDemoOptions, type DemoOptions } from './options.js';
@@ -15,6 +17,24 @@ import { startProcess, stopProcess, tail, type Managed } from './processes.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cloudMain = path.join(root, 'cloud/dist/main.js');
 const agentMain = path.join(root, 'edge-agent/dist/cli.js');
+const releaseMain = path.join(root, 'cloud/dist/ota/release-cli.js');
+
+/**
+ * The demo's release key (made once with the release CLI): agents trust its public half, so a SKU
+ * enrolled on the dashboard can be shipped to them with `npm run release -- publish …`. In the field
+ * the private key stays off the cloud machine; here everything is one laptop.
+ */
+const ensureReleaseKey = async (dir: string): Promise<{ keyFile: string; publicKey: string }> => {
+  const keyFile = path.join(dir, 'release.pem');
+  const pubFile = path.join(dir, 'release.pub');
+  const existing = await readFile(pubFile, 'utf8').catch(() => null);
+  if (existing) return { keyFile, publicKey: existing.trim() };
+  await mkdir(dir, { recursive: true });
+  const { stdout } = await promisify(execFile)(process.execPath, [releaseMain, 'keygen', '--out', keyFile]);
+  const publicKey = (JSON.parse(stdout) as { publicKeyBase64: string }).publicKeyBase64;
+  await writeFile(pubFile, `${publicKey}\n`);
+  return { keyFile, publicKey };
+};
 const modelDir = path.join(root, 'models');
 
 const say = (msg: string) => console.log(`${new Date().toISOString().slice(11, 19)}  ${msg}`);
@@ -152,6 +172,7 @@ const run = async (opts: DemoOptions): Promise<number> => {
       process.env.SHELFSIGHT_ADMIN_TOKEN?.trim() ||
       (await readFile(path.join(cloudDir, 'identity', 'admin-token'), 'utf8')).trim();
     const manager = await seedDemo(httpUrl, adminToken, demoMasterData(cameras.cameras, cameras.sims, opts.intervalS));
+    const release = await ensureReleaseKey(path.join(dataDir, 'release'));
     for (const cam of cameras.cameras) {
       const deviceId = `cam-${cam.id}`;
       const agentDir = path.join(dataDir, 'agents', deviceId);
@@ -175,6 +196,7 @@ const run = async (opts: DemoOptions): Promise<number> => {
             door: { kind: 'sse', url: cam.doorEventsUrl },
             capture: { intervalS: opts.intervalS },
             modelDir,
+            ota: { publicKeys: [release.publicKey] },
             dataDir: agentDir,
             statusIntervalS: 15,
           },
@@ -197,7 +219,9 @@ const run = async (opts: DemoOptions): Promise<number> => {
         manager
           ? `              ${manager.username} / ${manager.password}   (brand manager, Aurora, read-only)`
           : `              aurora-manager (brand manager; password printed on the first run)`,
-        `  REST API:   ${httpUrl}/api/v1/fixtures`,
+        `  REST API:   ${httpUrl}/api/v1/fixtures   (dashboard session, or Bearer <${path.join(cloudDir, 'identity', 'admin-token')}>)`,
+        `  Ship SKUs enrolled on the Catalog page to the agents:`,
+        `              npm run release -- publish --cloud ${httpUrl} --key ${release.keyFile} --catalog --all --admin-token-file ${path.join(cloudDir, 'identity', 'admin-token')}`,
         `  MQTT:       ${mqttUrl}`,
         '',
         '  Ctrl-C stops everything.',
