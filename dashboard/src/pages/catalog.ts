@@ -60,7 +60,13 @@ const readAsBase64 = (f: File): Promise<string> =>
   });
 
 /** The enrolment form: pick a SKU (or describe a new one), upload images, see the new gallery version. */
-const enrollForm = (cat: CatalogResponse, skus: Sku[], onDone: (result: HTMLElement) => void): HTMLElement => {
+const enrollForm = (
+  cat: CatalogResponse,
+  skus: Sku[],
+  onDone: (result: HTMLElement) => void,
+  /** The previous enrolment's outcome, kept on screen after the list reloads. */
+  previous: HTMLElement | null,
+): HTMLElement => {
   if (!isAdmin()) return h('p', { class: 'muted small' }, t('catalog.adminsOnly'));
   if (!cat.enrolment.available)
     return h('p', { class: 'warn small' }, t('catalog.unavailable', { why: cat.enrolment.reason ?? '' }));
@@ -85,7 +91,7 @@ const enrollForm = (cat: CatalogResponse, skus: Sku[], onDone: (result: HTMLElem
   const keep = input('withExisting', 'checkbox');
   const preview = h('div', { class: 'previews' });
   const err = h('p', { class: 'form-error', role: 'alert' });
-  const result = h('div', { class: 'enroll-result', 'data-testid': 'enroll-result' });
+  const result = previous ?? h('div', { class: 'enroll-result', 'data-testid': 'enroll-result' });
   const field = (label: string, el: HTMLElement, hint?: string) =>
     h(
       'label',
@@ -279,11 +285,15 @@ export const catalogPage: PageFn = (main) => {
         const enroll = card(
           t('catalog.enroll'),
           h('p', { class: 'muted small' }, t('catalog.enrollHint')),
-          flash,
-          enrollForm(cat, md.skus, (result) => {
-            flash = result;
-            void draw(true);
-          }),
+          enrollForm(
+            cat,
+            md.skus,
+            (result) => {
+              flash = result;
+              void draw(true);
+            },
+            flash,
+          ),
         );
         return h('div', { class: 'stack' }, summary, section(true), section(false), enroll, history);
       },
