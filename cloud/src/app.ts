@@ -145,6 +145,7 @@ export const startCloud = async (
       ingest,
       logger: logger.child({ component: 'analytics' }),
     });
+    cleanups.push(async () => analytics.close());
     const commands = new CommandService(ingest, opts.commandTimeoutMs);
     const ota = await OtaService.open({
       dir: opts.dataDir === ':memory:' ? await mkdtemp(join(tmpdir(), 'shelfsight-ota-')) : join(opts.dataDir, 'ota'),

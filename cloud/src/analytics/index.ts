@@ -16,6 +16,8 @@ export interface RunningAnalytics {
   service: AnalyticsService;
   alerts: AlertEngine;
   masterdata: MasterDataRegistry;
+  /** Stops background rollup work; call before the store closes. */
+  close(): void;
 }
 
 /** Wires master data, the live stockout alert engine (on ingest) and the analytics REST router. */
@@ -32,7 +34,11 @@ export const startAnalytics = (opts: {
   const started = Date.now();
   // Then the dashboard's default overviews, so the first navigation is a cache hit; after new data
   // they are re-warmed in the background (at most every PREWARM_INTERVAL_MS).
-  const prewarmFailed = (err: unknown) => opts.logger.error({ err }, 'analytics overview prewarm failed');
+  let closed = false;
+  // Background work still running at shutdown fails on the closed store: not an error then.
+  const failed = (what: string) => (err: unknown) =>
+    closed ? opts.logger.debug({ err }, `${what} stopped by shutdown`) : opts.logger.error({ err }, what);
+  const prewarmFailed = failed('analytics overview prewarm failed');
   service.cube
     .warm()
     .then(async () => {
@@ -44,7 +50,7 @@ export const startAnalytics = (opts: {
         'analytics rollups ready',
       );
     })
-    .catch((err: unknown) => opts.logger.error({ err }, 'analytics rollup load failed'));
+    .catch(failed('analytics rollup load failed'));
   opts.ingest.on('observation', (summary) => {
     service.invalidate();
     service.cube.add(summary);
@@ -59,5 +65,10 @@ export const startAnalytics = (opts: {
     service,
     alerts,
     masterdata,
+    close: () => {
+      closed = true;
+      service.cube.onWarmed = null;
+      service.stopPrewarm();
+    },
   };
 };

@@ -90,6 +90,7 @@ export class AnalyticsService {
 
   private prewarmedAt = 0;
   private prewarmTimer: ReturnType<typeof setTimeout> | null = null;
+  private prewarmStopped = false;
 
   /**
    * Computes the dashboard's default overviews (admin scope, no filters: 7/30/90 days and 24 h up to
@@ -108,8 +109,15 @@ export class AnalyticsService {
   }
 
   /** Re-warms the default overviews after new data, at most every PREWARM_INTERVAL_MS (trailing). */
+  /** Stops background prewarming (the cloud is shutting down; the store is about to close). */
+  stopPrewarm(): void {
+    if (this.prewarmTimer) clearTimeout(this.prewarmTimer);
+    this.prewarmTimer = null;
+    this.prewarmStopped = true;
+  }
+
   schedulePrewarm(onError: (err: unknown) => void = () => undefined): void {
-    if (this.prewarmTimer) return;
+    if (this.prewarmTimer || this.prewarmStopped) return;
     const wait = Math.max(0, this.prewarmedAt + PREWARM_INTERVAL_MS - Date.now());
     this.prewarmTimer = setTimeout(() => {
       this.prewarmTimer = null;

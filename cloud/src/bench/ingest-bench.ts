@@ -8,13 +8,17 @@
  *    devices publishing observations of 24 SKUs at QoS 1, W in flight each (as the agent's outbox
  *    does). A PUBACK means "stored" (docs/decisions.md D5), so publish→PUBACK is publish→stored.
  * 3. Connections: C idle device connections held open; the cloud process's RSS is read before and with them.
+ * 4. With `--browser-rounds R` (R > 0): capture → browser latency from dashboard/bench/capture-to-browser-bench.ts
+ *    (headless Chromium; run in a child vitest process, as it needs the dashboard build), R stockouts.
  * Prints one JSON object (with --json) and a short human summary otherwise. `--connections 0` skips step 3.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import { startCloud } from '../app.js';
 import { percentile, round1, startLoaders } from './loaders.js';
@@ -27,8 +31,11 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '2000' },
     loaders: { type: 'string', default: '1' },
     window: { type: 'string', default: '8' },
+    'browser-rounds': { type: 'string', default: '0' },
   },
 });
+const BROWSER_ROUNDS = Number(values['browser-rounds']);
+if (!Number.isInteger(BROWSER_ROUNDS) || BROWSER_ROUNDS < 0) throw new Error('--browser-rounds must be a whole number');
 const N = Number(values.observations);
 const DEVICES = Number(values.devices);
 const CONNECTIONS = Number(values.connections);
@@ -137,6 +144,7 @@ const main = async () => {
     await cloud.close();
     rmSync(dir, { recursive: true, force: true });
 
+    const captureToBrowserMs = BROWSER_ROUNDS > 0 ? await captureToBrowser(BROWSER_ROUNDS) : null;
     const obsPerSec = Math.round(sent / seconds);
     const result = {
       ingest: {
@@ -156,8 +164,8 @@ const main = async () => {
         window: WINDOW,
         skusPerObservation: 24,
       },
-      // Measured separately or not yet: see docs/benchmarks.md.
-      captureToBrowserMs: null,
+      // apiP95Ms: dashboard/bench/overview-bench.ts (minutes of bulk loading); see docs/benchmarks.md.
+      captureToBrowserMs,
       apiP95Ms: null,
       connections: connections && {
         ...connections,
@@ -186,3 +194,27 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Runs the capture → browser bench in a child vitest process and returns its latency figures. */
+async function captureToBrowser(rounds: number): Promise<{ p50: number; p95: number; max: number; rounds: number }> {
+  progress(`capture → browser: ${rounds} stockouts shown in headless Chromium`);
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      path.join(root, 'node_modules/vitest/vitest.mjs'),
+      'run',
+      '--config',
+      'dashboard/bench/vitest.bench.config.ts',
+      'capture-to-browser',
+    ],
+    { cwd: root, env: { ...process.env, BENCH_ROUNDS: String(rounds) }, maxBuffer: 16 * 1024 * 1024 },
+  );
+  const line = stdout.split('\n').find((l) => l.includes('"captureToBrowserMs"'));
+  if (!line) throw new Error('capture → browser bench printed no result');
+  const r = JSON.parse(line.slice(line.indexOf('{'))) as {
+    rounds: number;
+    captureToBrowserMs: { p50: number; p95: number; max: number };
+  };
+  return { ...r.captureToBrowserMs, rounds: r.rounds };
+}
