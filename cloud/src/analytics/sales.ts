@@ -1,6 +1,13 @@
 import { openMinutesByDayHour } from './demand.js';
 import { estimateLevelSales, type PlannedCapacity } from './stock-levels.js';
-import { countOf, openMinutes, openMinutesByDay, type FixtureSeries, type OutletClock } from './series.js';
+import {
+  countOf,
+  neighbourRate,
+  openMinutes,
+  openMinutesByDay,
+  type FixtureSeries,
+  type OutletClock,
+} from './series.js';
 
 export interface SalesOptions {
   /** A rise of at least this many units of any SKU between two captures marks a restock interval. */
@@ -130,23 +137,7 @@ export const estimateDropSales = (
         if (d !== 0) intervals.push({ sku: s, from, to, units: d, kind: 'observed' });
         continue;
       }
-      let u = 0;
-      let m = 0;
-      const take = (j: number) => {
-        u += Math.max(0, dec[j]!);
-        m += minutes[j]!;
-      };
-      for (let j = i - 1, k = 0; j >= 0 && k < opts.rateWindow; j--)
-        if (usable(j)) {
-          take(j);
-          k++;
-        }
-      for (let j = i + 1, k = 0; j < n && k < opts.rateWindow; j++)
-        if (usable(j)) {
-          take(j);
-          k++;
-        }
-      const rate = m > 0 ? u / m : 0;
+      const rate = neighbourRate(i, dec, minutes, usable, opts.rateWindow);
       const imputed = rate * minutes[i]! * (countOf(caps[i]!, s) > 0 ? 1 : 0.5);
       const units = d > 0 && d <= 3 * imputed + 2 ? d : imputed;
       if (units > 0) intervals.push({ sku: s, from, to, units, kind: d > 0 && units === d ? 'observed' : 'imputed' });

@@ -99,3 +99,34 @@ export const prng = (seed: number) => {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 };
+
+/**
+ * Sell rate around interval `i` in units per open minute: the decreases over the open minutes of
+ * up to `window` nearest usable intervals on each side (a restock or an empty shelf says nothing
+ * about the rate). Used to impute the sales hidden inside a restock interval.
+ */
+export const neighbourRate = (
+  i: number,
+  dec: readonly number[],
+  minutes: readonly number[],
+  usable: (j: number) => boolean,
+  window: number,
+): number => {
+  let u = 0;
+  let m = 0;
+  const take = (j: number) => {
+    u += Math.max(0, dec[j]!);
+    m += minutes[j]!;
+  };
+  for (let j = i - 1, k = 0; j >= 0 && k < window; j--)
+    if (usable(j)) {
+      take(j);
+      k++;
+    }
+  for (let j = i + 1, k = 0; j < dec.length && k < window; j++)
+    if (usable(j)) {
+      take(j);
+      k++;
+    }
+  return m > 0 ? u / m : 0;
+};

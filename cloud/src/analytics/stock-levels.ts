@@ -28,7 +28,7 @@
  */
 import { openMinutesByDayHour } from './demand.js';
 import type { FixtureSalesResult, SalesInterval, SalesOptions } from './sales.js';
-import { countOf, median, openMinutes, type FixtureSeries, type OutletClock } from './series.js';
+import { countOf, neighbourRate, median, openMinutes, type FixtureSeries, type OutletClock } from './series.js';
 
 /** Planned SKU of a fixture as the level model needs it (`MasterDataView.plannedSkus`). */
 export interface PlannedCapacity {
@@ -297,23 +297,7 @@ export const estimateLevelSales = (
         if (d > 0) intervals.push({ sku: s, from, to, units: d, kind: 'observed' });
         continue;
       }
-      let u = 0;
-      let m = 0;
-      const take = (j: number) => {
-        u += Math.max(0, dec[j]!);
-        m += minutes[j]!;
-      };
-      for (let j = i - 1, k = 0; j >= 0 && k < opts.rateWindow; j--)
-        if (usable(j)) {
-          take(j);
-          k++;
-        }
-      for (let j = i + 1, k = 0; j < n && k < opts.rateWindow; j++)
-        if (usable(j)) {
-          take(j);
-          k++;
-        }
-      const rate = m > 0 ? u / m : 0;
+      const rate = neighbourRate(i, dec, minutes, usable, opts.rateWindow);
       let imputed = rate * minutes[i]! * (L[i]! > 0 ? 1 : 0.5);
       if (stretched.has(s)) {
         // The visit filled the SKU to capacity: what is missing at b sold after it; before it, the
