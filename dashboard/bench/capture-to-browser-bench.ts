@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { it } from 'vitest';
 import { build } from 'vite';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../tests/helpers/chromium.js';
 import type { MqttClient } from 'mqtt';
 import { startCloud } from '@shelfsight/cloud';
 import { topics } from '@shelfsight/protocol';
@@ -22,16 +22,6 @@ import { connectDevice } from '../../tests/cloud/helpers/cloud.js';
 import { seedMarket } from '../../tests/dashboard/seed.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
@@ -52,7 +42,7 @@ it(`capture → browser latency over ${ROUNDS} stockouts`, async () => {
   const fixtures = run.world.master.fixtures.filter((f) => f.positions.length > 0).slice(0, ROUNDS);
   if (fixtures.length < ROUNDS) throw new Error(`only ${fixtures.length} fixtures with a planogram`);
 
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  const browser = await launchChromium();
   const devices: MqttClient[] = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { it } from 'vitest';
 import { build } from 'vite';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../tests/helpers/chromium.js';
 import { pino } from 'pino';
 import { startCloud, DuckDbStore } from '@shelfsight/cloud';
 import { Observation } from '@shelfsight/protocol';
@@ -130,18 +130,7 @@ it(`overview with ${OUTLETS} outlets × ${DAYS} days`, async () => {
     `restart → analytics rollups ready: ${((Date.now() - t1) / 1000).toFixed(1)} s, RSS ${rss} MB (${line.trim()})`,
   );
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
   await page.goto(`${cloud.httpUrl}/login`);
   await page.fill('input[name=username]', 'admin');

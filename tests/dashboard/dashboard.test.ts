@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import sharp from 'sharp';
 import type { MqttClient } from 'mqtt';
@@ -13,19 +13,10 @@ import { makeObservation } from '../cloud/helpers/observations.js';
 import { connectDevice } from '../cloud/helpers/cloud.js';
 import type { MarketRun } from '../../simulators/src/market/index.js';
 import { giveShelvesTo, seedMarket } from './seed.js';
+import { launchChromium } from '../helpers/chromium.js';
 
 const dashboardRoot = fileURLToPath(new URL('../../dashboard', import.meta.url));
 const artifacts = fileURLToPath(new URL('../../artifacts/dashboard', import.meta.url));
-
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 describe('dashboard in headless Chromium against a running cloud', () => {
   let outDir: string;
@@ -112,7 +103,7 @@ describe('dashboard in headless Chromium against a running cloud', () => {
       }),
       { qos: 1, retain: true },
     );
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 900 }, locale: 'en-GB' });
     page.on('pageerror', (err) => pageErrors.push(`${err.message}\n${err.stack ?? ''}`.slice(0, 2000)));
     page.on('request', (r) => {
