@@ -48,6 +48,16 @@ export const load = async <T>(host: HTMLElement, fetcher: () => Promise<T>, rend
 export const card = (title: string, ...body: (Node | string | null)[]): HTMLElement =>
   h('section', { class: 'panel' }, h('h2', { class: 'panel__title' }, title), ...body);
 
+/** A labelled form control, with an optional hint under it. */
+export const field = (label: string, el: HTMLElement, hint?: string): HTMLElement =>
+  h(
+    'label',
+    { class: 'field' },
+    h('span', { class: 'field__label' }, label),
+    el,
+    hint ? h('span', { class: 'muted small' }, hint) : null,
+  );
+
 export interface Column<T> {
   key: string;
   label: Key;

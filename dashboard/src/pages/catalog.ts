@@ -2,7 +2,7 @@ import { api } from '../api.js';
 import { isAdmin, masterdata } from '../state.js';
 import { dateTime, money } from '../format.js';
 import { t } from '../i18n.js';
-import { card, empty, h, load, table, toast } from '../ui.js';
+import { card, empty, field, h, load, table, toast } from '../ui.js';
 import { PALETTE } from '../charts.js';
 import type { PageFn } from '../main.js';
 import type { CatalogItem, CatalogResponse, EnrollResponse, GalleryChange, Sku } from '../types.js';
@@ -92,14 +92,6 @@ const enrollForm = (
   const preview = h('div', { class: 'previews' });
   const err = h('p', { class: 'form-error', role: 'alert' });
   const result = previous ?? h('div', { class: 'enroll-result', 'data-testid': 'enroll-result' });
-  const field = (label: string, el: HTMLElement, hint?: string) =>
-    h(
-      'label',
-      { class: 'field' },
-      h('span', { class: 'field__label' }, label),
-      el,
-      hint ? h('span', { class: 'muted small' }, hint) : null,
-    );
   const newFields = h(
     'div',
     { class: 'form-grid', style: 'grid-column: 1 / -1' },

@@ -4,7 +4,7 @@ import { dateOnly, money, num, pct } from '../format.js';
 import { t } from '../i18n.js';
 import { go } from '../nav.js';
 import { isAdmin, masterdata } from '../state.js';
-import { card, empty, h, load, table, toast } from '../ui.js';
+import { card, empty, field, h, load, table, toast } from '../ui.js';
 import type { MasterData, PromoDetail, PromoRow, Promotion } from '../types.js';
 import type { PageFn } from '../main.js';
 
@@ -70,14 +70,6 @@ const promoForm = (
     step: '1',
     required: '',
   });
-  const field = (label: string, el: HTMLElement, hint?: string) =>
-    h(
-      'label',
-      { class: 'field' },
-      h('span', { class: 'field__label' }, label),
-      el,
-      hint ? h('span', { class: 'muted small' }, hint) : null,
-    );
   const save = h('button', { type: 'submit', class: 'btn btn--primary', 'data-action': 'save' }, t('promos.save'));
   const cancel = h('button', { type: 'button', class: 'btn btn--ghost' }, t('promos.cancel'));
   cancel.addEventListener('click', onCancel);
