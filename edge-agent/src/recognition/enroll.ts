@@ -42,11 +42,17 @@ const checkBox = (box: Box, where: string): void => {
  * Builds a gallery entry for a SKU from a few reference images with the deployed embedder: new
  * products are enrolled without retraining. Crops go through exactly the device's crop path.
  */
-export async function enrollSku(modelDir: string, sku: string, shots: readonly EnrollShot[]): Promise<GalleryEntry> {
+export async function enrollSku(
+  modelDir: string,
+  sku: string,
+  shots: readonly EnrollShot[],
+  /** The model's config when the caller already loaded it. */
+  config?: ModelConfig,
+): Promise<GalleryEntry> {
   if (shots.length === 0) throw new EnrollError('need at least one reference image');
   if (shots.length > MAX_ENROLL_SHOTS)
     throw new EnrollError(`at most ${MAX_ENROLL_SHOTS} reference images per enrolment, got ${shots.length}`);
-  const cfg = await loadModelConfig(modelDir);
+  const cfg = config ?? (await loadModelConfig(modelDir));
   const { width: WW, height: WH } = cfg.work ?? cfg.input;
   const { width: EW, height: EH, dim, cropPad } = cfg.embedder;
   const plane = 3 * EW * EH;
@@ -158,8 +164,9 @@ export async function enrollIntoGallery(
   shots: readonly EnrollShot[],
   now: Date = new Date(),
 ): Promise<EnrollResult> {
-  checkGalleryMatchesModel(gallery, await loadModelConfig(modelDir));
-  const entry = { ...(await enrollSku(modelDir, sku, shots)), enrolledAt: now.toISOString() };
+  const cfg = await loadModelConfig(modelDir);
+  checkGalleryMatchesModel(gallery, cfg);
+  const entry = { ...(await enrollSku(modelDir, sku, shots, cfg)), enrolledAt: now.toISOString() };
   const next = withEntry({ ...gallery, version: nextGalleryVersion(gallery.version) }, entry);
   return {
     gallery: next,
