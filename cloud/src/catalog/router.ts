@@ -4,7 +4,7 @@ import { SkuId } from '@shelfsight/protocol';
 import { MAX_ENROLL_SHOTS } from '@shelfsight/edge-agent/recognition';
 import { BadRequestError, parsePart } from '../api/validation.js';
 import { SkuMaster } from '../masterdata/index.js';
-import { CatalogError, type CatalogService } from './service.js';
+import { CatalogError, type CatalogService, type ReferenceImage } from './service.js';
 
 /** Upload cap per request: 12 phone photos of a few MB each, base64-inflated. */
 export const CATALOG_MAX_BODY = '64mb';
@@ -41,6 +41,12 @@ const VersionPath = z.strictObject({ version: z.string().regex(/^[0-9A-Za-z.+-]{
 
 const refUrl = (sku: string, id: string, size: 'thumb' | 'original') =>
   `/api/v1/catalog/skus/${encodeURIComponent(sku)}/references/${id}?size=${size}`;
+/** A stored reference as the API shows it: with the URLs of its thumbnail and original. */
+const withUrls = (sku: string) => (x: ReferenceImage) => ({
+  ...x,
+  thumbUrl: refUrl(sku, x.id, 'thumb'),
+  url: refUrl(sku, x.id, 'original'),
+});
 
 /**
  * `/api/v1/catalog`: SKUs with their reference images and gallery state, versioned gallery files for
@@ -73,11 +79,7 @@ export const createCatalogRouter = (catalog: CatalogService): Router => {
             shots: e?.shots ?? null,
             source: e?.source ?? null,
             enrolledAt: e?.enrolledAt ?? null,
-            references: (refs.get(row.sku) ?? []).map((x) => ({
-              ...x,
-              thumbUrl: refUrl(row.sku, x.id, 'thumb'),
-              url: refUrl(row.sku, x.id, 'original'),
-            })),
+            references: (refs.get(row.sku) ?? []).map(withUrls(row.sku)),
           };
         }),
     });
@@ -106,7 +108,7 @@ export const createCatalogRouter = (catalog: CatalogService): Router => {
     const { sku } = parsePart(SkuPath, req.params, 'path');
     const items = await catalog.references(sku);
     res.json({
-      items: items.map((x) => ({ ...x, thumbUrl: refUrl(sku, x.id, 'thumb'), url: refUrl(sku, x.id, 'original') })),
+      items: items.map(withUrls(sku)),
     });
   });
 
@@ -150,11 +152,7 @@ export const createCatalogRouter = (catalog: CatalogService): Router => {
       });
       res.status(201).json({
         ...out,
-        references: out.references.map((x) => ({
-          ...x,
-          thumbUrl: refUrl(sku, x.id, 'thumb'),
-          url: refUrl(sku, x.id, 'original'),
-        })),
+        references: out.references.map(withUrls(sku)),
       });
     } catch (err) {
       if (!(err instanceof CatalogError)) throw err;

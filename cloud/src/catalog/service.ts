@@ -339,7 +339,7 @@ export class CatalogService {
     if (!enrolled) return { sku, references: refs };
     // A re-enrolment from new images only supersedes the older references of that SKU.
     if (!opts.withExisting)
-      for (const r of existing.length ? existing : await this.references(sku))
+      for (const r of await this.references(sku))
         if (r.enrolled && !refs.some((x) => x.id === r.id)) {
           const f = path.join(this.refDir(sku), `${r.id}.json`);
           await writeFile(f, JSON.stringify({ ...r, enrolled: false }));
