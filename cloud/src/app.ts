@@ -22,6 +22,7 @@ import { dashboardRouter } from './http/static.js';
 import { requireAdmin, startIdentity, type DeviceRegistry } from './identity/index.js';
 import { Ingest, type IngestStatsSnapshot } from './ingest/index.js';
 import { attachLive } from './live/index.js';
+import { joinCluster } from './cluster/index.js';
 import { createMetrics } from './metrics/index.js';
 import { OtaService, createOtaRouters } from './ota/index.js';
 import { CatalogService, createCatalogRouter } from './catalog/index.js';
@@ -210,6 +211,20 @@ export const startCloud = async (
       alerts: analytics.alerts,
       onSessionEnd: users.onSessionEnd,
     });
+    if (opts.redisUrl !== undefined) {
+      const link = await joinCluster({
+        redisUrl: opts.redisUrl,
+        io,
+        ingest,
+        alerts: analytics.alerts,
+        logger: logger.child({ component: 'cluster' }),
+      });
+      cleanups.push(() => link.close());
+    } else if (opts.ingestGroup !== undefined)
+      logger.warn(
+        { ingestGroup: opts.ingestGroup },
+        'observations are shared with other processes but no --redis-url joins them: alerts, live push and caches here see only this process’s share (D21)',
+      );
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(opts.httpPort, opts.host, () => {

@@ -31,6 +31,8 @@ export const USAGE = `Usage: shelfsight-cloud [options]
                        subscribes to it as SHELFSIGHT_MQTT_USERNAME / SHELFSIGHT_MQTT_PASSWORD (env only)
   --ingest-group <g>   with --mqtt-url: take observations through $share/<g>/… alongside ingest workers
                        (env SHELFSIGHT_INGEST_GROUP; see shelfsight-ingest-worker)
+  --redis-url <url>    with --ingest-group: Redis joining several cloud processes into one cluster
+                       (env SHELFSIGHT_REDIS_URL; live push and alerts across processes, docs D21)
   -h, --help           show this help
 
 API reads and live sockets need a dashboard log-in or the admin token; env SHELFSIGHT_REQUIRE_LOGIN=0
@@ -66,6 +68,7 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv): CliResult => {
         'public-mqtt-url': { type: 'string' },
         'mqtt-url': { type: 'string' },
         'ingest-group': { type: 'string' },
+        'redis-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -101,6 +104,7 @@ export const parseCli = (argv: string[], env: NodeJS.ProcessEnv): CliResult => {
       mqttUsername: env.SHELFSIGHT_MQTT_USERNAME,
       mqttPassword: env.SHELFSIGHT_MQTT_PASSWORD,
       ingestGroup: values['ingest-group'] ?? env.SHELFSIGHT_INGEST_GROUP,
+      redisUrl: values['redis-url'] ?? env.SHELFSIGHT_REDIS_URL,
     }).filter(([, v]) => v !== undefined && v !== ''),
   );
   const parsed = CloudOptions.safeParse(raw);

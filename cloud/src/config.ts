@@ -86,6 +86,15 @@ export const CloudOptions = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 of letters, digits, _ and -')
       .optional(),
+    /**
+     * Redis of a cluster of cloud processes (D21): socket.io's Redis adapter joins their live
+     * push, and each process relays the observations it stored to the others, so every process
+     * keeps complete alerts, live state and analytics caches. Needs --ingest-group.
+     */
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
+      .optional(),
     /** Broker URL handed to provisioned devices; default: the mqtts listener if any, else the mqtt one. */
     publicMqttUrl: z
       .string()
@@ -103,6 +112,14 @@ export const CloudOptions = z
       });
     if (o.ingestGroup !== undefined && o.mqttUrl === undefined)
       ctx.addIssue({ code: 'custom', path: ['ingestGroup'], message: 'needs an external broker (--mqtt-url)' });
+    // Without a shared group every process already receives every observation; relaying them
+    // as well would count each one twice in the peers' caches.
+    if (o.redisUrl !== undefined && o.ingestGroup === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redisUrl'],
+        message: 'joins a cluster that shares observations, so it needs --ingest-group (and --mqtt-url)',
+      });
     const tls = [o.mqttsPort, o.tlsCert, o.tlsKey].filter((v) => v !== undefined).length;
     if (tls !== 0 && tls !== 3)
       ctx.addIssue({

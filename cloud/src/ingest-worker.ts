@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { formatIssues } from '@shelfsight/protocol';
 import { CloudOptions } from './config.js';
+import { clusterRelay } from './cluster/index.js';
 import { startIngestWorker, WORKER_ID } from './ingest/worker.js';
 import { openStore } from './store/factory.js';
 
@@ -22,6 +23,8 @@ export const WORKER_USAGE = `Usage: shelfsight-ingest-worker [options]
   --sessions <n>       MQTT sessions of this worker (env SHELFSIGHT_INGEST_SESSIONS, default 64;
                        more sessions = larger store batches, see docs/benchmarks.md)
   --mqtt-username <u>  (env SHELFSIGHT_MQTT_USERNAME); the password only from env SHELFSIGHT_MQTT_PASSWORD
+  --redis-url <url>    Redis of the cloud cluster (env SHELFSIGHT_REDIS_URL): relay each stored
+                       observation to the cloud processes for their alerts and live push (D21)
   --retire             scale down: resume this id's sessions, store what the broker kept for them,
                        end them (so the broker stops queueing for this id) and exit. Run it after
                        stopping a worker that will not come back.
@@ -43,6 +46,7 @@ const main = async (): Promise<number> => {
         group: { type: 'string' },
         sessions: { type: 'string' },
         'mqtt-username': { type: 'string' },
+        'redis-url': { type: 'string' },
         'stats-every': { type: 'string' },
         retire: { type: 'boolean' },
         'log-level': { type: 'string' },
@@ -80,6 +84,9 @@ const main = async (): Promise<number> => {
   if (!Number.isFinite(statsEvery) || statsEvery < 0) return fail('--stats-every must be ≥ 0');
   const group = (values.group as string | undefined) ?? env.SHELFSIGHT_INGEST_GROUP ?? 'ingest';
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(group)) return fail('--group must be 1-64 of letters, digits, _ and -');
+  const redisUrl = (values['redis-url'] as string | undefined) ?? env.SHELFSIGHT_REDIS_URL;
+  if (redisUrl !== undefined && !/^rediss?:\/\/\S+$/.test(redisUrl))
+    return fail('--redis-url must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
   const storeOpts = CloudOptions.safeParse(
     Object.fromEntries(
       Object.entries({
@@ -99,8 +106,10 @@ const main = async (): Promise<number> => {
 
   const logger = pino({ level: opts.logLevel, name: 'shelfsight-ingest-worker' });
   const store = await openStore(opts);
+  let relay: Awaited<ReturnType<typeof clusterRelay>> | undefined;
   let worker;
   try {
+    if (redisUrl) relay = await clusterRelay(redisUrl, logger);
     worker = await startIngestWorker({
       brokerUrl: mqttUrl,
       workerId,
@@ -112,13 +121,16 @@ const main = async (): Promise<number> => {
         ? { username: ((values['mqtt-username'] as string | undefined) ?? env.SHELFSIGHT_MQTT_USERNAME)! }
         : {}),
       ...(env.SHELFSIGHT_MQTT_PASSWORD ? { password: env.SHELFSIGHT_MQTT_PASSWORD } : {}),
+      ...(relay ? { onStored: relay.observation } : {}),
     });
   } catch (err) {
+    await relay?.close();
     await store.close();
     throw err;
   }
   if (values.retire) {
     await worker.leave();
+    await relay?.close();
     await store.close();
     logger.info({ stats: worker.stats() }, 'ingest worker retired');
     return 0;
@@ -138,6 +150,7 @@ const main = async (): Promise<number> => {
   });
   if (timer) clearInterval(timer);
   await worker.close();
+  await relay?.close();
   await store.close();
   logger.info({ stats: worker.stats() }, 'ingest worker stopped');
   return 0;

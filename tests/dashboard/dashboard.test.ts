@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import sharp from 'sharp';
@@ -28,6 +29,7 @@ describe('dashboard in headless Chromium against a running cloud', () => {
   let deviceId: string;
   let fixture: MarketRun['world']['master']['fixtures'][number];
   const pageErrors: string[] = [];
+  let step = 'setup';
   const external: string[] = [];
 
   const shot = async (name: string) => {
@@ -40,7 +42,7 @@ describe('dashboard in headless Chromium against a running cloud', () => {
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
     outDir = mkdtempSync(join(tmpdir(), 'shelfsight-dash-'));
-    await build({ root: dashboardRoot, logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+    await build({ root: dashboardRoot, logLevel: 'silent', build: { outDir, emptyOutDir: true, sourcemap: 'hidden' } });
     cloud = await startCloud(
       {
         httpPort: 0,
@@ -105,12 +107,18 @@ describe('dashboard in headless Chromium against a running cloud', () => {
     );
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 900 }, locale: 'en-GB' });
-    page.on('pageerror', (err) => pageErrors.push(`${err.message}\n${err.stack ?? ''}`.slice(0, 2000)));
+    // The step and the whole stack, so a rare error under CI load can be traced (`sourcemap: 'hidden'`
+    // in the dashboard build leaves .map files beside the bundle to map the positions back).
+    page.on('pageerror', (err) => pageErrors.push(`[${step}] ${err.message}\n${err.stack ?? ''}`.slice(0, 3000)));
     page.on('request', (r) => {
       if (!r.url().startsWith(cloud.httpUrl) && !r.url().startsWith('data:') && !r.url().startsWith('blob:'))
         external.push(r.url());
     });
   }, 180_000);
+
+  beforeEach((ctx) => {
+    step = ctx.task.name;
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -396,6 +404,19 @@ describe('dashboard in headless Chromium against a running cloud', () => {
 
   it('made no requests outside the cloud and threw no page errors', () => {
     expect(external).toEqual([]);
-    expect(pageErrors.map((e) => e.split('\n')[0])).toEqual([]);
+    expect(pageErrors.map((e) => mapStack(e, outDir))).toEqual([]);
   });
 });
+
+/** Maps the bundle positions in a browser stack back to dashboard sources, via the hidden source maps. */
+const mapStack = (stack: string, distDir: string): string => {
+  const maps = new Map<string, SourceMap | null>();
+  return stack.replace(/https?:\/\/[^/\s]+\/(assets\/[^:\s)]+\.js):(\d+):(\d+)/g, (all, file: string, l, c) => {
+    if (!maps.has(file)) {
+      const path = join(distDir, `${file}.map`);
+      maps.set(file, existsSync(path) ? new SourceMap(JSON.parse(readFileSync(path, 'utf8'))) : null);
+    }
+    const e = maps.get(file)?.findEntry(Number(l) - 1, Number(c) - 1);
+    return e && 'originalSource' in e ? `${e.originalSource}:${e.originalLine + 1}:${e.originalColumn + 1}` : all;
+  });
+};

@@ -8,13 +8,18 @@ export interface Proc {
   /** Every stdout line so far (pino JSON for our CLIs). */
   lines: string[];
   exited: Promise<number | null>;
+  /** The last 4 kB of stderr. */
+  stderr(): string;
   kill9(): Promise<void>;
   stop(): Promise<number | null>;
 }
 
-/** Runs one of our built CLIs as a real process, collecting its stdout lines. */
-export const runNode = (script: string, args: string[]): Proc => {
-  const child = spawn(process.execPath, [repoPath(script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs one of our built CLIs as a real process, collecting its stdout lines. `env` adds to ours. */
+export const runNode = (script: string, args: string[], env: Record<string, string> = {}): Proc => {
+  const child = spawn(process.execPath, [repoPath(script), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const lines: string[] = [];
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -36,6 +41,7 @@ export const runNode = (script: string, args: string[]): Proc => {
     child,
     lines,
     exited,
+    stderr: () => stderr,
     kill9: async () => {
       child.kill('SIGKILL');
       await exited;

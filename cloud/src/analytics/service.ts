@@ -228,7 +228,14 @@ export interface StockoutAlert {
  * `alerts.jsonl` in the data dir (one line per open/close; replayed on start) and emits `alert`.
  * Observations older than the last one seen for their fixture (outbox backfill) are skipped.
  */
-export class AlertEngine extends EventEmitter<{ alert: [StockoutAlert] }> {
+export interface AlertAct {
+  id: string;
+  action: 'acknowledge' | 'resolve';
+  by: string;
+  at: string;
+}
+
+export class AlertEngine extends EventEmitter<{ alert: [StockoutAlert]; act: [AlertAct] }> {
   private readonly trackers = new Map<string, StockoutTracker>();
   private readonly lastSeen = new Map<string, number>();
   private readonly alerts = new Map<string, StockoutAlert>();
@@ -329,11 +336,19 @@ export class AlertEngine extends EventEmitter<{ alert: [StockoutAlert] }> {
 
   /**
    * Acknowledge (someone is on it) or resolve (closed by hand: the tracker is reset, so the next
-   * capture that still shows the SKU out opens a new alert). Returns the updated alert.
+   * capture that still shows the SKU out opens a new alert). Returns the updated alert. Emits
+   * `act` unless `relayed` (an act another cluster process took and this one replays).
    */
-  act(id: string, action: 'acknowledge' | 'resolve', by: string, at = new Date()): StockoutAlert | undefined {
+  act(
+    id: string,
+    action: 'acknowledge' | 'resolve',
+    by: string,
+    at = new Date(),
+    relayed = false,
+  ): StockoutAlert | undefined {
     const a = this.alerts.get(id);
     if (!a) return undefined;
+    if (!relayed) this.emit('act', { id, action, by, at: at.toISOString() });
     const iso = at.toISOString();
     const next: StockoutAlert =
       action === 'acknowledge'

@@ -163,6 +163,14 @@ export class Ingest extends EventEmitter<IngestEvents> {
     }, 2000);
   }
 
+  /**
+   * An observation another process of the cluster stored (cluster/index.ts): announced to this
+   * process's listeners (alerts, live push, analytics caches) as if stored here, but not written.
+   */
+  relay(summary: FixtureSummary): void {
+    this.emit('observation', summary);
+  }
+
   /** Publishes as the cloud (commands, later config); resolves once the broker has acknowledged it. */
   async publish(topic: string, payload: string, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
     if (!this.client) throw new Error('ingest not started');

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { cloudSubscriptions } from '@shelfsight/protocol';
-import type { TimeSeriesStore } from '../store/index.js';
+import type { FixtureSummary, TimeSeriesStore } from '../store/index.js';
 import { Ingest, type IngestStatsSnapshot } from './index.js';
 
 export interface IngestWorkerOptions {
@@ -23,6 +23,8 @@ export interface IngestWorkerOptions {
   sessionExpirySeconds?: number;
   /** Topic filters; default the observations of every device. */
   topics?: string[];
+  /** Called with each observation this worker stored (the cluster relay, D21). */
+  onStored?: (summary: FixtureSummary) => void;
 }
 
 export interface RunningIngestWorker {
@@ -72,6 +74,7 @@ export const startIngestWorker = async (opts: IngestWorkerOptions): Promise<Runn
         ...(opts.username !== undefined ? { username: opts.username } : {}),
       }),
   );
+  if (opts.onStored) for (const i of ingests) i.on('observation', opts.onStored);
   const started = await Promise.allSettled(ingests.map((i) => i.start()));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {

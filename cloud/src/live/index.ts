@@ -48,8 +48,10 @@ export const attachLive = (http: HttpServer, ingest: Ingest, opts: LiveOptions):
     }
   });
   opts.onSessionEnd?.((key) => io.in(sessionRoom(key)).disconnectSockets(true));
+  // `local`: in a cluster (D21) every process has every event and pushes it to its own sockets;
+  // broadcasting through the Redis adapter as well would deliver each event once per process.
   const send = (event: string, payload: unknown, brand: string | null) =>
-    io.to(brand === null ? ALL_ROOM : [ALL_ROOM, brandRoom(brand)]).emit(event, payload);
+    io.local.to(brand === null ? ALL_ROOM : [ALL_ROOM, brandRoom(brand)]).emit(event, payload);
 
   ingest.on('observation', (s) => send('observation', s, opts.tenants.brandOfFixture(s.fixtureId)));
   ingest.on('device-status', (s) => send('device-status', s, opts.tenants.brandOfDevice(s.deviceId)));
