@@ -7,6 +7,9 @@
  * API: p50/p95 per endpoint over 4 windows × 6 rounds (the first round of each window is cold).
  *
  *   npx vitest run --config dashboard/bench/vitest.bench.config.ts   (env BENCH_OUTLETS, BENCH_DAYS, BENCH_INTERVAL_MIN)
+ *
+ * BENCH_STORE=influx runs the same on an influxd from Debian's `influxdb` package (started on a free
+ * port with a throwaway data dir) instead of the embedded DuckDB file.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +20,8 @@ import { it } from 'vitest';
 import { build } from 'vite';
 import { launchChromium } from '../../tests/helpers/chromium.js';
 import { pino } from 'pino';
-import { startCloud, DuckDbStore } from '@shelfsight/cloud';
+import { startCloud, DuckDbStore, InfluxStore, type TimeSeriesStore } from '@shelfsight/cloud';
+import { startInfluxd, type Influxd } from '../../tests/helpers/influxd.js';
 import { Observation } from '@shelfsight/protocol';
 
 const OUTLETS = Number(process.env.BENCH_OUTLETS ?? 1000);
@@ -25,6 +29,8 @@ const DAYS = Number(process.env.BENCH_DAYS ?? 90);
 const INTERVAL_MIN = Number(process.env.BENCH_INTERVAL_MIN ?? 120);
 const SKUS = Array.from({ length: 12 }, (_, i) => `aur-sku-${i}`);
 const RIVALS = ['riv-sku-0', 'riv-sku-1'];
+const STORE = process.env.BENCH_STORE ?? 'duckdb';
+if (STORE !== 'duckdb' && STORE !== 'influx') throw new Error('BENCH_STORE must be duckdb or influx');
 
 it(`overview with ${OUTLETS} outlets × ${DAYS} days`, async () => {
   const outDir = mkdtempSync(join(tmpdir(), 'shelfsight-bench-'));
@@ -35,9 +41,16 @@ it(`overview with ${OUTLETS} outlets × ${DAYS} days`, async () => {
     build: { outDir, emptyOutDir: true },
   });
   const dbPath = join(dataDir, 'bench.duckdb');
+  let influxd: Influxd | undefined;
+  if (STORE === 'influx') influxd = await startInfluxd();
+  const openStore = async (): Promise<TimeSeriesStore> =>
+    influxd
+      ? InfluxStore.open({ url: influxd.url, database: 'bench', createDatabase: true })
+      : DuckDbStore.open({ path: dbPath });
+  console.log(`store: ${STORE}${influxd ? ` (${influxd.url})` : ''}`);
   const first = await startCloud(
     { httpPort: 0, mqttPort: 0, dataDir, logLevel: 'silent', dashboardDir: outDir },
-    { store: await DuckDbStore.open({ path: dbPath }), requireLogin: true, print: () => {} },
+    { store: await openStore(), requireLogin: true, print: () => {} },
   );
   const password = first.users.initialAdminPassword!;
   const regions = ['East', 'South', 'North', 'West'];
@@ -72,7 +85,7 @@ it(`overview with ${OUTLETS} outlets × ${DAYS} days`, async () => {
   });
   if (!r.ok) throw new Error(await r.text());
   await first.close();
-  const store = await DuckDbStore.open({ path: dbPath });
+  const store = await openStore();
 
   const t0 = Date.now();
   const end = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -203,6 +216,7 @@ it(`overview with ${OUTLETS} outlets × ${DAYS} days`, async () => {
   console.log('REST API ms (24 requests each: 4 windows × 6 rounds; cold = slowest first request of a window):');
   console.table(api);
   await cloud.close();
+  await influxd?.stop();
   rmSync(outDir, { recursive: true, force: true });
   rmSync(dataDir, { recursive: true, force: true });
 }, 3_600_000);
