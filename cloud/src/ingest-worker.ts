@@ -110,6 +110,10 @@ const main = async (): Promise<number> => {
   let worker;
   try {
     if (redisUrl) relay = await clusterRelay(redisUrl, logger);
+    else
+      logger.warn(
+        'no --redis-url: the cloud processes do not hear of the observations this worker stores, so their alerts, live push and caches miss its share (D21)',
+      );
     worker = await startIngestWorker({
       brokerUrl: mqttUrl,
       workerId,
