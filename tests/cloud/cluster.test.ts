@@ -4,7 +4,9 @@ import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { topics } from '@shelfsight/protocol';
+import { DuckDbStore, Ingest, summarise } from '@shelfsight/cloud';
 import { startInfluxd, type Influxd } from '../helpers/influxd.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
@@ -220,5 +222,32 @@ describe('a cloud cluster: two cloud processes and an ingest worker behind Mosqu
     );
     expect(await down.exited).not.toBe(0);
     expect(down.stderr()).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
+  });
+});
+
+describe('an observation stored twice in a cluster is announced once', () => {
+  it('drops a relay of an observation already stored here, and a second relay of one', async () => {
+    const store = await DuckDbStore.open({ path: ':memory:' });
+    const ingest = new Ingest({
+      brokerUrl: 'mqtt://127.0.0.1:1',
+      clientId: 'dedupe',
+      store,
+      logger: pino({ level: 'silent' }),
+    });
+    const heard: string[] = [];
+    ingest.on('observation', (s) => heard.push(s.messageId));
+    try {
+      // Stored here (through the same path the broker hook uses), then relayed by a peer that raced it.
+      const own = makeObservation({ deviceId: 'dd-1' });
+      expect(await ingest.ingestDirect(topics.observations('dd-1'), Buffer.from(JSON.stringify(own)))).toBe('ack');
+      ingest.relay(summarise(own, new Date()));
+      // Stored by two peers, each relaying it.
+      const peers = summarise(makeObservation({ deviceId: 'dd-2' }), new Date());
+      ingest.relay(peers);
+      ingest.relay(peers);
+      expect(heard).toEqual([own.messageId, peers.messageId]);
+    } finally {
+      await store.close();
+    }
   });
 });

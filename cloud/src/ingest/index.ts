@@ -63,6 +63,9 @@ export interface IngestEvents {
   reject: [{ reason: RejectReason; detail: string; topic: string }];
 }
 
+/** Redeliveries and relays arrive within seconds; this many ids cover minutes at the ingest rates measured. */
+const ANNOUNCED_IDS = 50_000;
+
 /** 'ack': done with it (stored, duplicate or rejected for good); 'hold': not stored, must come again. */
 export type IngestOutcome = 'ack' | 'hold';
 type Outcome = IngestOutcome;
@@ -81,6 +84,8 @@ export class Ingest extends EventEmitter<IngestEvents> {
   private redeliverTimer: NodeJS.Timeout | null = null;
   private subscribed: string[] = [];
   private lastMessageAt = 0;
+  /** messageIds of the observations announced lately, oldest first (see `announce`). */
+  private readonly announced = new Set<string>();
 
   constructor(private readonly opts: IngestOptions) {
     super();
@@ -168,6 +173,18 @@ export class Ingest extends EventEmitter<IngestEvents> {
    * process's listeners (alerts, live push, analytics caches) as if stored here, but not written.
    */
   relay(summary: FixtureSummary): void {
+    this.announce(summary);
+  }
+
+  /**
+   * Emits `observation` once per messageId. In a cluster two members can both store a redelivered
+   * message (their duplicate checks race on the shared store, which still holds it once), and a
+   * peer's relay can arrive before or after this process's own copy; listeners must see it once.
+   */
+  private announce(summary: FixtureSummary): void {
+    if (this.announced.has(summary.messageId)) return;
+    this.announced.add(summary.messageId);
+    if (this.announced.size > ANNOUNCED_IDS) this.announced.delete(this.announced.values().next().value!);
     this.emit('observation', summary);
   }
 
@@ -263,7 +280,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
           return 'ack';
         }
         this.stats.accepted++;
-        this.emit('observation', summarise(obs, receivedAt));
+        this.announce(summarise(obs, receivedAt));
         return 'ack';
       }
       case 'status': {
