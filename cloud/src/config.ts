@@ -8,6 +8,11 @@ const port = z.coerce
   .min(0, 'must be 0-65535 (0 picks a free port)')
   .max(65_535, 'must be 0-65535');
 
+/** Redis of a cloud cluster (D21); shared by the cloud's and the ingest worker's flags. */
+export const RedisUrl = z
+  .string()
+  .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
+
 /** Everything `startCloud` needs; the CLI maps flags and env onto this. */
 export const CloudOptions = z
   .strictObject({
@@ -91,10 +96,7 @@ export const CloudOptions = z
      * push, and each process relays the observations it stored to the others, so every process
      * keeps complete alerts, live state and analytics caches. Needs --ingest-group.
      */
-    redisUrl: z
-      .string()
-      .regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
-      .optional(),
+    redisUrl: RedisUrl.optional(),
     /** Broker URL handed to provisioned devices; default: the mqtts listener if any, else the mqtt one. */
     publicMqttUrl: z
       .string()

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { formatIssues } from '@shelfsight/protocol';
-import { CloudOptions } from './config.js';
+import { CloudOptions, RedisUrl } from './config.js';
 import { clusterRelay } from './cluster/index.js';
 import { startIngestWorker, WORKER_ID } from './ingest/worker.js';
 import { openStore } from './store/factory.js';
@@ -85,8 +85,10 @@ const main = async (): Promise<number> => {
   const group = (values.group as string | undefined) ?? env.SHELFSIGHT_INGEST_GROUP ?? 'ingest';
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(group)) return fail('--group must be 1-64 of letters, digits, _ and -');
   const redisUrl = (values['redis-url'] as string | undefined) ?? env.SHELFSIGHT_REDIS_URL;
-  if (redisUrl !== undefined && !/^rediss?:\/\/\S+$/.test(redisUrl))
-    return fail('--redis-url must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379');
+  if (redisUrl !== undefined) {
+    const checked = RedisUrl.safeParse(redisUrl);
+    if (!checked.success) return fail(`--redis-url ${checked.error.issues[0]!.message}`);
+  }
   const storeOpts = CloudOptions.safeParse(
     Object.fromEntries(
       Object.entries({
