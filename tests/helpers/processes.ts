@@ -71,3 +71,11 @@ export const waitUntil = async (cond: () => boolean | Promise<boolean>, timeoutM
     await new Promise((r) => setTimeout(r, 50));
   }
 };
+
+/** SIGTERM, resolved once the process has exited (at once if it already has). */
+export const terminate = (child: ChildProcess): Promise<void> =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });

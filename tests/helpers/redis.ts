@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { freePort, waitForPort } from './ports.js';
+import { terminate } from './processes.js';
 
 const BINARY = ['/usr/bin/redis-server', '/usr/sbin/redis-server'].find((p) => existsSync(p));
 
@@ -31,11 +32,6 @@ export const startRedis = async (): Promise<RedisServer> => {
   }
   return {
     url: `redis://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => terminate(child),
   };
 };
