@@ -53,7 +53,9 @@ export const chart = (el: HTMLElement, option: EChartsOption): echarts.ECharts =
       if (!dom.isConnected) {
         x.dispose();
         live.delete(x);
-      } else x.resize();
+      } else if (dom.clientWidth > 0 && dom.clientHeight > 0) x.resize();
+      // A zero-sized container (hidden, or collapsed mid-navigation) is skipped: ECharts' geo view
+      // inverts a singular transform for it and throws "Cannot read properties of null (reading '0')".
     }
   });
   observer.observe(el);

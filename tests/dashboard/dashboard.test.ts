@@ -187,6 +187,14 @@ describe('dashboard in headless Chromium against a running cloud', () => {
     expect([...shown].sort((x, y) => x - y)).toEqual(shown);
     await page.locator('[data-testid=outlet-map] canvas').waitFor();
     await shot('04-outlets');
+    // A map container that collapses to zero height (e.g. mid-navigation) must not make the geo view throw.
+    await page.locator('[data-testid=outlet-map]').evaluate(async (el: HTMLElement) => {
+      const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      el.style.height = '0px';
+      await frame();
+      el.style.height = '';
+      await frame();
+    });
 
     // A fresh capture with detections for the outlet page.
     const pos = fixture.positions.slice(0, 6);
