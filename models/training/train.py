@@ -339,8 +339,9 @@ def train_embedder(
     batch: int,
     init: str | None = None,
     lr: float = 3e-3,
+    width: int = 24,
 ) -> Embedder:
-    emb = Embedder(EMB_DIM)
+    emb = Embedder(EMB_DIM, width)
     head = CosineHead(EMB_DIM, num_classes)
     if init:
         # Fine-tune: start from a checkpoint; the class weights (not checkpointed) start at the class
@@ -452,6 +453,7 @@ def main() -> None:
     )
     ap.add_argument("--det-lr", type=float, default=3e-3, help="peak learning rate (one-cycle) of the detector")
     ap.add_argument("--emb-lr", type=float, default=3e-3, help="peak learning rate (one-cycle) of the embedder")
+    ap.add_argument("--emb-width", type=int, default=24, help="embedder channel width (the ONNX input and output stay the same)")
     ap.add_argument("--version", default=os.environ.get("SHELFSIGHT_MODEL_VERSION", "0.1.0"))
     args = ap.parse_args()
 
@@ -506,14 +508,16 @@ def main() -> None:
         if n in cls_of and b[2] >= 4 and b[3] >= 4 and e.get("occlusion", 0) <= MAX_OCCLUSION
     ]
     log(f"embedder: {len(train_skus)} training SKUs, {len(items)} crops; held out for enrollment: {', '.join(held_out)}")
-    emb_ckpt = os.path.join(CACHE, f"embedder-{key}.pt")
+    emb_ckpt = os.path.join(CACHE, f"embedder-{key}{'' if args.emb_width == 24 else f'-w{args.emb_width}'}.pt")
     if args.reuse_embedder and os.path.exists(emb_ckpt):
-        emb = Embedder(EMB_DIM)
+        emb = Embedder(EMB_DIM, args.emb_width)
         emb.load_state_dict(torch.load(emb_ckpt))
         emb.eval()
         log(f"reusing embedder checkpoint {os.path.relpath(emb_ckpt, REPO)}")
     else:
-        emb = train_embedder(work, items, len(train_skus), args.emb_steps, args.emb_batch, args.init_embedder, args.emb_lr)
+        emb = train_embedder(
+            work, items, len(train_skus), args.emb_steps, args.emb_batch, args.init_embedder, args.emb_lr, args.emb_width
+        )
         torch.save(emb.state_dict(), emb_ckpt)
     if args.stage == "embedder":
         log(f"saved {os.path.relpath(emb_ckpt, REPO)}; total {fmt_eta(time.time() - t_start)}")
@@ -528,7 +532,7 @@ def main() -> None:
             if n in by_sku and e.get("occlusion", 0) <= 0.05:
                 by_sku[n].append((i, b))
     entries = []
-    protos = []
+    protos = []  # per SKU: its shots' embeddings (a crop matches a SKU through its nearest shot)
     for s in skus:
         pool = by_sku[s]
         if not pool:  # no clean front pack of this SKU: fall back to any visible one
@@ -537,7 +541,7 @@ def main() -> None:
         vecs = embed(emb, work, shots)
         proto = vecs.mean(0)
         proto /= np.linalg.norm(proto) + 1e-9
-        protos.append(proto)
+        protos.append(vecs)
         entries.append(
             {
                 "sku": s,
@@ -545,14 +549,14 @@ def main() -> None:
                 "shots": len(shots),
                 "heldOut": s in held_out,
                 "vector": [round(float(v), 5) for v in proto],
+                "shotVectors": [[round(float(v), 5) for v in vec] for vec in vecs],
             }
         )
-    protos_np = np.stack(protos)
 
     # --- calibrate the unknown threshold on validation crops (known SKUs vs products not in catalog)
     val_items = [(i, b, n) for i in val_idx for n, b, e in boxes[i] if n != EMPTY and e.get("occlusion", 0) <= MAX_OCCLUSION]
     vecs = embed(emb, work, [(i, b) for i, b, _ in val_items])
-    sims = vecs @ protos_np.T
+    sims = np.stack([(vecs @ p.T).max(1) for p in protos], 1)  # nearest shot of each SKU, as on the device
     best = sims.argmax(1)
     best_sim = sims.max(1)
     names = np.array([n for _, _, n in val_items])
@@ -624,6 +628,7 @@ def main() -> None:
             "embedderInit": os.path.basename(args.init_embedder) if args.init_embedder else None,
             "detectorLr": args.det_lr,
             "embedderLr": args.emb_lr,
+            "embedderWidth": args.emb_width,
             "heldOutSkus": held_out,
             "validation": {
                 "detectorPrecision": round(det_val["precision"], 4),

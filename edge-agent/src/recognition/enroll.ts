@@ -93,10 +93,14 @@ export async function enrollSku(
   try {
     const out = await session.run({ crops: new ort.Tensor('float32', crops, [shots.length, 3, EH, EW]) });
     const emb = out.embeddings!.data as Float32Array;
+    const r5 = (v: number) => Math.round(v * 1e5) / 1e5;
     const mean = new Array<number>(dim).fill(0);
     for (let i = 0; i < shots.length; i++) for (let d = 0; d < dim; d++) mean[d]! += emb[i * dim + d]!;
     const n = Math.hypot(...mean) || 1;
-    return { sku, vector: mean.map((v) => Math.round((v / n) * 1e5) / 1e5), shots: shots.length, source: 'enrolled' };
+    const shotVectors = Array.from({ length: shots.length }, (_, i) =>
+      Array.from(emb.subarray(i * dim, (i + 1) * dim), r5),
+    );
+    return { sku, vector: mean.map((v) => r5(v / n)), shotVectors, shots: shots.length, source: 'enrolled' };
   } finally {
     await session.release();
   }
@@ -140,11 +144,14 @@ export function nearestSkus(gallery: GalleryFile, vector: readonly number[], k =
   if (others.length === 0) return [];
   const g = buildGallery({ ...gallery, entries: others });
   const n = Math.hypot(...vector) || 1;
-  const out: Neighbour[] = g.skus.map((sku, i) => {
+  // A SKU's similarity is that of its nearest row (shot), as in matching.
+  const best = new Map<string, number>();
+  g.skus.forEach((sku, i) => {
     let s = 0;
     for (let d = 0; d < g.dim; d++) s += (vector[d]! / n) * g.matrix[i * g.dim + d]!;
-    return { sku, similarity: Math.round(s * 1e4) / 1e4 };
+    best.set(sku, Math.max(s, best.get(sku) ?? -Infinity));
   });
+  const out: Neighbour[] = [...best].map(([sku, s]) => ({ sku, similarity: Math.round(s * 1e4) / 1e4 }));
   return out.sort((a, b) => b.similarity - a.similarity).slice(0, k);
 }
 

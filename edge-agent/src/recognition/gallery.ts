@@ -4,6 +4,12 @@ import { readFile } from 'node:fs/promises';
 export interface GalleryEntry {
   sku: string;
   vector: number[];
+  /**
+   * Each reference image's own embedding. When present a crop matches the SKU through its nearest
+   * shot rather than the mean: shots that differ (lit and shaded, upright and tilted) average into a
+   * prototype that resembles none of them, which costs new SKUs most (they have no trained class).
+   */
+  shotVectors?: number[][];
   /** How many reference images the prototype averages. */
   shots?: number;
   source?: string;
@@ -21,25 +27,30 @@ export interface GalleryFile {
   entries: GalleryEntry[];
 }
 
-/** Row-major matrix of prototypes for fast cosine matching. */
+/** Row-major matrix of prototypes for fast cosine matching: one row per reference shot (or mean). */
 export interface Gallery {
   name: string;
   version: string;
   dim: number;
+  /** The SKU of each matrix row; a SKU enrolled with shot vectors has several rows. */
   skus: string[];
   matrix: Float32Array;
 }
 
 export function buildGallery(file: GalleryFile): Gallery {
   const { dim } = file;
-  const matrix = new Float32Array(file.entries.length * dim);
-  file.entries.forEach((e, i) => {
-    if (e.vector.length !== dim) throw new Error(`gallery: ${e.sku} has ${e.vector.length} dims, expected ${dim}`);
+  const rows = file.entries.flatMap((e) =>
+    (e.shotVectors?.length ? e.shotVectors : [e.vector]).map((vector, k) => ({ sku: e.sku, vector, k })),
+  );
+  const matrix = new Float32Array(rows.length * dim);
+  rows.forEach(({ sku, vector, k }, i) => {
+    if (vector.length !== dim)
+      throw new Error(`gallery: ${sku}${k > 0 ? ` shot ${k + 1}` : ''} has ${vector.length} dims, expected ${dim}`);
     // Re-normalise: rounding in the JSON file must not bias cosine scores.
-    const n = Math.hypot(...e.vector) || 1;
-    for (let d = 0; d < dim; d++) matrix[i * dim + d] = e.vector[d]! / n;
+    const n = Math.hypot(...vector) || 1;
+    for (let d = 0; d < dim; d++) matrix[i * dim + d] = vector[d]! / n;
   });
-  return { name: file.name, version: file.version, dim, skus: file.entries.map((e) => e.sku), matrix };
+  return { name: file.name, version: file.version, dim, skus: rows.map((r) => r.sku), matrix };
 }
 
 export async function loadGallery(path: string): Promise<Gallery> {
@@ -50,7 +61,7 @@ export interface Match {
   /** Best SKU, or undefined when the best similarity is below the unknown threshold. */
   sku: string | undefined;
   similarity: number;
-  /** Runner-up similarity, useful to spot look-alike confusions. */
+  /** Best similarity of any other SKU, useful to spot look-alike confusions. */
   secondSimilarity: number;
 }
 
@@ -67,10 +78,10 @@ export function matchEmbeddings(emb: Float32Array, gallery: Gallery, unknownThre
       let s = 0;
       for (let d = 0; d < dim; d++) s += emb[r * dim + d]! * matrix[g * dim + d]!;
       if (s > best) {
-        second = best;
+        if (bi < 0 || skus[bi] !== skus[g]) second = best;
         best = s;
         bi = g;
-      } else if (s > second) second = s;
+      } else if (s > second && skus[g] !== skus[bi]) second = s;
     }
     out.push({
       sku: bi >= 0 && best >= unknownThreshold ? skus[bi] : undefined,

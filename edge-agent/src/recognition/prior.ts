@@ -58,8 +58,10 @@ export function assignSkus(
     const own = { sku: b.g >= 0 && b.s >= unknownThreshold ? skus[b.g] : undefined, similarity: b.s };
     if (f === r || f < 0) return own;
     const fb = best[f]!;
-    if (fb.g < 0 || fb.s < unknownThreshold || fb.g === b.g) return own;
-    const s = sims[r * G + fb.g]!;
+    if (fb.g < 0 || fb.s < unknownThreshold || skus[fb.g] === skus[b.g]) return own;
+    // The crop's similarity to the front pack's SKU: its nearest row of that SKU (a SKU may have one row per shot).
+    let s = -Infinity;
+    for (let g = 0; g < G; g++) if (skus[g] === skus[fb.g]) s = Math.max(s, sims[r * G + g]!);
     if (s >= b.s - prior.margin && s >= unknownThreshold - prior.slack) return { sku: skus[fb.g], similarity: s };
     return own;
   });

@@ -41,7 +41,13 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
   const gridW = Math.floor(IW / cfg.detector.stride);
   const gridH = Math.floor(IH / cfg.detector.stride);
   log.info(
-    { model: `${cfg.name}@${cfg.version}`, gallery: gallery.version, skus: gallery.skus.length, input: [IW, IH] },
+    {
+      model: `${cfg.name}@${cfg.version}`,
+      gallery: gallery.version,
+      skus: new Set(gallery.skus).size,
+      prototypes: gallery.skus.length,
+      input: [IW, IH],
+    },
     'recognizer loaded',
   );
 

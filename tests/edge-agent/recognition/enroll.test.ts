@@ -51,6 +51,22 @@ describe('gallery versions and enrolment helpers', () => {
     expect(near[0]!.similarity).toBeCloseTo(0.9 / Math.hypot(0.9, 0.1), 3);
     expect(near[1]!.similarity).toBe(0);
     expect(nearestSkus(gallery([{ sku: 'a', vector: [1, 0, 0] }]), [1, 0, 0], 3, 'a')).toEqual([]);
+    // A SKU with several shots is listed once, at its nearest shot.
+    const multi = gallery([
+      {
+        sku: 'b',
+        vector: [0.7, 0.7, 0],
+        shotVectors: [
+          [0, 1, 0],
+          [1, 0, 0],
+        ],
+      },
+      { sku: 'c', vector: [0, 0, 1] },
+    ]);
+    expect(nearestSkus(multi, [1, 0, 0], 3)).toEqual([
+      { sku: 'b', similarity: 1 },
+      { sku: 'c', similarity: 0 },
+    ]);
   });
 
   it('refuses a gallery built with another embedder or vector size', () => {

@@ -71,6 +71,39 @@ describe('gallery matching', () => {
 
   it('rejects entries of the wrong dimension', () => {
     expect(() => buildGallery({ name: 'g', version: '1', dim: 3, entries: [{ sku: 'x', vector: [1, 0] }] })).toThrow();
+    expect(() =>
+      buildGallery({
+        name: 'g',
+        version: '1',
+        dim: 2,
+        entries: [{ sku: 'x', vector: [1, 0], shotVectors: [[1, 0], [1]] }],
+      }),
+    ).toThrow(/x shot 2 has 1 dims/);
+  });
+
+  it('matches a SKU through its nearest shot, and the runner-up is another SKU', () => {
+    // Two shots of cola far apart (lit, shaded): their mean [0.71, 0.71] would lose to lemon.
+    const g = buildGallery({
+      name: 'g',
+      version: '1',
+      dim: 2,
+      entries: [
+        {
+          sku: 'cola',
+          vector: [0.7071, 0.7071],
+          shotVectors: [
+            [1, 0],
+            [0, 1],
+          ],
+        },
+        { sku: 'lemon', vector: [0.8, 0.6] },
+      ],
+    });
+    expect(g.skus).toEqual(['cola', 'cola', 'lemon']);
+    const [m] = matchEmbeddings(new Float32Array([0.995, 0.0998]), g, 0.5);
+    expect(m!.sku).toBe('cola');
+    expect(m!.similarity).toBeCloseTo(0.995, 3);
+    expect(m!.secondSimilarity).toBeCloseTo(0.8559, 3); // lemon, not cola's other shot
   });
 });
 

@@ -32,6 +32,16 @@ describe('stack prior', () => {
     expect(r.map((m) => m.sku)).toEqual(['cola', 'delta-cola', 'lemon', undefined]);
   });
 
+  it('compares a pack behind with the front SKU through that SKU’s nearest shot', () => {
+    // Rows of the gallery: cola shot 1, cola shot 2, lemon. The front pack matches cola's first shot,
+    // the cap behind it matches cola's second shot best among cola's rows, and lemon slightly more.
+    const rows = ['cola', 'cola', 'lemon'];
+    const s2 = new Float32Array([0.9, 0.2, 0.1, 0.1, 0.62, 0.7]);
+    const r = assignSkus(s2, rows, [0, 0], 0.6);
+    expect(r.map((m) => m.sku)).toEqual(['cola', 'cola']);
+    expect(r[1]!.similarity).toBeCloseTo(0.62);
+  });
+
   it('computes cosine similarities against the gallery', () => {
     const g = buildGallery({
       name: 'g',
