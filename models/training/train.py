@@ -402,11 +402,11 @@ def embed(emb: Embedder, images: np.ndarray, items: list[tuple[int, tuple]]) -> 
 # ---------------------------------------------------------------------------------------------
 
 
-def export_onnx(det: Detector, emb: Embedder) -> None:
+def export_onnx(det: Detector, emb: Embedder, out: str) -> None:
     torch.onnx.export(
         det,
         torch.zeros(1, 3, INPUT_H, INPUT_W),
-        os.path.join(MODELS, "detector.onnx"),
+        os.path.join(out, "detector.onnx"),
         input_names=["images"],
         output_names=["heat", "reg"],
         opset_version=13,
@@ -415,7 +415,7 @@ def export_onnx(det: Detector, emb: Embedder) -> None:
     torch.onnx.export(
         emb,
         torch.zeros(2, 3, EMB_H, EMB_W),
-        os.path.join(MODELS, "embedder.onnx"),
+        os.path.join(out, "embedder.onnx"),
         input_names=["crops"],
         output_names=["embeddings"],
         dynamic_axes={"crops": {0: "n"}, "embeddings": {0: "n"}},
@@ -423,7 +423,7 @@ def export_onnx(det: Detector, emb: Embedder) -> None:
         do_constant_folding=True,
     )
     for f in ("detector.onnx", "embedder.onnx"):
-        log(f"exported models/{f} ({os.path.getsize(os.path.join(MODELS, f)) / 1e6:.2f} MB)")
+        log(f"exported {os.path.relpath(os.path.join(out, f), REPO)} ({os.path.getsize(os.path.join(out, f)) / 1e6:.2f} MB)")
 
 
 def file_hash(path: str) -> str:
@@ -434,14 +434,21 @@ def file_hash(path: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", help="existing COCO dataset dir (default: generate into models/training/.cache)")
-    ap.add_argument("--count", type=int, default=int(os.environ.get("SHELFSIGHT_TRAIN_COUNT", "640")))
-    ap.add_argument("--det-steps", type=int, default=int(os.environ.get("SHELFSIGHT_DET_STEPS", "2000")))
-    ap.add_argument("--emb-steps", type=int, default=int(os.environ.get("SHELFSIGHT_EMB_STEPS", "2000")))
+    ap.add_argument("--count", type=int, default=int(os.environ.get("SHELFSIGHT_TRAIN_COUNT", "1600")))
+    ap.add_argument("--det-steps", type=int, default=int(os.environ.get("SHELFSIGHT_DET_STEPS", "7000")))
+    ap.add_argument("--emb-steps", type=int, default=int(os.environ.get("SHELFSIGHT_EMB_STEPS", "9000")))
     ap.add_argument("--det-batch", type=int, default=8)
     ap.add_argument("--reuse-detector", action="store_true", help="load the cached detector checkpoint")
     ap.add_argument("--reuse-embedder", action="store_true", help="load the cached embedder checkpoint")
     ap.add_argument("--emb-batch", type=int, default=128)
     ap.add_argument("--fixture", default="mixed", help="simulator fixture mix for a generated set (upright|chest|shelf|mixed)")
+    ap.add_argument("--difficulty", default="mixed", help="simulator difficulty for a generated set (easy|default|hard|mixed)")
+    ap.add_argument(
+        "--serial",
+        action="store_true",
+        help="train the detector and the embedder one after the other in this process (default with one CPU); "
+        "otherwise the detector trains in a second process, one thread each",
+    )
     ap.add_argument("--init-detector", help="fine-tune: start the detector from this state_dict (.pt)")
     ap.add_argument("--init-embedder", help="fine-tune: start the embedder from this state_dict (.pt)")
     ap.add_argument(
@@ -453,7 +460,8 @@ def main() -> None:
     )
     ap.add_argument("--det-lr", type=float, default=3e-3, help="peak learning rate (one-cycle) of the detector")
     ap.add_argument("--emb-lr", type=float, default=3e-3, help="peak learning rate (one-cycle) of the embedder")
-    ap.add_argument("--emb-width", type=int, default=24, help="embedder channel width (the ONNX input and output stay the same)")
+    ap.add_argument("--emb-width", type=int, default=32, help="embedder channel width (the ONNX input and output stay the same)")
+    ap.add_argument("--out", default=MODELS, help="where the ONNX files, gallery.json and model.json go (default: models/)")
     ap.add_argument("--version", default=os.environ.get("SHELFSIGHT_MODEL_VERSION", "0.1.0"))
     args = ap.parse_args()
 
@@ -464,8 +472,8 @@ def main() -> None:
     t_start = time.time()
     log(f"torch {torch.__version__}, {threads} thread(s)")
 
-    root = args.dataset or os.path.join(CACHE, f"train-s{TRAIN_SEED}-n{args.count}")
-    ensure_dataset(root, args.count, TRAIN_SEED, None, args.fixture)
+    root = args.dataset or os.path.join(CACHE, f"train-s{TRAIN_SEED}-n{args.count}-{args.fixture}-{args.difficulty}")
+    ensure_dataset(root, args.count, TRAIN_SEED, args.difficulty, args.fixture)
     samples = load_coco(root)
     key = hashlib.sha1(os.path.abspath(root).encode()).hexdigest()[:8]
     work, images, boxes = letterbox_cache(samples, key)
@@ -477,6 +485,7 @@ def main() -> None:
 
     # --- detector (checkpointed so the embedder can be retrained alone with --reuse-detector)
     ckpt = os.path.join(CACHE, f"detector-{key}-s{STRIDE}.pt")
+    det_proc = None
     if args.stage == "embedder":
         log("stage embedder: detector skipped")
     elif args.reuse_detector and os.path.exists(ckpt):
@@ -484,10 +493,16 @@ def main() -> None:
         det.load_state_dict(torch.load(ckpt))
         det.eval()
         log(f"reusing detector checkpoint {os.path.relpath(ckpt, REPO)}")
+    elif args.stage == "all" and not args.serial and (os.cpu_count() or 1) >= 2:
+        # Two one-thread processes use two cores better than one two-thread process: these nets are
+        # small, so intra-op parallelism gains little, and the data preparation is single-threaded.
+        cmd = [sys.executable, os.path.abspath(__file__), *sys.argv[1:], "--stage", "detector", "--dataset", root]
+        det_proc = subprocess.Popen(cmd, env={**os.environ, "SHELFSIGHT_TRAIN_THREADS": "1"})
+        log(f"detector trains in a second process (pid {det_proc.pid}); the embedder trains here")
     else:
         det = train_detector(images, dboxes, train_idx, args.det_steps, args.det_batch, args.init_detector, args.det_lr)
         torch.save(det.state_dict(), ckpt)
-    if args.stage == "embedder":
+    if args.stage == "embedder" or det_proc is not None:
         det = None
     else:
         det_val = eval_detector(det, images, dboxes, val_idx)
@@ -522,6 +537,14 @@ def main() -> None:
     if args.stage == "embedder":
         log(f"saved {os.path.relpath(emb_ckpt, REPO)}; total {fmt_eta(time.time() - t_start)}")
         return
+    if det_proc is not None:
+        if det_proc.wait() != 0:
+            raise SystemExit(f"the detector process failed with exit code {det_proc.returncode}; see its log above")
+        det = Detector(len(CLASSES))
+        det.load_state_dict(torch.load(ckpt))
+        det.eval()
+        det_val = eval_detector(det, images, dboxes, val_idx)
+        log(f"detector validation @IoU0.5: precision {det_val['precision']:.4f}, recall {det_val['recall']:.4f}")
 
     # --- gallery: a few crops per SKU from training images, same crop path as the device
     rng = np.random.default_rng(7)
@@ -580,16 +603,18 @@ def main() -> None:
         f"unknown recall {unk_rec * 100:.1f}%"
     )
 
-    export_onnx(det, emb)
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    export_onnx(det, emb, out)
     version = args.version
     gallery = {
         "name": "shelfsight-cooler-gallery",
         "version": f"{version}+{dt.date.today().strftime('%Y%m%d')}",
         "dim": EMB_DIM,
-        "embedder": file_hash(os.path.join(MODELS, "embedder.onnx")),
+        "embedder": file_hash(os.path.join(out, "embedder.onnx")),
         "entries": entries,
     }
-    with open(os.path.join(MODELS, "gallery.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out, "gallery.json"), "w", encoding="utf-8") as f:
         json.dump(gallery, f, separators=(",", ":"))
     model = {
         "name": "shelfsight-cooler",
@@ -599,7 +624,7 @@ def main() -> None:
         "work": {"width": WORK_W, "height": WORK_H},
         "detector": {
             "file": "detector.onnx",
-            "sha256": file_hash(os.path.join(MODELS, "detector.onnx")),
+            "sha256": file_hash(os.path.join(out, "detector.onnx")),
             "stride": STRIDE,
             "classes": CLASSES,
             "scoreThreshold": 0.3,
@@ -609,7 +634,7 @@ def main() -> None:
         },
         "embedder": {
             "file": "embedder.onnx",
-            "sha256": file_hash(os.path.join(MODELS, "embedder.onnx")),
+            "sha256": file_hash(os.path.join(out, "embedder.onnx")),
             "width": EMB_W,
             "height": EMB_H,
             "dim": EMB_DIM,
@@ -622,6 +647,7 @@ def main() -> None:
             "seed": TRAIN_SEED,
             "images": len(samples),
             "fixture": args.fixture,
+            "difficulty": args.difficulty,
             "detectorSteps": args.det_steps,
             "embedderSteps": args.emb_steps,
             "detectorInit": os.path.basename(args.init_detector) if args.init_detector else None,
@@ -640,10 +666,10 @@ def main() -> None:
             "minutes": round((time.time() - t_start) / 60, 1),
         },
     }
-    with open(os.path.join(MODELS, "model.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out, "model.json"), "w", encoding="utf-8") as f:
         json.dump(model, f, indent=2)
         f.write("\n")
-    log(f"wrote models/model.json and models/gallery.json; total {fmt_eta(time.time() - t_start)}")
+    log(f"wrote model.json and gallery.json to {os.path.relpath(out, REPO)}; total {fmt_eta(time.time() - t_start)}")
 
 
 if __name__ == "__main__":
