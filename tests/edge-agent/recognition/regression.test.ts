@@ -13,16 +13,46 @@ const MODELS = fileURLToPath(new URL('../../../models', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../fixtures/recognition', import.meta.url));
 
 /**
- * Accuracy floors on the committed default-difficulty frames (see tests/fixtures/recognition/README.md).
- * They sit a little below what the committed models measure, so a worse model cannot land silently.
+ * Accuracy floors on the committed default-difficulty frames (see tests/fixtures/recognition/README.md),
+ * over all frames and per fixture. They sit a little below what the committed models measure, so a
+ * worse model cannot land silently, and a model that gives up one fixture for another cannot either.
  */
-const FLOOR = {
-  detectionRecall: 0.74,
-  detectionPrecision: 0.85,
-  skuAccuracy: 0.68,
-  facingSkuAccuracy: 0.9,
-  countExactMatch: 0.33,
-  emptyRecall: 0.9,
+type Floors = {
+  detectionRecall: number;
+  detectionPrecision: number;
+  skuAccuracy: number;
+  facingSkuAccuracy: number;
+  countExactMatch: number;
+  emptyRecall: number;
+};
+const FLOORS: Record<'all' | 'upright' | 'chest', Floors> = {
+  // v0.3.0 measures 87.8 / 90.8 / 84.7 / 97.0 / 55.6 / 86.1 % on all 16 frames.
+  all: {
+    detectionRecall: 0.85,
+    detectionPrecision: 0.88,
+    skuAccuracy: 0.82,
+    facingSkuAccuracy: 0.94,
+    countExactMatch: 0.5,
+    emptyRecall: 0.8,
+  },
+  // 83.7 / 87.3 / 80.0 / 96.6 / 44.2 / 100 % on the 10 upright frames.
+  upright: {
+    detectionRecall: 0.8,
+    detectionPrecision: 0.84,
+    skuAccuracy: 0.77,
+    facingSkuAccuracy: 0.93,
+    countExactMatch: 0.4,
+    emptyRecall: 0.95,
+  },
+  // 96.9 / 98.6 / 95.0 / 97.2 / 76.9 / 54.5 % on the 4 chest frames (empty slots seen from above are the weak spot).
+  chest: {
+    detectionRecall: 0.94,
+    detectionPrecision: 0.95,
+    skuAccuracy: 0.92,
+    facingSkuAccuracy: 0.94,
+    countExactMatch: 0.7,
+    emptyRecall: 0.5,
+  },
 };
 
 describe('recognition regression on committed frames with the committed models', () => {
@@ -42,7 +72,7 @@ describe('recognition regression on committed frames with the committed models',
   });
 
   it('produces output that satisfies the protocol schemas', () => {
-    expect(images.length).toBeGreaterThanOrEqual(8);
+    expect(images.length).toBeGreaterThanOrEqual(12);
     for (const r of results) {
       ImageInfo.parse(r.image);
       for (const s of r.skus) SkuCount.parse(s);
@@ -53,16 +83,21 @@ describe('recognition regression on committed frames with the committed models',
     }
   });
 
-  it('stays above the accuracy floors', () => {
-    const frames: FrameResult[] = images.map((im, i) => ({ truth: im.truth, pred: results[i]!.detections }));
+  it.each(Object.keys(FLOORS) as (keyof typeof FLOORS)[])('stays above the accuracy floors: %s frames', (which) => {
+    const frames: FrameResult[] = images
+      .map((im, i) => ({ im, frame: { truth: im.truth, pred: results[i]!.detections } }))
+      .filter(({ im }) => which === 'all' || im.fixture === which)
+      .map(({ frame }) => frame);
+    expect(frames.length).toBeGreaterThanOrEqual(which === 'all' ? 12 : 4);
     const m = computeMetrics(frames);
-    console.log(JSON.stringify(m));
-    expect(m.detection.recall).toBeGreaterThanOrEqual(FLOOR.detectionRecall);
-    expect(m.detection.precision).toBeGreaterThanOrEqual(FLOOR.detectionPrecision);
-    expect(m.skuAccuracy).toBeGreaterThanOrEqual(FLOOR.skuAccuracy);
-    expect(m.facingSkuAccuracy).toBeGreaterThanOrEqual(FLOOR.facingSkuAccuracy);
-    expect(m.countExactMatch).toBeGreaterThanOrEqual(FLOOR.countExactMatch);
-    expect(m.empty.recall).toBeGreaterThanOrEqual(FLOOR.emptyRecall);
+    const floor = FLOORS[which];
+    console.log(which, JSON.stringify(m));
+    expect(m.detection.recall).toBeGreaterThanOrEqual(floor.detectionRecall);
+    expect(m.detection.precision).toBeGreaterThanOrEqual(floor.detectionPrecision);
+    expect(m.skuAccuracy).toBeGreaterThanOrEqual(floor.skuAccuracy);
+    expect(m.facingSkuAccuracy).toBeGreaterThanOrEqual(floor.facingSkuAccuracy);
+    expect(m.countExactMatch).toBeGreaterThanOrEqual(floor.countExactMatch);
+    expect(m.empty.recall).toBeGreaterThanOrEqual(floor.emptyRecall);
   });
 });
 
