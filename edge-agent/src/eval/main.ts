@@ -1,7 +1,7 @@
 /**
  * Offline evaluation of the recognition pipeline, run exactly as the agent runs it (`npm run eval`).
  *
- *   npm run eval -- [--json] [--dataset DIR] [--count N] [--seed S] [--difficulty easy|default|hard]
+ *   npm run eval -- [--json] [--dataset DIR] [--count N] [--seed S] [--difficulty easy|default|hard|mixed]
  *                   [--fixture upright|chest|shelf|mixed] [--models DIR] [--threads N] [--limit N]
  *                   [--score-threshold T] [--unknown-threshold T]
  *
@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { loadRecognizer } from '../recognition/index.js';
 import { loadCoco } from './coco.js';
 import { computeMetrics, percentile, type FrameResult } from './metrics.js';
@@ -23,23 +24,74 @@ import { pino } from 'pino';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const EVAL_SEED = 9001;
 
+/** A bad flag: printed as one line, exit code 2. */
+class UsageError extends Error {}
+
+const EVAL_OPTIONS = {
+  json: { type: 'boolean', default: false },
+  dataset: { type: 'string' },
+  count: { type: 'string', default: '100' },
+  seed: { type: 'string', default: String(EVAL_SEED) },
+  difficulty: { type: 'string', default: 'default' },
+  // The simulator's own default is now `mixed`; the held-out reference set stays upright.
+  fixture: { type: 'string', default: 'upright' },
+  models: { type: 'string', default: join(REPO, 'models') },
+  threads: { type: 'string', default: '1' },
+  limit: { type: 'string' },
+  'score-threshold': { type: 'string' },
+  'unknown-threshold': { type: 'string' },
+} as const;
+
+const wholeArg = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `--${name} must be a whole number` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `--${name} must be >= ${min}` })
+        .max(max, { message: `--${name} must be <= ${max}` }),
+    );
+const fractionArg = (name: string) =>
+  z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, { message: `--${name} must be a number from 0 to 1` })
+    .transform(Number);
+
+/** The flags, checked here (the CLI boundary) so that a typo fails with its name, not as NaN deep in a run. */
+const EvalArgs = z.strictObject({
+  json: z.boolean(),
+  dataset: z.string().min(1).optional(),
+  count: wholeArg('count', 1, 100_000),
+  seed: wholeArg('seed', 0, 2 ** 32 - 1),
+  difficulty: z.enum(['easy', 'default', 'hard', 'mixed'], {
+    message: '--difficulty must be easy, default, hard or mixed',
+  }),
+  fixture: z.enum(['upright', 'chest', 'shelf', 'mixed'], {
+    message: '--fixture must be upright, chest, shelf or mixed',
+  }),
+  models: z.string().min(1),
+  threads: wholeArg('threads', 1, 64),
+  limit: wholeArg('limit', 1, 1_000_000).optional(),
+  'score-threshold': fractionArg('score-threshold').optional(),
+  'unknown-threshold': fractionArg('unknown-threshold').optional(),
+});
+
+function parseEvalArgs(): z.infer<typeof EvalArgs> {
+  let raw: Record<string, unknown>;
+  try {
+    raw = parseArgs({ options: EVAL_OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const r = EvalArgs.safeParse(raw);
+  if (!r.success) throw new UsageError(r.error.issues.map((i) => i.message).join('; '));
+  return r.data;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      json: { type: 'boolean', default: false },
-      dataset: { type: 'string' },
-      count: { type: 'string', default: '100' },
-      seed: { type: 'string', default: String(EVAL_SEED) },
-      difficulty: { type: 'string', default: 'default' },
-      // The simulator's own default is now `mixed`; the held-out reference set stays upright.
-      fixture: { type: 'string', default: 'upright' },
-      models: { type: 'string', default: join(REPO, 'models') },
-      threads: { type: 'string', default: '1' },
-      limit: { type: 'string' },
-      'score-threshold': { type: 'string' },
-      'unknown-threshold': { type: 'string' },
-    },
-  });
+  const values = parseEvalArgs();
   // In --json mode stdout must hold exactly one JSON object, so progress goes to stderr.
   const log = pino({ name: 'eval', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
   let dir = values.dataset;
@@ -48,26 +100,26 @@ async function main(): Promise<void> {
     dir = join(REPO, 'models/training/.cache', `eval-${fx}${values.difficulty}-s${values.seed}-n${values.count}`);
     if (!existsSync(join(dir, 'annotations.json'))) {
       log.info({ dir }, 'generating held-out evaluation set with the simulator');
-      const args = ['dataset', '--out', dir, '--count', values.count!, '--seed', values.seed!];
-      args.push('--difficulty', values.difficulty!, '--fixture', values.fixture!);
+      const args = ['dataset', '--out', dir, '--count', String(values.count), '--seed', String(values.seed)];
+      args.push('--difficulty', values.difficulty, '--fixture', values.fixture);
       const r = spawnSync(process.execPath, [join(REPO, 'simulators/dist/cli.js'), ...args], {
         stdio: ['ignore', 2, 2],
       });
       if (r.status !== 0) throw new Error(`simulator exited with ${r.status}`);
     }
   }
-  const modelJson = JSON.parse(await readFile(join(values.models!, 'model.json'), 'utf8')) as {
+  const modelJson = JSON.parse(await readFile(join(values.models, 'model.json'), 'utf8')) as {
     detector: { maxOcclusion?: number };
   };
   let images = await loadCoco(dir, modelJson.detector.maxOcclusion ?? 1);
-  if (values.limit) images = images.slice(0, Number(values.limit));
+  if (values.limit) images = images.slice(0, values.limit);
   const rec = await loadRecognizer({
-    modelDir: values.models!,
-    intraOpNumThreads: Number(values.threads),
+    modelDir: values.models,
+    intraOpNumThreads: values.threads,
     logger: log,
     // Overrides for threshold sweeps; the defaults come from model.json.
-    ...(values['score-threshold'] ? { scoreThreshold: Number(values['score-threshold']) } : {}),
-    ...(values['unknown-threshold'] ? { unknownThreshold: Number(values['unknown-threshold']) } : {}),
+    ...(values['score-threshold'] !== undefined ? { scoreThreshold: values['score-threshold'] } : {}),
+    ...(values['unknown-threshold'] !== undefined ? { unknownThreshold: values['unknown-threshold'] } : {}),
   });
   // One warm-up frame: the first run pays for lazy allocations, which the device pays only at boot.
   if (images[0]) await rec.recognize(await readFile(images[0].path));
@@ -91,7 +143,7 @@ async function main(): Promise<void> {
     if ((i + 1) % 25 === 0) log.info({ done: i + 1, of: images.length }, 'evaluating');
   }
   await rec.close();
-  const galleryFile = JSON.parse(await readFile(join(values.models!, 'gallery.json'), 'utf8')) as {
+  const galleryFile = JSON.parse(await readFile(join(values.models, 'gallery.json'), 'utf8')) as {
     entries: { sku: string; heldOut?: boolean }[];
   };
   const heldOut = new Set(galleryFile.entries.filter((e) => e.heldOut).map((e) => e.sku));
@@ -135,6 +187,10 @@ function mean(xs: number[]): number {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    console.error(`eval: ${err.message}`);
+    process.exit(2);
+  }
   console.error(err);
   process.exit(1);
 });
