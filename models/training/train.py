@@ -277,6 +277,19 @@ def iou(a: tuple, b: tuple) -> float:
     return inter / max(1e-9, a[2] * a[3] + b[2] * b[3] - inter)
 
 
+def load_detector(path: str) -> Detector:
+    det = Detector(len(CLASSES))
+    det.load_state_dict(torch.load(path))
+    det.eval()
+    return det
+
+
+def validate_detector(det: Detector, images: np.ndarray, boxes: list, idx: list[int]) -> dict:
+    val = eval_detector(det, images, boxes, idx)
+    log(f"detector validation @IoU0.5: precision {val['precision']:.4f}, recall {val['recall']:.4f}")
+    return val
+
+
 def eval_detector(det: Detector, images: np.ndarray, boxes: list, idx: list[int], thr: float = 0.3) -> dict:
     tp = fp = fn = 0
     with torch.no_grad():
@@ -489,9 +502,7 @@ def main() -> None:
     if args.stage == "embedder":
         log("stage embedder: detector skipped")
     elif args.reuse_detector and os.path.exists(ckpt):
-        det = Detector(len(CLASSES))
-        det.load_state_dict(torch.load(ckpt))
-        det.eval()
+        det = load_detector(ckpt)
         log(f"reusing detector checkpoint {os.path.relpath(ckpt, REPO)}")
     elif args.stage == "all" and not args.serial and (os.cpu_count() or 1) >= 2:
         # Two one-thread processes use two cores better than one two-thread process: these nets are
@@ -505,8 +516,7 @@ def main() -> None:
     if args.stage == "embedder" or det_proc is not None:
         det = None
     else:
-        det_val = eval_detector(det, images, dboxes, val_idx)
-        log(f"detector validation @IoU0.5: precision {det_val['precision']:.4f}, recall {det_val['recall']:.4f}")
+        det_val = validate_detector(det, images, dboxes, val_idx)
     if args.stage == "detector":
         log(f"saved {os.path.relpath(ckpt, REPO)}; total {fmt_eta(time.time() - t_start)}")
         return
@@ -540,11 +550,8 @@ def main() -> None:
     if det_proc is not None:
         if det_proc.wait() != 0:
             raise SystemExit(f"the detector process failed with exit code {det_proc.returncode}; see its log above")
-        det = Detector(len(CLASSES))
-        det.load_state_dict(torch.load(ckpt))
-        det.eval()
-        det_val = eval_detector(det, images, dboxes, val_idx)
-        log(f"detector validation @IoU0.5: precision {det_val['precision']:.4f}, recall {det_val['recall']:.4f}")
+        det = load_detector(ckpt)
+        det_val = validate_detector(det, images, dboxes, val_idx)
 
     # --- gallery: a few crops per SKU from training images, same crop path as the device
     rng = np.random.default_rng(7)
