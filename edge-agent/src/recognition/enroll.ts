@@ -5,6 +5,7 @@ import { buildGallery, type GalleryEntry, type GalleryFile } from './gallery.js'
 import { decodeLetterboxed } from './image.js';
 import type { Box } from './letterbox.js';
 import { cropInto, expandBox } from './preprocess.js';
+import { similarityMatrix } from './prior.js';
 
 export interface EnrollShot {
   /** Encoded JPEG/PNG/WebP: a cooler frame or a photo of the pack. */
@@ -144,13 +145,13 @@ export function nearestSkus(gallery: GalleryFile, vector: readonly number[], k =
   if (others.length === 0) return [];
   const g = buildGallery({ ...gallery, entries: others });
   const n = Math.hypot(...vector) || 1;
+  const sims = similarityMatrix(
+    Float32Array.from(vector, (v) => v / n),
+    g,
+  );
   // A SKU's similarity is that of its nearest row (shot), as in matching.
   const best = new Map<string, number>();
-  g.skus.forEach((sku, i) => {
-    let s = 0;
-    for (let d = 0; d < g.dim; d++) s += (vector[d]! / n) * g.matrix[i * g.dim + d]!;
-    best.set(sku, Math.max(s, best.get(sku) ?? -Infinity));
-  });
+  g.skus.forEach((sku, i) => best.set(sku, Math.max(sims[i]!, best.get(sku) ?? -Infinity)));
   const out: Neighbour[] = [...best].map(([sku, s]) => ({ sku, similarity: Math.round(s * 1e4) / 1e4 }));
   return out.sort((a, b) => b.similarity - a.similarity).slice(0, k);
 }
