@@ -354,9 +354,16 @@ export const outletPage: PageFn = (main, [outletId]) => {
         masterdata() as Promise<MasterData>,
         api<{ items: FixtureSummary[] }>('/fixtures'),
         all<Stockout>('/analytics/stockouts', { outletId: id, ...win }),
-        api<{ items: OutletScore[] }>(`/analytics/outlet-scores${qs({ outletId: id, ...win })}`),
+        // Ranked among the outlets in scope, as on the list: the sales part of the score is a percentile,
+        // so asking for this outlet alone would rank it first of one.
+        all<OutletScore>('/analytics/outlet-scores', win),
       ]);
-      return { md, latest: latest.items.filter((x) => x.outletId === id), stockouts, score: score.items[0] };
+      return {
+        md,
+        latest: latest.items.filter((x) => x.outletId === id),
+        stockouts,
+        score: score.find((x) => x.outletId === id),
+      };
     },
     ({ md, latest, stockouts, score }) => {
       const outlet = md.outlets.find((o) => o.outletId === id);
