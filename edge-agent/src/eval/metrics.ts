@@ -16,6 +16,8 @@ export interface Truth {
    * neither a hit nor a false alarm, and missing it is not an error.
    */
   ignore?: boolean;
+  /** Position in its stack, 0 = front-most (simulator sets record it; other sets may not). */
+  depth?: number;
 }
 
 export interface FrameResult {
@@ -92,7 +94,16 @@ export interface Metrics {
   empty: { precision: number; recall: number };
   unknown: { precision: number; recall: number };
   instances: { products: number; heldOut: number; empty: number; unknown: number };
+  /**
+   * Catalog-SKU instances by stack depth ("0" = front-most, "3+" = three or more behind it), where
+   * the set records depth: how many there are, the share identified correctly, and the share the
+   * detector missed outright. Pushed-back packs show little more than a cap, so they are where
+   * recognition fails first.
+   */
+  byDepth: Record<string, { instances: number; skuAccuracy: number; missed: number }>;
 }
+
+const depthKey = (d: number) => (d >= 3 ? '3+' : String(d));
 
 /**
  * Accuracy over frames. skuAccuracy is per ground-truth instance of a catalog SKU: a miss and a
@@ -120,6 +131,7 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
   let framesOk = 0;
   const emptyC = { tp: 0, pred: 0, truth: 0 };
   const unkC = { tp: 0, pred: 0, truth: 0 };
+  const depthC = new Map<string, { n: number; ok: number; missed: number }>();
   for (const f of frames) {
     const m = matchFrame(f);
     const matchedTruth = new Map<number, number>();
@@ -150,6 +162,13 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
         skuTotal++;
         const ok = d?.kind === 'product' && d.sku === t.name;
         if (ok) skuOk++;
+        if (t.depth !== undefined) {
+          const c = depthC.get(depthKey(t.depth)) ?? { n: 0, ok: 0, missed: 0 };
+          c.n++;
+          if (ok) c.ok++;
+          if (!d) c.missed++;
+          depthC.set(depthKey(t.depth), c);
+        }
         if (t.facing) {
           faceTotal++;
           if (ok) faceOk++;
@@ -195,6 +214,11 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
     empty: { precision: ratio(emptyC.tp, emptyC.pred), recall: ratio(emptyC.tp, emptyC.truth) },
     unknown: { precision: ratio(unkC.tp, unkC.pred), recall: ratio(unkC.tp, unkC.truth) },
     instances: { products: skuTotal, heldOut: heldTotal, empty: emptyC.truth, unknown: unkC.truth },
+    byDepth: Object.fromEntries(
+      [...depthC.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, c]) => [k, { instances: c.n, skuAccuracy: ratio(c.ok, c.n), missed: ratio(c.missed, c.n) }]),
+    ),
   };
 }
 

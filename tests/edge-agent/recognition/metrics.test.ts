@@ -48,6 +48,32 @@ describe('eval metrics', () => {
     expect(m.countExactMatch).toBe(0.5); // b: 1 vs 1 ok, a: 0 vs 1 wrong
   });
 
+  it('breaks SKU accuracy and misses down by stack depth where the set records it', () => {
+    const m = computeMetrics([
+      {
+        truth: [
+          { name: 'a', box: [0, 0.5, 0.1, 0.2], depth: 0 },
+          { name: 'a', box: [0, 0.3, 0.1, 0.2], depth: 1 },
+          { name: 'b', box: [0.3, 0.3, 0.1, 0.2], depth: 1 },
+          { name: 'b', box: [0.6, 0.3, 0.1, 0.2], depth: 4 },
+          { name: 'c', box: [0.8, 0.3, 0.1, 0.2] },
+          { name: '__empty__', box: [0.8, 0.6, 0.1, 0.2], depth: 0 },
+        ],
+        pred: [
+          det({ kind: 'product', sku: 'a', box: [0, 0.5, 0.1, 0.2] }),
+          det({ kind: 'product', sku: 'b', box: [0, 0.3, 0.1, 0.2] }),
+          det({ kind: 'product', sku: 'b', box: [0.6, 0.3, 0.1, 0.2] }),
+        ],
+      },
+    ]);
+    // depth 1: one wrong SKU, one missed; depth 4 lands in "3+"; no depth (c) and empty slots are not counted.
+    expect(m.byDepth).toEqual({
+      '0': { instances: 1, skuAccuracy: 1, missed: 0 },
+      '1': { instances: 2, skuAccuracy: 0, missed: 0.5 },
+      '3+': { instances: 1, skuAccuracy: 1, missed: 0 },
+    });
+  });
+
   it('treats hits on ignored (heavily occluded) objects as neutral', () => {
     const m = computeMetrics([
       {
