@@ -1,10 +1,10 @@
-export type { Recognition, Recognizer, RecognizerOptions } from './types.js';
+export type { Recognition, RecognizeOptions, Recognizer, RecognizerOptions } from './types.js';
 export { loadRecognizer } from './recognizer.js';
 export { loadModelConfig, type ModelConfig, type QualityThresholds } from './config.js';
 export { letterboxParams, toNormalised, type Box, type Letterbox } from './letterbox.js';
 export { nms, iou, type Candidate } from './nms.js';
 export { decodeCenters } from './decode.js';
-export { groupRows, placeBoxes } from './layout.js';
+export { groupRows, placeBoxes, stackFronts, type View } from './layout.js';
 export {
   buildGallery,
   loadGallery,

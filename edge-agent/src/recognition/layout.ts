@@ -1,5 +1,12 @@
 import type { Box } from './letterbox.js';
 
+/**
+ * How the camera sees the fixture: `front` = from above the front of an upright cooler or shelf,
+ * looking in (packs further back show above the pack in front); `top` = straight down into a chest
+ * cooler (lower packs of a stack show round the edges of the one on top).
+ */
+export type View = 'front' | 'top';
+
 export interface Placed {
   row: number;
   column: number;
@@ -24,9 +31,37 @@ export function inFrontOf(boxes: readonly Box[], overlap = 0.3): number[] {
   });
 }
 
-/** Index of the front-most box of each box's stack (itself for a front box). */
-export function stackFronts(boxes: readonly Box[]): number[] {
-  const front = inFrontOf(boxes);
+/**
+ * For each box, the index of the box lying on top of it, or -1 (top view, camera above the middle
+ * of the frame). The pack on top is nearer the camera, so it shows larger and, by perspective,
+ * displaced outwards from the frame centre: the packs under it peek out on its inner side. B lies
+ * under A when their boxes overlap by at least `overlap` of B's, A is the larger and A's centre lies
+ * further out than B's along the line from the frame centre through B. Neighbours on one level are
+ * about the same size and barely overlap, so they never qualify.
+ */
+export function lyingOn(boxes: readonly Box[], overlap = 0.2): number[] {
+  return boxes.map((b, i) => {
+    let best = -1;
+    const bx = centerX(b) - 0.5;
+    const by = centerY(b) - 0.5;
+    boxes.forEach((a, j) => {
+      if (j === i || area(a) <= area(b) || intersection(a, b) < overlap * area(b)) return;
+      if ((centerX(a) - centerX(b)) * bx + (centerY(a) - centerY(b)) * by <= 0) return;
+      // The smallest box that still qualifies is the pack directly on B (the next level up).
+      if (best < 0 || area(a) < area(boxes[best]!)) best = j;
+    });
+    return best;
+  });
+}
+
+/** Per box the box that hides it from the camera: in front of it, or on top of it. */
+export function coverOf(boxes: readonly Box[], view: View = 'front'): number[] {
+  return view === 'top' ? lyingOn(boxes) : inFrontOf(boxes);
+}
+
+/** Index of the front-most (top-most, seen from above) box of each box's stack (itself for a facing). */
+export function stackFronts(boxes: readonly Box[], view: View = 'front'): number[] {
+  const front = coverOf(boxes, view);
   return boxes.map((_, i) => rootOf(front, i));
 }
 
@@ -45,15 +80,17 @@ function rootOf(front: readonly number[], i: number): number {
  * pack height higher. Heights are local because shelves hold different pack sizes. Every other box
  * takes the row of the front-most box of its stack.
  */
-export function groupRows(boxes: readonly Box[], gap = 0.9): number[] {
+export function groupRows(boxes: readonly Box[], view: View = 'front', gap = view === 'top' ? 0.6 : 0.9): number[] {
   const rows = new Array<number>(boxes.length).fill(0);
   if (boxes.length === 0) return rows;
-  const front = inFrontOf(boxes);
+  const front = coverOf(boxes, view);
   const roots = boxes.map((_, i) => i).filter((i) => front[i]! < 0);
-  roots.sort((a, b) => bottom(boxes[a]!) - bottom(boxes[b]!));
+  // Seen from above, basket rows are bands of pack centres, a row pitch apart (more than a pack deep).
+  const key = view === 'top' ? centerY : bottom;
+  roots.sort((a, b) => key(boxes[a]!) - key(boxes[b]!));
   let row = 0;
   roots.forEach((i, k) => {
-    if (k > 0 && bottom(boxes[i]!) - bottom(boxes[roots[k - 1]!]!) > gap * boxes[i]![3]) row++;
+    if (k > 0 && key(boxes[i]!) - key(boxes[roots[k - 1]!]!) > gap * boxes[i]![3]) row++;
     rows[i] = row;
   });
   boxes.forEach((_, i) => {
@@ -66,12 +103,27 @@ function bottom(b: Box): number {
   return b[1] + b[3];
 }
 
+function centerY(b: Box): number {
+  return b[1] + b[3] / 2;
+}
+
+function area(b: Box): number {
+  return b[2] * b[3];
+}
+
+function intersection(a: Box, b: Box): number {
+  const w = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
+  const h = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
+  return w <= 0 || h <= 0 ? 0 : w * h;
+}
+
 /**
- * Columns and facings. A column is a front-most box plus everything stacked behind it; columns are
- * numbered left to right per row, and only the front-most box of a column is a facing.
+ * Columns and facings. A column is a front-most box plus everything stacked behind it (under it,
+ * seen from above); columns are numbered left to right per row, and only the front-most (top-most)
+ * box of a column is a facing.
  */
-export function placeBoxes(boxes: readonly Box[], rows: readonly number[]): Placed[] {
-  const front = inFrontOf(boxes);
+export function placeBoxes(boxes: readonly Box[], rows: readonly number[], view: View = 'front'): Placed[] {
+  const front = coverOf(boxes, view);
   const root = boxes.map((_, i) => rootOf(front, i));
   const out: Placed[] = boxes.map((_, i) => ({ row: rows[i] ?? 0, column: 0, facing: root[i] === i }));
   const byRow = new Map<number, number[]>();

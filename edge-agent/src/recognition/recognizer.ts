@@ -13,7 +13,7 @@ import { nms } from './nms.js';
 import { cropInto, expandBox, toChw } from './preprocess.js';
 import { imageStats, qualityFlags } from './quality.js';
 import { round, summarise } from './summarise.js';
-import type { Recognition, Recognizer, RecognizerOptions } from './types.js';
+import type { Recognition, RecognizeOptions, Recognizer, RecognizerOptions } from './types.js';
 import { logger as defaultLogger } from './log.js';
 
 /** Loads detector, embedder, gallery and constants from `opts.modelDir` and returns a ready pipeline. */
@@ -51,7 +51,8 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     'recognizer loaded',
   );
 
-  async function recognize(image: Buffer): Promise<Recognition> {
+  async function recognize(image: Buffer, opts: RecognizeOptions = {}): Promise<Recognition> {
+    const view = opts.view ?? 'front';
     const t0 = performance.now();
     const { image: work, letterbox: lb, srcWidth: srcW, srcHeight: srcH } = await decodeLetterboxed(image, WW, WH, pad);
     const img = await resizeRgb(work, IW, IH);
@@ -101,11 +102,11 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     }
 
     const boxes: Box[] = kept.map((c) => toNormalised(c.box, lb, srcW, srcH));
-    const placed = placeBoxes(boxes, groupRows(boxes));
+    const placed = placeBoxes(boxes, groupRows(boxes, view), view);
     // Stack fronts among product crops only (an empty slot is never in front of a pack).
     const productIdx = kept.map((c, i) => (c.cls === emptyCls ? -1 : i)).filter((i) => i >= 0);
     const rowOf = new Map(productIdx.map((i, r) => [i, r]));
-    const fronts = stackFronts(boxes).map((f) => rowOf.get(f) ?? -1);
+    const fronts = stackFronts(boxes, view).map((f) => rowOf.get(f) ?? -1);
     const matches = assignSkus(
       sims,
       gallery.skus,

@@ -1,5 +1,6 @@
 import type { Detection, ImageInfo, ModelRef, SkuCount } from '@shelfsight/protocol';
 import type { Logger } from 'pino';
+import type { View } from './layout.js';
 
 /** What recognition makes of one frame: everything an observation carries about the image. */
 export interface Recognition {
@@ -25,10 +26,16 @@ export interface RecognizerOptions {
   logger?: Logger;
 }
 
+/** Per-frame facts about the camera that the layout step needs. */
+export interface RecognizeOptions {
+  /** How the camera sees the fixture (see layout.ts): `front` unless it looks down into a chest cooler. */
+  view?: View;
+}
+
 export interface Recognizer {
   readonly model: ModelRef;
   readonly gallery: ModelRef;
   /** Runs the full pipeline on an encoded image (JPEG or PNG). One call at a time per recognizer. */
-  recognize(image: Buffer): Promise<Recognition>;
+  recognize(image: Buffer, opts?: RecognizeOptions): Promise<Recognition>;
   close(): Promise<void>;
 }
