@@ -47,13 +47,15 @@ describe('dashboard API: users, sessions and tenant scope', () => {
 
   it('requires the CSRF header on cookie-authenticated writes', async () => {
     const { cookie } = await login('admin', cloud.users.initialAdminPassword!);
+    // One clock reading: two would make the window 4 days and a millisecond, i.e. 5 daily rows.
+    const now = Date.now();
     const p = {
       promotionId: 'api-promo',
       name: 'API promo',
       skus: [run.world.master.skus[0]!.sku],
       outletIds: [run.world.master.outlets[0]!.outletId, run.world.master.outlets[1]!.outletId],
-      start: new Date(Date.now() - 5 * 86_400_000).toISOString(),
-      end: new Date(Date.now() - 86_400_000).toISOString(),
+      start: new Date(now - 5 * 86_400_000).toISOString(),
+      end: new Date(now - 86_400_000).toISOString(),
       discountPct: 0.1,
       cost: 500,
     };
