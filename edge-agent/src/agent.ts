@@ -19,7 +19,7 @@ import {
 } from '@shelfsight/protocol';
 import type { Logger } from 'pino';
 import { CameraError, type CameraSource } from './camera/source.js';
-import type { AgentConfig } from './config/schema.js';
+import { viewOf, type AgentConfig } from './config/schema.js';
 import { SseDoorSource, type DoorSignal } from './door/sse-door.js';
 import { CpuMeter, diskFreeMb, rssMb } from './health/sample.js';
 import { DeviceSession } from './mqtt/session.js';
@@ -95,6 +95,8 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
   private readonly log: Logger;
   private recognizer: Recognizer;
   private modelDir: string;
+  /** Which pack hides which in this camera's frames (config.view, or what the camera implies). */
+  private readonly view: 'front' | 'top';
   private door: SseDoorSource | undefined;
   private doorOpen = false;
   private doorTimer: NodeJS.Timeout | undefined;
@@ -107,6 +109,7 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
     super();
     this.recognizer = deps.recognizer;
     this.modelDir = deps.modelDir ?? deps.config.modelDir;
+    this.view = viewOf(deps.config);
     const { intervalS, cron, timezone } = deps.config.capture;
     this.schedule = { intervalS, cron, timezone };
     this.log = deps.log;
@@ -318,7 +321,7 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
     const { retries, retryDelayMs, rejectFlags } = this.deps.config.capture;
     for (let attempt = 0; ; attempt++) {
       const frame = await this.grabWithRetry();
-      const rec = await recognizer.recognize(frame.image);
+      const rec = await recognizer.recognize(frame.image, { view: this.view });
       const bad = rec.image.qualityFlags.filter((f) => rejectFlags.includes(f));
       if (bad.length === 0) return { frame, rec };
       this.badFrames++;

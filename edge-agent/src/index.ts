@@ -1,5 +1,5 @@
 export { EdgeAgent, AGENT_VERSION, type AgentDeps, type CaptureResult, type CaptureTrigger } from './agent.js';
-export { AgentConfig, type AgentConfigInput } from './config/schema.js';
+export { AgentConfig, viewOf, type AgentConfigInput } from './config/schema.js';
 export { loadAgentConfig, parseAgentConfig, ConfigError } from './config/load.js';
 export * from './camera/index.js';
 export * from './outbox/index.js';

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadAgentConfig } from '@shelfsight/edge-agent';
+import { ConfigError, loadAgentConfig, viewOf } from '@shelfsight/edge-agent';
 
 const base = {
   deviceId: 'cam-01',
@@ -36,6 +36,16 @@ describe('agent config', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toMatch(/mqtt\.url: mqtt\.url must start with mqtt:\/\//);
     expect((err as Error).message).toMatch(/capture\.intervalS/);
+  });
+
+  it('takes the camera view from the config, or from a simulated chest cooler, and refuses an unknown one', async () => {
+    const load = async (extra: object) => loadAgentConfig((await write(JSON.stringify({ ...base, ...extra }))).file);
+    expect(viewOf(await load({}))).toBe('front');
+    expect(viewOf(await load({ view: 'top' }))).toBe('top');
+    const chest = { kind: 'simulator', id: 'c', seed: 1, fixture: 'chest' };
+    expect(viewOf(await load({ camera: chest }))).toBe('top');
+    expect(viewOf(await load({ camera: chest, view: 'front' }))).toBe('front');
+    await expect(load({ view: 'side' })).rejects.toThrow(/view/);
   });
 
   it('reports malformed JSON and a missing file with the path', async () => {

@@ -96,6 +96,12 @@ export const AgentConfig = z.strictObject({
     }),
   /** Door sensor of the fixture, if it has one: server-sent events from the fixture controller. */
   door: z.strictObject({ kind: z.literal('sse'), url: z.url() }).optional(),
+  /**
+   * How the camera sees the fixture, which decides which pack hides which: `front` (upright cooler or
+   * shelf, camera above the front looking in) or `top` (straight down into a chest cooler). Default:
+   * `top` for a simulated chest cooler, else `front`.
+   */
+  view: z.enum(['front', 'top']).optional(),
   /** Folder with detector.onnx, embedder.onnx, gallery.json and model.json. */
   modelDir: z.string().min(1),
   /** Where the agent keeps its outbox and last applied config; must survive reboots. */
@@ -136,4 +142,8 @@ export const AgentConfig = z.strictObject({
 });
 
 export type AgentConfig = z.infer<typeof AgentConfig>;
+
+/** The configured view, or the one the camera implies (see AgentConfig.view). */
+export const viewOf = (c: Pick<AgentConfig, 'view' | 'camera'>): 'front' | 'top' =>
+  c.view ?? (c.camera.kind === 'simulator' && c.camera.fixture === 'chest' ? 'top' : 'front');
 export type AgentConfigInput = z.input<typeof AgentConfig>;

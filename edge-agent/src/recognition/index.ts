@@ -2,9 +2,9 @@ export type { Recognition, RecognizeOptions, Recognizer, RecognizerOptions } fro
 export { loadRecognizer } from './recognizer.js';
 export { loadModelConfig, type ModelConfig, type QualityThresholds } from './config.js';
 export { letterboxParams, toNormalised, type Box, type Letterbox } from './letterbox.js';
-export { nms, iou, type Candidate } from './nms.js';
+export { nms, iou, intersection, type Candidate } from './nms.js';
 export { decodeCenters } from './decode.js';
-export { groupRows, placeBoxes, stackFronts, type View } from './layout.js';
+export { coverOf, groupRows, layOut, placeBoxes, stackFronts, type Placed, type View } from './layout.js';
 export {
   buildGallery,
   loadGallery,

@@ -1,4 +1,5 @@
 import type { Box } from './letterbox.js';
+import { intersection } from './nms.js';
 
 /**
  * How the camera sees the fixture: `front` = from above the front of an upright cooler or shelf,
@@ -59,10 +60,21 @@ export function coverOf(boxes: readonly Box[], view: View = 'front'): number[] {
   return view === 'top' ? lyingOn(boxes) : inFrontOf(boxes);
 }
 
-/** Index of the front-most (top-most, seen from above) box of each box's stack (itself for a facing). */
-export function stackFronts(boxes: readonly Box[], view: View = 'front'): number[] {
-  const front = coverOf(boxes, view);
-  return boxes.map((_, i) => rootOf(front, i));
+/**
+ * Index of the front-most (top-most, seen from above) box of each box's stack (itself for a facing).
+ * `cover` is coverOf(boxes, view), passed in by a caller that already has it.
+ */
+export function stackFronts(boxes: readonly Box[], view: View = 'front', cover = coverOf(boxes, view)): number[] {
+  return boxes.map((_, i) => rootOf(cover, i));
+}
+
+/** Rows, columns and facings of every box, and the front of each box's stack, from one cover pass. */
+export function layOut(boxes: readonly Box[], view: View = 'front'): { placed: Placed[]; fronts: number[] } {
+  const cover = coverOf(boxes, view);
+  return {
+    placed: placeBoxes(boxes, groupRows(boxes, view, undefined, cover), view, cover),
+    fronts: stackFronts(boxes, view, cover),
+  };
 }
 
 /** Follows "in front of" links to the front-most box (guarding against cycles). */
@@ -80,10 +92,14 @@ function rootOf(front: readonly number[], i: number): number {
  * pack height higher. Heights are local because shelves hold different pack sizes. Every other box
  * takes the row of the front-most box of its stack.
  */
-export function groupRows(boxes: readonly Box[], view: View = 'front', gap = view === 'top' ? 0.6 : 0.9): number[] {
+export function groupRows(
+  boxes: readonly Box[],
+  view: View = 'front',
+  gap = view === 'top' ? 0.6 : 0.9,
+  front = coverOf(boxes, view),
+): number[] {
   const rows = new Array<number>(boxes.length).fill(0);
   if (boxes.length === 0) return rows;
-  const front = coverOf(boxes, view);
   const roots = boxes.map((_, i) => i).filter((i) => front[i]! < 0);
   // Seen from above, basket rows are bands of pack centres, a row pitch apart (more than a pack deep).
   const key = view === 'top' ? centerY : bottom;
@@ -111,19 +127,17 @@ function area(b: Box): number {
   return b[2] * b[3];
 }
 
-function intersection(a: Box, b: Box): number {
-  const w = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
-  const h = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
-  return w <= 0 || h <= 0 ? 0 : w * h;
-}
-
 /**
  * Columns and facings. A column is a front-most box plus everything stacked behind it (under it,
  * seen from above); columns are numbered left to right per row, and only the front-most (top-most)
  * box of a column is a facing.
  */
-export function placeBoxes(boxes: readonly Box[], rows: readonly number[], view: View = 'front'): Placed[] {
-  const front = coverOf(boxes, view);
+export function placeBoxes(
+  boxes: readonly Box[],
+  rows: readonly number[],
+  view: View = 'front',
+  front = coverOf(boxes, view),
+): Placed[] {
   const root = boxes.map((_, i) => rootOf(front, i));
   const out: Placed[] = boxes.map((_, i) => ({ row: rows[i] ?? 0, column: 0, facing: root[i] === i }));
   const byRow = new Map<number, number[]>();

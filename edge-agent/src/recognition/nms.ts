@@ -8,12 +8,16 @@ export interface Candidate {
   box: Box;
 }
 
-export function iou(a: Box, b: Box): number {
+/** Area of the overlap of two boxes (0 when apart). */
+export function intersection(a: Box, b: Box): number {
   const iw = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
   const ih = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  return inter / (a[2] * a[3] + b[2] * b[3] - inter);
+  return iw <= 0 || ih <= 0 ? 0 : iw * ih;
+}
+
+export function iou(a: Box, b: Box): number {
+  const inter = intersection(a, b);
+  return inter === 0 ? 0 : inter / (a[2] * a[3] + b[2] * b[3] - inter);
 }
 
 /**

@@ -6,7 +6,7 @@ import { DEFAULT_QUALITY, loadModelConfig } from './config.js';
 import { decodeCenters } from './decode.js';
 import { loadGallery } from './gallery.js';
 import { assignSkus, similarityMatrix } from './prior.js';
-import { groupRows, placeBoxes, stackFronts } from './layout.js';
+import { layOut } from './layout.js';
 import { toNormalised, type Box } from './letterbox.js';
 import { decodeLetterboxed, resizeRgb } from './image.js';
 import { nms } from './nms.js';
@@ -102,11 +102,12 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     }
 
     const boxes: Box[] = kept.map((c) => toNormalised(c.box, lb, srcW, srcH));
-    const placed = placeBoxes(boxes, groupRows(boxes, view), view);
+    const layout = layOut(boxes, view);
+    const placed = layout.placed;
     // Stack fronts among product crops only (an empty slot is never in front of a pack).
     const productIdx = kept.map((c, i) => (c.cls === emptyCls ? -1 : i)).filter((i) => i >= 0);
     const rowOf = new Map(productIdx.map((i, r) => [i, r]));
-    const fronts = stackFronts(boxes, view).map((f) => rowOf.get(f) ?? -1);
+    const fronts = layout.fronts.map((f) => rowOf.get(f) ?? -1);
     const matches = assignSkus(
       sims,
       gallery.skus,

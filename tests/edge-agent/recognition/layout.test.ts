@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupRows, placeBoxes } from '../../../edge-agent/src/recognition/layout.js';
+import { groupRows, layOut, lyingOn, placeBoxes } from '../../../edge-agent/src/recognition/layout.js';
 import type { Box } from '../../../edge-agent/src/recognition/letterbox.js';
 import { buildGallery, matchEmbeddings } from '../../../edge-agent/src/recognition/gallery.js';
 import { summarise } from '../../../edge-agent/src/recognition/summarise.js';
@@ -42,6 +42,45 @@ describe('placeBoxes', () => {
     const placed = placeBoxes(boxes, [0, 0, 0]);
     expect(placed.map((p) => p.column)).toEqual([1, 0, 1]);
     expect(placed.map((p) => p.facing)).toEqual([true, true, false]);
+  });
+});
+
+describe('top view (chest cooler)', () => {
+  // Camera above the frame centre (0.5, 0.5): a pack on top of another is nearer, so larger, and
+  // displaced outwards; the one under it peeks out on its inner side.
+  const under: Box = [0.2, 0.2, 0.1, 0.1]; // centre (0.25, 0.25), upper left of the frame
+  const onTop: Box = [0.18, 0.18, 0.12, 0.12]; // centre (0.24, 0.24): larger, further out
+  const neighbour: Box = [0.32, 0.2, 0.1, 0.1]; // same level, beside `under`
+  const nextRow: Box = [0.2, 0.42, 0.1, 0.1]; // a basket row further down
+  const inward: Box = [0.6, 0.6, 0.1, 0.1]; // lower right, centre (0.65, 0.65)
+  const largerInward: Box = [0.58, 0.58, 0.12, 0.12]; // larger but nearer the centre: not on top of it
+
+  it('links a pack to the larger, outward-displaced pack lying on it, and nothing else', () => {
+    expect(lyingOn([under, onTop, neighbour, nextRow])).toEqual([1, -1, -1, -1]);
+    expect(lyingOn([inward, largerInward])).toEqual([-1, -1]);
+  });
+
+  it('ignores a slight overlap between packs on one level', () => {
+    const touching: Box = [0.29, 0.2, 0.11, 0.1]; // larger, overlaps `under` by 10 % of its area
+    expect(lyingOn([under, touching])).toEqual([-1, -1]);
+  });
+
+  it('groups basket rows by pack centre; a pack underneath takes the row of the one on it', () => {
+    expect(groupRows([nextRow, under, onTop, neighbour], 'top')).toEqual([1, 0, 0, 0]);
+  });
+
+  it('makes only the top pack of a stack a facing, in the column of that stack', () => {
+    const boxes = [neighbour, under, onTop, nextRow];
+    const { placed, fronts } = layOut(boxes, 'top');
+    expect(placed.map((p) => [p.row, p.column, p.facing])).toEqual([
+      [0, 1, true],
+      [0, 0, false],
+      [0, 0, true],
+      [1, 0, true],
+    ]);
+    expect(fronts).toEqual([0, 2, 2, 3]);
+    // Read as a front view, no pack is in front of another: the pack underneath would count as a facing.
+    expect(layOut(boxes, 'front').placed.every((p) => p.facing)).toBe(true);
   });
 });
 
