@@ -64,7 +64,9 @@ describe('recognition regression on committed frames with the committed models',
     rec = await loadRecognizer({ modelDir: MODELS, logger: pino({ level: 'silent' }) });
     const cfg = JSON.parse(await readFile(`${MODELS}/model.json`, 'utf8')) as { detector: { maxOcclusion?: number } };
     images = await loadCoco(FIXTURES, cfg.detector.maxOcclusion ?? 1);
-    for (const im of images) results.push(await rec.recognize(await readFile(im.path)));
+    // Each frame seen as its camera is configured: a chest cooler's looks down (agent config `view`).
+    for (const im of images)
+      results.push(await rec.recognize(await readFile(im.path), { view: im.fixture === 'chest' ? 'top' : 'front' }));
   });
 
   afterAll(async () => {
