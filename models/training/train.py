@@ -253,7 +253,9 @@ def train_detector(
 
 
 def decode_numpy(heat: np.ndarray, reg: np.ndarray, thr: float, max_det: int = 300) -> list[tuple]:
-    """Reference decoder (mirrors decode.ts): 3x3 peak picking, boxes in input pixels."""
+    """Decoder for training-time validation: 3x3 peaks only, no NMS, boxes in input pixels. The agent's
+    decode.ts also takes shoulder cells (shoulderThreshold) and then applies NMS; this proxy tracks the
+    heatmap's peaks from run to run, and `npm run eval` measures the pipeline."""
     c, ho, wo = heat.shape
     pad = np.pad(heat, ((0, 0), (1, 1), (1, 1)), constant_values=-1)
     peaks = np.ones_like(heat, bool)
@@ -641,6 +643,8 @@ def main() -> None:
             "classes": CLASSES,
             "scoreThreshold": 0.3,
             "maxOcclusion": MAX_OCCLUSION,
+            # decode.ts: a cell beside a stronger one is a centre too from this score (a pushed-back pack).
+            "shoulderThreshold": 0.5,
             "nmsIou": 0.7,
             "maxDetections": 300,
         },

@@ -14,6 +14,8 @@ export interface ModelConfig {
     stride: number;
     classes: string[];
     scoreThreshold: number;
+    /** Score from which a cell beside a stronger one is a centre too (see decodeCenters); absent: peaks only. */
+    shoulderThreshold?: number;
     nmsIou: number;
     maxDetections: number;
   };
@@ -60,6 +62,11 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
   need(raw.input?.width > 0 && raw.input?.height > 0, 'input.width/height must be positive');
   need(raw.input.mean?.length === 3 && raw.input.std?.length === 3, 'input.mean/std need 3 channels');
   need(raw.detector?.stride > 0 && raw.detector.classes?.length >= 2, 'detector.stride/classes');
+  const shoulder = raw.detector.shoulderThreshold;
+  need(
+    shoulder === undefined || (typeof shoulder === 'number' && shoulder > 0 && shoulder <= 1),
+    'detector.shoulderThreshold must be a number in (0, 1]',
+  );
   need(raw.embedder?.width > 0 && raw.embedder.height > 0 && raw.embedder.dim > 0, 'embedder size/dim');
   return raw;
 }

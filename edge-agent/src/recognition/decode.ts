@@ -1,9 +1,21 @@
 import type { Candidate } from './nms.js';
 
+export interface DecodeOptions {
+  /** A cell that is a 3x3 local maximum of its class heatmap is a centre from this score up. */
+  threshold: number;
+  /**
+   * A cell that is not a 3x3 maximum is a centre too from this score up (default: never). The visible
+   * box of a pack pushed back behind another nearly coincides with the front pack's, so its centre
+   * lies one cell from the front pack's and a 3x3 window swallows it; NMS then removes the cells
+   * that only repeat a box.
+   */
+  shoulder?: number;
+  maxCandidates?: number;
+}
+
 /**
- * Turns CenterNet outputs into candidates: a cell is a centre when it is a 3x3 local maximum of its
- * class heatmap above `threshold`. heat is [C, H, W] (already sigmoid), reg is [4, H, W] =
- * [dx, dy, log(w/stride), log(h/stride)]. Boxes come out in model-input pixels.
+ * Turns CenterNet outputs into candidates. heat is [C, H, W] (already sigmoid), reg is [4, H, W] =
+ * [dx, dy, log(w/stride), log(h/stride)]. Boxes come out in model-input pixels, strongest first.
  */
 export function decodeCenters(
   heat: Float32Array,
@@ -12,8 +24,7 @@ export function decodeCenters(
   gridH: number,
   gridW: number,
   stride: number,
-  threshold: number,
-  maxCandidates = 500,
+  { threshold, shoulder = Infinity, maxCandidates = 1000 }: DecodeOptions,
 ): Candidate[] {
   const plane = gridH * gridW;
   const out: Candidate[] = [];
@@ -23,20 +34,7 @@ export function decodeCenters(
       for (let x = 0; x < gridW; x++) {
         const v = heat[base + y * gridW + x]!;
         if (v < threshold) continue;
-        let peak = true;
-        for (let dy = -1; dy <= 1 && peak; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= gridH) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = x + dx;
-            if (xx < 0 || xx >= gridW || (dx === 0 && dy === 0)) continue;
-            if (heat[base + yy * gridW + xx]! > v) {
-              peak = false;
-              break;
-            }
-          }
-        }
-        if (!peak) continue;
+        if (v < shoulder && !isLocalMax(heat, base, gridW, gridH, x, y, v)) continue;
         const i = y * gridW + x;
         const w = Math.exp(reg[2 * plane + i]!) * stride;
         const h = Math.exp(reg[3 * plane + i]!) * stride;
@@ -48,4 +46,17 @@ export function decodeCenters(
   }
   out.sort((a, b) => b.score - a.score);
   return out.length > maxCandidates ? out.slice(0, maxCandidates) : out;
+}
+
+function isLocalMax(heat: Float32Array, base: number, gridW: number, gridH: number, x: number, y: number, v: number) {
+  for (let dy = -1; dy <= 1; dy++) {
+    const yy = y + dy;
+    if (yy < 0 || yy >= gridH) continue;
+    for (let dx = -1; dx <= 1; dx++) {
+      const xx = x + dx;
+      if (xx < 0 || xx >= gridW || (dx === 0 && dy === 0)) continue;
+      if (heat[base + yy * gridW + xx]! > v) return false;
+    }
+  }
+  return true;
 }

@@ -72,15 +72,10 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     const detOut = await detector.run({ images: new ort.Tensor('float32', detInput, [1, 3, IH, IW]) });
     const heat = detOut.heat!.data as Float32Array;
     const reg = detOut.reg!.data as Float32Array;
-    const cands = decodeCenters(
-      heat,
-      reg,
-      cfg.detector.classes.length,
-      gridH,
-      gridW,
-      cfg.detector.stride,
-      scoreThreshold,
-    );
+    const cands = decodeCenters(heat, reg, cfg.detector.classes.length, gridH, gridW, cfg.detector.stride, {
+      threshold: scoreThreshold,
+      shoulder: cfg.detector.shoulderThreshold,
+    });
     const kept = nms(cands, cfg.detector.nmsIou, cfg.detector.maxDetections)
       .filter((c) => c.box[2] > 1 && c.box[3] > 1)
       // From detector-input to work pixels, where crops are taken and the letterbox is defined.

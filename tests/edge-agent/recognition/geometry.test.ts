@@ -75,7 +75,7 @@ describe('decodeCenters', () => {
     reg[H * W + at(2, 1)] = 0.25;
     reg[2 * H * W + at(2, 1)] = Math.log(2);
     reg[3 * H * W + at(2, 1)] = Math.log(4);
-    const out = decodeCenters(heat, reg, C, H, W, stride, 0.3);
+    const out = decodeCenters(heat, reg, C, H, W, stride, { threshold: 0.3 });
     expect(out).toHaveLength(2);
     expect(out[0]!.cls).toBe(0);
     expect(out[0]!.score).toBeCloseTo(0.9);
@@ -85,6 +85,34 @@ describe('decodeCenters', () => {
     expect(x + w / 2).toBeCloseTo(2.5 * 8);
     expect(y + h / 2).toBeCloseTo(1.25 * 8);
     expect(out[1]!.cls).toBe(1);
+  });
+
+  it('takes a strong cell beside a stronger one as a centre from the shoulder threshold up', () => {
+    // A pushed-back pack's centre one cell above its front pack's, as on a cooler's top shelf.
+    const [H, W, stride] = [5, 5, 4];
+    const heat = new Float32Array(2 * H * W);
+    const reg = new Float32Array(4 * H * W);
+    heat[2 * W + 2] = 0.9; // front pack
+    heat[1 * W + 2] = 0.6; // pack behind it
+    heat[3 * W + 2] = 0.4; // flank of the front pack's peak
+    const peaksOnly = decodeCenters(heat, reg, 2, H, W, stride, { threshold: 0.3 });
+    expect(peaksOnly.map((c) => c.score)).toEqual([expect.closeTo(0.9)]);
+    const withShoulders = decodeCenters(heat, reg, 2, H, W, stride, { threshold: 0.3, shoulder: 0.5 });
+    expect(withShoulders.map((c) => c.score)).toEqual([expect.closeTo(0.9), expect.closeTo(0.6)]);
+    expect(withShoulders[1]!.box[1] + withShoulders[1]!.box[3] / 2).toBeCloseTo(1 * stride);
+    // The threshold still applies: a shoulder below it is no centre.
+    expect(decodeCenters(heat, reg, 2, H, W, stride, { threshold: 0.7, shoulder: 0.5 })).toHaveLength(1);
+  });
+
+  it('keeps the strongest candidates when there are more than maxCandidates', () => {
+    const [H, W] = [1, 8];
+    const heat = new Float32Array(2 * H * W).map((_, i) => (i < W ? 0.35 + i * 0.05 : 0));
+    const out = decodeCenters(heat, new Float32Array(4 * H * W), 2, H, W, 4, {
+      threshold: 0.3,
+      shoulder: 0.3,
+      maxCandidates: 3,
+    });
+    expect(out.map((c) => c.score)).toEqual([0.7, 0.65, 0.6].map((v) => expect.closeTo(v)));
   });
 });
 

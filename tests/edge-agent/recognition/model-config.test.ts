@@ -1,0 +1,37 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModelConfig } from '../../../edge-agent/src/recognition/config.js';
+
+const MODELS = new URL('../../../models/', import.meta.url).pathname;
+
+describe('model.json checks at load', () => {
+  let dir: string;
+  let shipped: Record<string, unknown> & { detector: Record<string, unknown> };
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'model-config-'));
+    shipped = JSON.parse(await readFile(join(MODELS, 'model.json'), 'utf8')) as typeof shipped;
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  const withDetector = (detector: Record<string, unknown>) =>
+    writeFile(join(dir, 'model.json'), JSON.stringify({ ...shipped, detector: { ...shipped.detector, ...detector } }));
+
+  it('loads the shipped file with its shoulder threshold', async () => {
+    await withDetector({});
+    const cfg = await loadModelConfig(dir);
+    expect(cfg.detector.shoulderThreshold).toBeGreaterThan(cfg.detector.scoreThreshold);
+  });
+
+  it('loads a file without a shoulder threshold (older models: peaks only)', async () => {
+    await withDetector({ shoulderThreshold: undefined });
+    expect((await loadModelConfig(dir)).detector.shoulderThreshold).toBeUndefined();
+  });
+
+  it.each([0, 1.5, '0.5', -0.1])('refuses shoulderThreshold %j and names the field', async (bad) => {
+    await withDetector({ shoulderThreshold: bad });
+    await expect(loadModelConfig(dir)).rejects.toThrow(
+      'model.json: detector.shoulderThreshold must be a number in (0, 1]',
+    );
+  });
+});
