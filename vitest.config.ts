@@ -19,7 +19,7 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
-    globalSetup: ['tests/setup/build.ts'],
+    globalSetup: ['tests/setup/build.ts', 'tests/setup/tmpdir.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
