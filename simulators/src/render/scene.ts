@@ -11,7 +11,7 @@ import { backgroundRaster, handSprite, plateRasters, priceTag, type PlacedSprite
 import { lensMap } from './lens.js';
 import type { Box, BuiltScene, ObjectShape, Pose, SceneTruth, TruthObject } from './sceneTypes.js';
 import { packSprite, rotatedPackSprite } from './sprites.js';
-import { finishTruth } from './truth.js';
+import { finishTruth, OCCLUDER } from './truth.js';
 
 export type { Box, Pose, SceneTruth, TruthObject } from './sceneTypes.js';
 
@@ -53,6 +53,7 @@ export interface RenderedScene {
   ownerMap?: Int32Array;
 }
 
+/** Owner id of the fixture's own parts drawn as layers (shelf plates, price tags); see OCCLUDER. */
 const SCENERY = -2;
 
 export function priceOf(sku: string): string {
@@ -78,11 +79,11 @@ export async function renderScene(spec: SceneSpec): Promise<RenderedScene> {
   // Nearest things last: a shopper's arm, then door / lid frame bars.
   if (perturb.hand) {
     const hand = await handSprite(perturb.hand, width, height);
-    if (hand) layers.push({ sprite: hand, left: hand.left, top: hand.top, id: SCENERY });
+    if (hand) layers.push({ sprite: hand, left: hand.left, top: hand.top, id: OCCLUDER });
   }
   for (const bar of perturb.doorBars) {
     const x = Math.max(0, Math.min(width - bar.w, bar.x));
-    layers.push({ sprite: solid(bar.w, height, [58, 60, 64]), left: x, top: 0, id: SCENERY });
+    layers.push({ sprite: solid(bar.w, height, [58, 60, 64]), left: x, top: 0, id: OCCLUDER });
   }
 
   const composed = Buffer.from(built.background.data);

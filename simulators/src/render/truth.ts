@@ -7,7 +7,10 @@ import type { Sprite } from './sprites.js';
  * object still owns after every nearer layer; amodal = tight box of its opaque sprite pixels. With a
  * lens, each output pixel takes its owner from the same source pixel its colour is sampled nearest
  * to, so: bbox = tight box of the distorted visible pixels, amodal = tight box of the output pixels
- * whose source lies in the object's opaque mask (or, for empty slots, in its rectangle).
+ * whose source lies in the object's opaque mask (or, for empty slots, in its rectangle). An empty
+ * slot's occlusion is the share of its rectangle that a pack or an occluder covers (door bars, a hand, a
+ * pack leaning in), as a pack's is the share of its pixels hidden: a slot behind a door
+ * bar cannot be seen to be empty.
  * Returns the final ownership map (a scratch buffer: copy it before the next render).
  */
 export function finishTruth(
@@ -29,10 +32,17 @@ export function finishTruth(
     const shape = shapes[i]!;
     let amodal: Box | null;
     let total: number;
+    let free = 0;
     if (lens) {
-      const a = distortedMask(lens, shape);
+      const a = distortedMask(lens, shape, o.kind === 'empty' ? map : undefined);
       amodal = a.box;
       total = a.count;
+      free = a.free;
+    } else if (o.kind === 'empty' && shape.kind === 'rect') {
+      const r = uncoveredRect(map, width, height, shape);
+      amodal = r.box;
+      total = r.count;
+      free = r.free;
     } else {
       amodal = shape.kind === 'rect' ? [shape.x, shape.y, shape.w, shape.h] : spriteBox(shape, width, height);
       total = opaquePx[i]!;
@@ -42,6 +52,8 @@ export function finishTruth(
       const b = amodal ?? o.amodalBbox;
       o.bbox = [...b];
       o.amodalBbox = [...b];
+      o.occlusion = total > 0 ? Math.round(Math.max(0, 1 - free / total) * 1000) / 1000 : 1;
+      o.visible = free > 0;
       return;
     }
     const v = vis.count[i]!;
@@ -118,8 +130,39 @@ function spriteBox(shape: Extract<ObjectShape, { kind: 'sprite' }>, width: numbe
   return [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
 }
 
-/** Output pixels whose nearest source pixel lies in the shape's opaque mask: count and tight box. */
-export function distortedMask(m: LensMap, shape: ObjectShape): { count: number; box: Box | null } {
+/**
+ * Owner id of the things in front of the fixture (door and lid bars, a shopper's hand). Other negative
+ * ids are the fixture itself (walls, shelf plates, price tags): what an empty slot looks like.
+ */
+export const OCCLUDER = -3;
+const seesFixture = (owner: number) => owner < 0 && owner !== OCCLUDER;
+
+/** A rectangle clipped to the frame: its pixel count, tight box, and how many of its pixels show the fixture. */
+function uncoveredRect(
+  owner: Int32Array,
+  width: number,
+  height: number,
+  r: Extract<ObjectShape, { kind: 'rect' }>,
+): { count: number; free: number; box: Box | null } {
+  const x0 = Math.max(0, r.x);
+  const y0 = Math.max(0, r.y);
+  const x1 = Math.min(width, r.x + r.w);
+  const y1 = Math.min(height, r.y + r.h);
+  if (x1 <= x0 || y1 <= y0) return { count: 0, free: 0, box: null };
+  let free = 0;
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (seesFixture(owner[y * width + x]!)) free++;
+  return { count: (x1 - x0) * (y1 - y0), free, box: [x0, y0, x1 - x0, y1 - y0] };
+}
+
+/**
+ * Output pixels whose nearest source pixel lies in the shape's opaque mask: count and tight box, and
+ * with an ownership map, how many of them show the fixture (no pack or occluder covers them).
+ */
+export function distortedMask(
+  m: LensMap,
+  shape: ObjectShape,
+  owner?: Int32Array,
+): { count: number; free: number; box: Box | null } {
   const W = m.width;
   const H = m.height;
   let sx0: number, sy0: number, sx1: number, sy1: number;
@@ -138,6 +181,7 @@ export function distortedMask(m: LensMap, shape: ObjectShape): { count: number; 
   }
   const [rx0, ry0, rx1, ry1] = distortedRegion(m.params, W, H, sx0, sy0, sx1, sy1);
   let count = 0;
+  let free = 0;
   let minX = W;
   let minY = H;
   let maxX = -1;
@@ -150,11 +194,12 @@ export function distortedMask(m: LensMap, shape: ObjectShape): { count: number; 
       if (px < sx0 || px >= sx1 || py < sy0 || py >= sy1) continue;
       if (sprite && sprite.data[((py - sy0) * sprite.width + (px - sx0)) * 4 + 3]! < 128) continue;
       count++;
+      if (owner && seesFixture(owner[i]!)) free++;
       if (x < minX) minX = x;
       if (x > maxX) maxX = x;
       if (y < minY) minY = y;
       if (y > maxY) maxY = y;
     }
   }
-  return { count, box: maxX < 0 ? null : [minX, minY, maxX - minX + 1, maxY - minY + 1] };
+  return { count, free, box: maxX < 0 ? null : [minX, minY, maxX - minX + 1, maxY - minY + 1] };
 }
