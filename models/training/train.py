@@ -23,6 +23,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -81,13 +82,29 @@ def sim(*args: str) -> None:
     subprocess.run(cmd, cwd=REPO, check=True)
 
 
-def ensure_dataset(root: str, count: int, seed: int, difficulty: str | None, fixture: str) -> None:
-    if os.path.exists(os.path.join(root, "annotations.json")):
-        return
+def sim_fingerprint() -> str:
+    """Hash of the simulator's rendering code; generated sets record it as info.simulator."""
+    out = subprocess.run(["npm", "run", "--silent", "sim", "--", "fingerprint"], cwd=REPO, check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def ensure_dataset(root: str, count: int, seed: int, difficulty: str | None, fixture: str) -> bool:
+    """Generates the cached training set unless one made by the current simulator code is there.
+    Returns True when it (re)generated the set."""
+    ann = os.path.join(root, "annotations.json")
+    current = sim_fingerprint()
+    if os.path.exists(ann):
+        with open(ann) as f:
+            made = json.load(f).get("info", {}).get("simulator")
+        if made == current:
+            return False
+        log(f"{os.path.relpath(root, REPO)} was made by other simulator code ({made} vs {current}): regenerating")
+        shutil.rmtree(root)
     args = ["dataset", "--out", root, "--count", str(count), "--seed", str(seed), "--fixture", fixture]
     if difficulty:
         args += ["--difficulty", difficulty]
     sim(*args)
+    return True
 
 
 def letterbox_cache(samples: list[Sample], key: str) -> tuple[np.ndarray, np.ndarray, list[list[tuple]]]:
@@ -503,9 +520,14 @@ def main() -> None:
     log(f"torch {torch.__version__}, {threads} thread(s)")
 
     root = args.dataset or os.path.join(CACHE, f"train-s{TRAIN_SEED}-n{args.count}-{args.fixture}-{args.difficulty}")
-    ensure_dataset(root, args.count, TRAIN_SEED, args.difficulty, args.fixture)
+    # A set given with --dataset is the user's: used as it is. A generated one follows the simulator.
+    regenerated = not args.dataset and ensure_dataset(root, args.count, TRAIN_SEED, args.difficulty, args.fixture)
     samples = load_coco(root)
     key = hashlib.sha1(os.path.abspath(root).encode()).hexdigest()[:8]
+    if regenerated:  # decoded images of the old set are stale
+        for stale in (f"work-{key}-{WORK_W}x{WORK_H}.npy", f"det-{key}-{INPUT_W}x{INPUT_H}.npy"):
+            if os.path.exists(os.path.join(CACHE, stale)):
+                os.remove(os.path.join(CACHE, stale))
     work, images, boxes = letterbox_cache(samples, key)
     dboxes = det_boxes(boxes)
     n_val = max(2, len(samples) // 10)

@@ -9,12 +9,14 @@ import { startVirtualCameras } from './cameras/index.js';
 import { exportCatalog } from './dataset/catalogExport.js';
 import { exportDataset, type DatasetProgress } from './dataset/export.js';
 import { log } from './util/log.js';
+import { simulatorFingerprint } from './dataset/fingerprint.js';
 
 const USAGE = `usage:
   sim dataset --out DIR --count N --seed S [--difficulty easy|default|hard|mixed] [--fixture mixed|upright|chest|shelf]
       --fixture defaults to mixed (50 % upright, 25 % chest, 25 % shelf, drawn per image);
       --difficulty defaults to default; mixed = 25 % easy, 50 % default, 25 % hard
   sim catalog --out DIR
+  sim fingerprint      prints the hash of the rendering code that datasets record as info.simulator
   sim serve [--port 8090] [--host 127.0.0.1] [--cameras 4] [--seed 1] [--speed 60] [--sales-per-hour 40]`;
 
 class UsageError extends Error {}
@@ -120,6 +122,11 @@ async function main(argv: string[]): Promise<number> {
       const a = parse(CatalogArgs, rest, { out: { type: 'string' } });
       const { skus } = await exportCatalog(a.out);
       log.info({ out: a.out, skus }, `wrote catalog.json and ${skus} pack images to ${a.out}`);
+      return 0;
+    }
+    case 'fingerprint': {
+      if (rest.length > 0) throw new UsageError(`fingerprint takes no arguments, got '${rest.join(' ')}'`);
+      console.log(simulatorFingerprint());
       return 0;
     }
     case 'serve': {

@@ -52,4 +52,5 @@ export {
   type DatasetOptions,
 } from './dataset/export.js';
 export { exportCatalog } from './dataset/catalogExport.js';
+export { simulatorFingerprint } from './dataset/fingerprint.js';
 export * from './cameras/index.js';

@@ -3,15 +3,15 @@
  *
  *   npm run eval -- [--json] [--dataset DIR] [--count N] [--seed S] [--difficulty easy|default|hard|mixed]
  *                   [--fixture upright|chest|shelf|mixed] [--models DIR] [--threads N] [--limit N]
- *                   [--score-threshold T] [--unknown-threshold T]
+ *                   [--score-threshold T] [--unknown-threshold T] [--cache-dir DIR]
  *
  * Without --dataset it generates a held-out set with the simulator CLI (upright fixture unless
  * --fixture says otherwise), using seeds never used for training (training uses seed 101), into
- * models/training/.cache/.
+ * --cache-dir (models/training/.cache/), and makes it again when the simulator's code changed.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,6 +22,22 @@ import { computeMetrics, percentile, type FrameResult } from './metrics.js';
 import { pino } from 'pino';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const SIM_CLI = join(REPO, 'simulators/dist/cli.js');
+
+function simulator(args: string[], capture = false): string {
+  const r = spawnSync(process.execPath, [SIM_CLI, ...args], {
+    stdio: ['ignore', capture ? 'pipe' : 2, 2],
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`simulator ${args[0]} exited with ${r.status}`);
+  return capture ? r.stdout.trim() : '';
+}
+
+/** Which simulator code made a cached set (`info.simulator`), or undefined for sets from before it was recorded. */
+async function madeBy(dir: string): Promise<string | undefined> {
+  const coco = JSON.parse(await readFile(join(dir, 'annotations.json'), 'utf8')) as { info?: { simulator?: string } };
+  return coco.info?.simulator;
+}
 const EVAL_SEED = 9001;
 
 /** A bad flag: printed as one line, exit code 2. */
@@ -40,6 +56,7 @@ const EVAL_OPTIONS = {
   limit: { type: 'string' },
   'score-threshold': { type: 'string' },
   'unknown-threshold': { type: 'string' },
+  'cache-dir': { type: 'string', default: join(REPO, 'models/training/.cache') },
 } as const;
 
 const wholeArg = (name: string, min: number, max: number) =>
@@ -76,6 +93,7 @@ const EvalArgs = z.strictObject({
   limit: wholeArg('limit', 1, 1_000_000).optional(),
   'score-threshold': fractionArg('score-threshold').optional(),
   'unknown-threshold': fractionArg('unknown-threshold').optional(),
+  'cache-dir': z.string().min(1, { message: '--cache-dir must name a folder' }),
 });
 
 function parseEvalArgs(): z.infer<typeof EvalArgs> {
@@ -97,15 +115,21 @@ async function main(): Promise<void> {
   let dir = values.dataset;
   if (!dir) {
     const fx = values.fixture === 'upright' ? '' : `${values.fixture}-`;
-    dir = join(REPO, 'models/training/.cache', `eval-${fx}${values.difficulty}-s${values.seed}-n${values.count}`);
-    if (!existsSync(join(dir, 'annotations.json'))) {
+    dir = join(values['cache-dir'], `eval-${fx}${values.difficulty}-s${values.seed}-n${values.count}`);
+    // A cached set made by other simulator code (a changed renderer or truth) would be measured as
+    // if it were current: it is made again.
+    const current = simulator(['fingerprint'], true);
+    const cached = existsSync(join(dir, 'annotations.json'));
+    const made = cached ? await madeBy(dir) : undefined;
+    if (made !== current) {
+      if (cached) {
+        log.warn({ dir, made: made ?? null, current }, 'cached evaluation set was made by other simulator code');
+        await rm(dir, { recursive: true, force: true });
+      }
       log.info({ dir }, 'generating held-out evaluation set with the simulator');
       const args = ['dataset', '--out', dir, '--count', String(values.count), '--seed', String(values.seed)];
       args.push('--difficulty', values.difficulty, '--fixture', values.fixture);
-      const r = spawnSync(process.execPath, [join(REPO, 'simulators/dist/cli.js'), ...args], {
-        stdio: ['ignore', 2, 2],
-      });
-      if (r.status !== 0) throw new Error(`simulator exited with ${r.status}`);
+      simulator(args);
     }
   }
   const modelJson = JSON.parse(await readFile(join(values.models, 'model.json'), 'utf8')) as {

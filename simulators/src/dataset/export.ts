@@ -8,6 +8,7 @@ import type { FixtureKind } from '../fixtures/types.js';
 import type { Difficulty } from '../perturb/params.js';
 import { renderScene, type Pose, type SceneTruth } from '../render/scene.js';
 import { hashString, Rng } from '../util/rng.js';
+import { simulatorFingerprint } from './fingerprint.js';
 
 /** `mixed` draws each image's fixture (or difficulty) from a fixed mix, deterministically per image. */
 export type FixtureChoice = FixtureKind | 'mixed';
@@ -260,6 +261,7 @@ export async function exportDataset(o: DatasetOptions): Promise<CocoDataset> {
     info: {
       description: 'ShelfSight synthetic cooler images with exact ground truth',
       generator: '@shelfsight/simulators',
+      simulator: simulatorFingerprint(),
       seed: o.seed,
       count: o.count,
       difficulty: o.difficulty,
