@@ -94,8 +94,11 @@ def ensure_dataset(root: str, count: int, seed: int, difficulty: str | None, fix
     ann = os.path.join(root, "annotations.json")
     current = sim_fingerprint()
     if os.path.exists(ann):
-        with open(ann) as f:
-            made = json.load(f).get("info", {}).get("simulator")
+        try:
+            with open(ann) as f:
+                made = json.load(f).get("info", {}).get("simulator")
+        except ValueError:  # cut short by an interrupted generation
+            made = "unreadable"
         if made == current:
             return False
         log(f"{os.path.relpath(root, REPO)} was made by other simulator code ({made} vs {current}): regenerating")

@@ -33,10 +33,17 @@ function simulator(args: string[], capture = false): string {
   return capture ? r.stdout.trim() : '';
 }
 
-/** Which simulator code made a cached set (`info.simulator`), or undefined for sets from before it was recorded. */
+/**
+ * Which simulator code made a cached set (`info.simulator`): undefined for sets from before it was
+ * recorded, 'unreadable' for a file cut short (a generation that was interrupted).
+ */
 async function madeBy(dir: string): Promise<string | undefined> {
-  const coco = JSON.parse(await readFile(join(dir, 'annotations.json'), 'utf8')) as { info?: { simulator?: string } };
-  return coco.info?.simulator;
+  try {
+    const coco = JSON.parse(await readFile(join(dir, 'annotations.json'), 'utf8')) as { info?: { simulator?: string } };
+    return coco.info?.simulator;
+  } catch {
+    return 'unreadable';
+  }
 }
 const EVAL_SEED = 9001;
 
