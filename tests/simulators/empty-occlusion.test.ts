@@ -5,22 +5,11 @@ import {
   makePlanogram,
   quantiseLens,
   renderScene,
-  type PerturbParams,
   type TruthObject,
 } from '@shelfsight/simulators';
+import { CLEAN_PERTURB } from '../helpers/perturb.js';
 
-const clean: PerturbParams = {
-  exposure: 1,
-  whiteBalance: [1, 1, 1],
-  glare: [],
-  haze: 0,
-  motionBlurPx: 1,
-  noiseSd: 0,
-  jpegQuality: 95,
-  doorBars: [],
-  lens: null,
-  hand: null,
-};
+const clean = CLEAN_PERTURB;
 
 describe('empty slot occlusion', () => {
   const planogram = makePlanogram({ seed: 4, fixture: 'upright' });

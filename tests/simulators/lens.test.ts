@@ -13,6 +13,7 @@ import {
   type Box,
   type PerturbParams,
 } from '@shelfsight/simulators';
+import { CLEAN_PERTURB } from '../helpers/perturb.js';
 
 const W = 1280;
 const H = 960;
@@ -108,13 +109,7 @@ describe('wide-angle lens', () => {
     stock[0]![0]![0] = null;
     stock[1]![1] = stock[1]![1]!.map(() => null);
     const perturb: PerturbParams = {
-      exposure: 1,
-      whiteBalance: [1, 1, 1],
-      glare: [],
-      haze: 0,
-      motionBlurPx: 1,
-      noiseSd: 0,
-      jpegQuality: 95,
+      ...CLEAN_PERTURB,
       doorBars: [{ x: 600, w: 30 }],
       lens,
       hand: { x: 700, y: 500, angleDeg: 80, widthPx: 120, skin: '#e0ac84', sleeve: '#243b55' },
