@@ -1,6 +1,6 @@
 import { Point } from '@influxdata/influxdb-client';
 import type { DeviceStatus, Observation } from '@shelfsight/protocol';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, encodeCursor, type ObservationCursor } from '../cursor.js';
 import {
   DEFAULT_PAGE_SIZE,
   DEFAULT_SCAN_PAGE_SIZE,
@@ -209,46 +209,9 @@ export class InfluxStore implements TimeSeriesStore {
       return all.length ? `WHERE ${all.join(' AND ')}` : '';
     };
     const select = `SELECT * FROM "observations"`;
-    // Order is (capturedAt DESC, messageId DESC) like every adapter; InfluxDB sorts by time only, so
-    // a millisecond whose rows are cut by LIMIT is re-read whole and the tie-break happens here.
-    let rows: Row[] = [];
-    let older: Row[];
-    if (cursor) {
-      const cMs = Number(cursor.us / 1000n);
-      params.curA = new Date(cMs).toISOString();
-      params.curB = new Date(cMs + 1).toISOString();
-      const [group, rest] = await this.http.query(
-        `${select} ${where(['time >= $curA', 'time < $curB'])}; ` +
-          `${select} ${where(['time < $curA'])} ORDER BY time DESC LIMIT ${limit + 1}`,
-        params,
-      );
-      rows = group!.filter((r) => {
-        const us = BigInt(Number(r.time)) * 1000n;
-        return us < cursor.us || (us === cursor.us && String(r.messageId) < cursor.id);
-      });
-      older = rest!;
-    } else {
-      [older] = (await this.http.query(`${select} ${where([])} ORDER BY time DESC LIMIT ${limit + 1}`, params)) as [
-        Row[],
-      ];
-    }
-    if (older.length > limit) {
-      const edgeMs = Number(older[older.length - 1]!.time);
-      params.edgeA = new Date(edgeMs).toISOString();
-      params.edgeB = new Date(edgeMs + 1).toISOString();
-      const [edge] = await this.http.query(`${select} ${where(['time >= $edgeA', 'time < $edgeB'])}`, params);
-      older = [...older.filter((r) => Number(r.time) !== edgeMs), ...edge!];
-    }
-    rows = [...rows, ...older].sort(newestFirst);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(toStored),
-      nextCursor:
-        rows.length > limit && last
-          ? encodeCursor({ us: BigInt(Number(last.time)) * 1000n, id: String(last.messageId) })
-          : null,
-    };
+    // Order is (capturedAt DESC, messageId DESC) like every adapter.
+    const { page, nextCursor } = await this.keysetPage(select, where, params, cursor, limit, 'newest');
+    return { items: page.map(toStored), nextCursor };
   }
 
   async latestPerFixture(): Promise<FixtureSummary[]> {
@@ -335,36 +298,8 @@ export class InfluxStore implements TimeSeriesStore {
       return all.length ? `WHERE ${all.join(' AND ')}` : '';
     };
     const select = `SELECT "messageId", "outletId", "fixtureId", "skus", "emptyFacings", "unknownProducts" FROM "observations"`;
-    // Oldest first by (capturedAt, messageId); InfluxDB sorts by time only, so a millisecond cut by
-    // LIMIT is re-read whole and ordered here (as in queryObservations, mirrored).
-    let rows: Row[] = [];
-    let newer: Row[];
-    if (cursor) {
-      const cMs = Number(cursor.us / 1000n);
-      params.curA = new Date(cMs).toISOString();
-      params.curB = new Date(cMs + 1).toISOString();
-      const [group, rest] = await this.http.query(
-        `${select} ${where(['time >= $curA', 'time < $curB'])}; ` +
-          `${select} ${where(['time >= $curB'])} ORDER BY time ASC LIMIT ${limit + 1}`,
-        params,
-      );
-      rows = group!.filter((r) => String(r.messageId) > cursor.id);
-      newer = rest!;
-    } else {
-      [newer] = (await this.http.query(`${select} ${where([])} ORDER BY time ASC LIMIT ${limit + 1}`, params)) as [
-        Row[],
-      ];
-    }
-    if (newer.length > limit) {
-      const edgeMs = Number(newer[newer.length - 1]!.time);
-      params.edgeA = new Date(edgeMs).toISOString();
-      params.edgeB = new Date(edgeMs + 1).toISOString();
-      const [edge] = await this.http.query(`${select} ${where(['time >= $edgeA', 'time < $edgeB'])}`, params);
-      newer = [...newer.filter((r) => Number(r.time) !== edgeMs), ...edge!];
-    }
-    rows = [...rows, ...newer].sort((a, b) => newestFirst(b, a));
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    // Oldest first by (capturedAt, messageId), queryObservations mirrored.
+    const { page, nextCursor } = await this.keysetPage(select, where, params, cursor, limit, 'oldest');
     return {
       items: page.map((r) => ({
         messageId: String(r.messageId),
@@ -375,6 +310,53 @@ export class InfluxStore implements TimeSeriesStore {
         emptyFacings: Number(r.emptyFacings),
         unknownProducts: Number(r.unknownProducts),
       })),
+      nextCursor,
+    };
+  }
+
+  /**
+   * One page of `select` in (capturedAt, messageId) order, newest or oldest first, after `cursor`.
+   * InfluxDB sorts by time only, so the cursor's millisecond and a millisecond cut by LIMIT are
+   * read whole and the messageId tie-break happens here.
+   */
+  private async keysetPage(
+    select: string,
+    where: (extra: string[]) => string,
+    params: Record<string, string | number>,
+    cursor: ObservationCursor | null,
+    limit: number,
+    order: 'newest' | 'oldest',
+  ): Promise<{ page: Row[]; nextCursor: string | null }> {
+    const newest = order === 'newest';
+    const by = `ORDER BY time ${newest ? 'DESC' : 'ASC'} LIMIT ${limit + 1}`;
+    let rows: Row[] = [];
+    let beyond: Row[];
+    if (cursor) {
+      const cMs = Number(cursor.us / 1000n);
+      params.curA = new Date(cMs).toISOString();
+      params.curB = new Date(cMs + 1).toISOString();
+      const [group, rest] = await this.http.query(
+        `${select} ${where(['time >= $curA', 'time < $curB'])}; ` +
+          `${select} ${where([newest ? 'time < $curA' : 'time >= $curB'])} ${by}`,
+        params,
+      );
+      rows = group!.filter((r) => (newest ? String(r.messageId) < cursor.id : String(r.messageId) > cursor.id));
+      beyond = rest!;
+    } else {
+      [beyond] = (await this.http.query(`${select} ${where([])} ${by}`, params)) as [Row[]];
+    }
+    if (beyond.length > limit) {
+      const edgeMs = Number(beyond[beyond.length - 1]!.time);
+      params.edgeA = new Date(edgeMs).toISOString();
+      params.edgeB = new Date(edgeMs + 1).toISOString();
+      const [edge] = await this.http.query(`${select} ${where(['time >= $edgeA', 'time < $edgeB'])}`, params);
+      beyond = [...beyond.filter((r) => Number(r.time) !== edgeMs), ...edge!];
+    }
+    rows = [...rows, ...beyond].sort(newest ? newestFirst : (a, b) => newestFirst(b, a));
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      page,
       nextCursor:
         rows.length > limit && last
           ? encodeCursor({ us: BigInt(Number(last.time)) * 1000n, id: String(last.messageId) })
