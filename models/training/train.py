@@ -2,7 +2,8 @@
 """Train the ShelfSight recognition models end to end (`npm run train`).
 
 Steps, each printing progress with units:
-  1. generate the synthetic training set with the simulator CLI if it is not cached yet;
+  1. generate the synthetic training set with the simulator CLI unless a set made by the current
+     simulator code is cached;
   2. letterbox every image once into a uint8 cache (decoding 1280x960 JPEGs per step would dominate);
   3. train the class-agnostic detector (product / empty slot), CenterNet-style;
   4. train the SKU embedder with a cosine-margin softmax on all SKUs except a few held-out ones,
