@@ -24,7 +24,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -83,32 +82,16 @@ def sim(*args: str) -> None:
     subprocess.run(cmd, cwd=REPO, check=True)
 
 
-def sim_fingerprint() -> str:
-    """Hash of the simulator's rendering code; generated sets record it as info.simulator."""
-    out = subprocess.run(["npm", "run", "--silent", "sim", "--", "fingerprint"], cwd=REPO, check=True, capture_output=True, text=True)
-    return out.stdout.strip().splitlines()[-1]
-
-
 def ensure_dataset(root: str, count: int, seed: int, difficulty: str | None, fixture: str) -> bool:
-    """Generates the cached training set unless one made by the current simulator code is there.
-    Returns True when it (re)generated the set."""
+    """Has the simulator make the cached training set unless ROOT already holds it, made by the
+    current simulator code (`sim dataset --reuse`). Returns True when the set was (re)made."""
     ann = os.path.join(root, "annotations.json")
-    current = sim_fingerprint()
-    if os.path.exists(ann):
-        try:
-            with open(ann) as f:
-                made = json.load(f).get("info", {}).get("simulator")
-        except ValueError:  # cut short by an interrupted generation
-            made = "unreadable"
-        if made == current:
-            return False
-        log(f"{os.path.relpath(root, REPO)} was made by other simulator code ({made} vs {current}): regenerating")
-        shutil.rmtree(root)
-    args = ["dataset", "--out", root, "--count", str(count), "--seed", str(seed), "--fixture", fixture]
+    before = os.path.getmtime(ann) if os.path.exists(ann) else None
+    args = ["dataset", "--out", root, "--count", str(count), "--seed", str(seed), "--fixture", fixture, "--reuse"]
     if difficulty:
         args += ["--difficulty", difficulty]
     sim(*args)
-    return True
+    return before is None or os.path.getmtime(ann) != before
 
 
 def letterbox_cache(samples: list[Sample], key: str) -> tuple[np.ndarray, np.ndarray, list[list[tuple]]]:

@@ -7,16 +7,15 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { startVirtualCameras } from './cameras/index.js';
 import { exportCatalog } from './dataset/catalogExport.js';
-import { exportDataset, type DatasetProgress } from './dataset/export.js';
+import { currentDataset, exportDataset, type DatasetProgress } from './dataset/export.js';
 import { log } from './util/log.js';
-import { simulatorFingerprint } from './dataset/fingerprint.js';
 
 const USAGE = `usage:
-  sim dataset --out DIR --count N --seed S [--difficulty easy|default|hard|mixed] [--fixture mixed|upright|chest|shelf]
+  sim dataset --out DIR --count N --seed S [--difficulty easy|default|hard|mixed] [--fixture mixed|upright|chest|shelf] [--reuse]
       --fixture defaults to mixed (50 % upright, 25 % chest, 25 % shelf, drawn per image);
-      --difficulty defaults to default; mixed = 25 % easy, 50 % default, 25 % hard
+      --difficulty defaults to default; mixed = 25 % easy, 50 % default, 25 % hard;
+      --reuse keeps DIR when it already holds this set made by the current simulator code
   sim catalog --out DIR
-  sim fingerprint      prints the hash of the rendering code that datasets record as info.simulator
   sim serve [--port 8090] [--host 127.0.0.1] [--cameras 4] [--seed 1] [--speed 60] [--sales-per-hour 40]`;
 
 class UsageError extends Error {}
@@ -56,6 +55,7 @@ const DatasetArgs = z.strictObject({
   fixture: z
     .enum(['mixed', 'upright', 'shelf', 'chest'], { message: '--fixture must be mixed, upright, shelf or chest' })
     .default('mixed'),
+  reuse: z.boolean().default(false),
 });
 
 const CatalogArgs = z.strictObject({ out: z.string({ message: '--out DIR is required' }).min(1) });
@@ -91,7 +91,12 @@ async function main(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         difficulty: { type: 'string' },
         fixture: { type: 'string' },
+        reuse: { type: 'boolean' },
       });
+      if (a.reuse && (await currentDataset(a))) {
+        log.info({ out: a.out }, `${a.out} already holds this set, made by the current simulator code: kept`);
+        return 0;
+      }
       const t0 = performance.now();
       const coco = await exportDataset({
         ...a,
@@ -122,11 +127,6 @@ async function main(argv: string[]): Promise<number> {
       const a = parse(CatalogArgs, rest, { out: { type: 'string' } });
       const { skus } = await exportCatalog(a.out);
       log.info({ out: a.out, skus }, `wrote catalog.json and ${skus} pack images to ${a.out}`);
-      return 0;
-    }
-    case 'fingerprint': {
-      if (rest.length > 0) throw new UsageError(`fingerprint takes no arguments, got '${rest.join(' ')}'`);
-      console.log(simulatorFingerprint());
       return 0;
     }
     case 'serve': {

@@ -38,6 +38,7 @@ export { chestGeometry, type ChestGeometry } from './fixtures/chest.js';
 export { Rng } from './util/rng.js';
 export {
   exportDataset,
+  currentDataset,
   cocoCategories,
   renderDatasetScene,
   imageSetup,
@@ -52,5 +53,4 @@ export {
   type DatasetOptions,
 } from './dataset/export.js';
 export { exportCatalog } from './dataset/catalogExport.js';
-export { simulatorFingerprint } from './dataset/fingerprint.js';
 export * from './cameras/index.js';

@@ -10,8 +10,7 @@
  * --cache-dir (models/training/.cache/), and makes it again when the simulator's code changed.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,29 +21,6 @@ import { computeMetrics, percentile, type FrameResult } from './metrics.js';
 import { pino } from 'pino';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const SIM_CLI = join(REPO, 'simulators/dist/cli.js');
-
-function simulator(args: string[], capture = false): string {
-  const r = spawnSync(process.execPath, [SIM_CLI, ...args], {
-    stdio: ['ignore', capture ? 'pipe' : 2, 2],
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`simulator ${args[0]} exited with ${r.status}`);
-  return capture ? r.stdout.trim() : '';
-}
-
-/**
- * Which simulator code made a cached set (`info.simulator`): undefined for sets from before it was
- * recorded, 'unreadable' for a file cut short (a generation that was interrupted).
- */
-async function madeBy(dir: string): Promise<string | undefined> {
-  try {
-    const coco = JSON.parse(await readFile(join(dir, 'annotations.json'), 'utf8')) as { info?: { simulator?: string } };
-    return coco.info?.simulator;
-  } catch {
-    return 'unreadable';
-  }
-}
 const EVAL_SEED = 9001;
 
 /** A bad flag: printed as one line, exit code 2. */
@@ -123,21 +99,14 @@ async function main(): Promise<void> {
   if (!dir) {
     const fx = values.fixture === 'upright' ? '' : `${values.fixture}-`;
     dir = join(values['cache-dir'], `eval-${fx}${values.difficulty}-s${values.seed}-n${values.count}`);
-    // A cached set made by other simulator code (a changed renderer or truth) would be measured as
-    // if it were current: it is made again.
-    const current = simulator(['fingerprint'], true);
-    const cached = existsSync(join(dir, 'annotations.json'));
-    const made = cached ? await madeBy(dir) : undefined;
-    if (made !== current) {
-      if (cached) {
-        log.warn({ dir, made: made ?? null, current }, 'cached evaluation set was made by other simulator code');
-        await rm(dir, { recursive: true, force: true });
-      }
-      log.info({ dir }, 'generating held-out evaluation set with the simulator');
-      const args = ['dataset', '--out', dir, '--count', String(values.count), '--seed', String(values.seed)];
-      args.push('--difficulty', values.difficulty, '--fixture', values.fixture);
-      simulator(args);
-    }
+    // The simulator keeps the cached set only if the current simulator code made it (--reuse): a
+    // changed renderer or truth is never measured on an old set.
+    const args = ['dataset', '--out', dir, '--count', String(values.count), '--seed', String(values.seed)];
+    args.push('--difficulty', values.difficulty, '--fixture', values.fixture, '--reuse');
+    const r = spawnSync(process.execPath, [join(REPO, 'simulators/dist/cli.js'), ...args], {
+      stdio: ['ignore', 2, 2],
+    });
+    if (r.status !== 0) throw new Error(`simulator exited with ${r.status}`);
   }
   const modelJson = JSON.parse(await readFile(join(values.models, 'model.json'), 'utf8')) as {
     detector: { maxOcclusion?: number };

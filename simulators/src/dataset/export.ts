@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCatalog, toCatalogJson } from '../catalog/catalog.js';
 import { EMPTY_CATEGORY, UNKNOWN_CATEGORY } from '../catalog/types.js';
@@ -151,6 +151,29 @@ export async function renderDatasetScene(seed: number, index: number, difficulty
     STOCK_BY_DIFFICULTY[difficulty],
   );
   return renderScene({ planogram, stock, seed: s, difficulty });
+}
+
+/**
+ * The set already in `o.out` when it is this very set: same seed, count, difficulty and fixture
+ * choice, rendered by the current simulator code (`info.simulator`). Null otherwise, also for no set
+ * or an annotations file cut short by an interrupted export. Caches of generated sets (evaluation,
+ * training) ask this before rendering, so a changed renderer or truth is never measured on an old set.
+ */
+export async function currentDataset(o: DatasetOptions): Promise<CocoDataset | null> {
+  let coco: CocoDataset;
+  try {
+    coco = JSON.parse(await readFile(path.join(path.resolve(o.out), 'annotations.json'), 'utf8')) as CocoDataset;
+  } catch {
+    return null;
+  }
+  const i = coco.info ?? {};
+  const same =
+    i.simulator === simulatorFingerprint() &&
+    i.seed === o.seed &&
+    i.count === o.count &&
+    i.difficulty === o.difficulty &&
+    i.fixture === (o.fixture ?? 'mixed');
+  return same ? coco : null;
 }
 
 export async function exportDataset(o: DatasetOptions): Promise<CocoDataset> {

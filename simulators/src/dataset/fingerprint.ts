@@ -10,9 +10,8 @@ let cached: string | undefined;
 
 /**
  * A short hash of the simulator code that renders datasets (this package's files in the folders
- * above, compiled or source, whichever runs). Exports record it as `info.simulator`; the evaluation
- * and training caches regenerate a set made by other code, so a change to the simulator never
- * leaves an old set measured as if it were current.
+ * above, compiled or source, whichever runs). Exports record it as `info.simulator`, and
+ * `currentDataset` (`sim dataset --reuse`) keeps only a set made by the same code.
  */
 export function simulatorFingerprint(): string {
   if (cached) return cached;
