@@ -9,8 +9,6 @@ import {
 } from '@shelfsight/simulators';
 import { CLEAN_PERTURB } from '../helpers/perturb.js';
 
-const clean = CLEAN_PERTURB;
-
 describe('empty slot occlusion', () => {
   const planogram = makePlanogram({ seed: 4, fixture: 'upright' });
   const g = fixtureGeometry(planogram);
@@ -27,7 +25,7 @@ describe('empty slot occlusion', () => {
     ['pinhole', null],
     ['wide-angle lens', quantiseLens(-0.3, 0.02)],
   ])('is the share of the slot that a door bar covers, through a %s', async (_, lens) => {
-    const open = await renderScene({ planogram, stock, seed: 9, perturb: { ...clean, lens } });
+    const open = await renderScene({ planogram, stock, seed: 9, perturb: { ...CLEAN_PERTURB, lens } });
     const [a, b] = empties(open.truth.objects);
     expect([a?.row, a?.column, b?.row, b?.column]).toEqual([1, 1, 2, 3]);
     // Shelf plates and price tags are the fixture itself: an open empty slot is seen.
@@ -38,16 +36,26 @@ describe('empty slot occlusion', () => {
     // A door bar in front of the first slot (bars are drawn before the lens bends the frame, so the
     // bar spans the slot's pinhole columns).
     const pin = lens
-      ? empties((await renderScene({ planogram, stock, seed: 9, perturb: clean })).truth.objects)[0]!
+      ? empties((await renderScene({ planogram, stock, seed: 9, perturb: CLEAN_PERTURB })).truth.objects)[0]!
       : a!;
     const bar = { x: pin.bbox[0] - 6, w: pin.bbox[2] + 12 };
-    const barred = await renderScene({ planogram, stock, seed: 9, perturb: { ...clean, lens, doorBars: [bar] } });
+    const barred = await renderScene({
+      planogram,
+      stock,
+      seed: 9,
+      perturb: { ...CLEAN_PERTURB, lens, doorBars: [bar] },
+    });
     const [ha, hb] = empties(barred.truth.objects);
     expect(ha!.occlusion).toBeGreaterThan(0.97);
     expect(hb!.occlusion).toBeCloseTo(b!.occlusion, 2);
     // Half a bar hides about half the slot.
     const half = { x: pin.bbox[0] - 6, w: Math.round(pin.bbox[2] / 2) + 6 };
-    const halved = await renderScene({ planogram, stock, seed: 9, perturb: { ...clean, lens, doorBars: [half] } });
+    const halved = await renderScene({
+      planogram,
+      stock,
+      seed: 9,
+      perturb: { ...CLEAN_PERTURB, lens, doorBars: [half] },
+    });
     expect(empties(halved.truth.objects)[0]!.occlusion).toBeGreaterThan(0.35);
     expect(empties(halved.truth.objects)[0]!.occlusion).toBeLessThan(0.75);
   });
