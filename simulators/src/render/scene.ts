@@ -11,7 +11,7 @@ import { backgroundRaster, handSprite, plateRasters, priceTag, type PlacedSprite
 import { lensMap } from './lens.js';
 import type { Box, BuiltScene, ObjectShape, Pose, SceneTruth, TruthObject } from './sceneTypes.js';
 import { packSprite, rotatedPackSprite } from './sprites.js';
-import { finishTruth, OCCLUDER } from './truth.js';
+import { finishTruth, OCCLUDER, SCENERY } from './truth.js';
 
 export type { Box, Pose, SceneTruth, TruthObject } from './sceneTypes.js';
 
@@ -52,9 +52,6 @@ export interface RenderedScene {
    */
   ownerMap?: Int32Array;
 }
-
-/** Owner id of the fixture's own parts drawn as layers (shelf plates, price tags); see OCCLUDER. */
-const SCENERY = -2;
 
 export function priceOf(sku: string): string {
   const h = hashString(sku);

@@ -130,9 +130,11 @@ function spriteBox(shape: Extract<ObjectShape, { kind: 'sprite' }>, width: numbe
   return [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
 }
 
+/** Owner id of the fixture's own parts drawn as layers (shelf plates, price tags). */
+export const SCENERY = -2;
 /**
  * Owner id of the things in front of the fixture (door and lid bars, a shopper's hand). Other negative
- * ids are the fixture itself (walls, shelf plates, price tags): what an empty slot looks like.
+ * ids are the fixture itself (background -1, SCENERY): what an empty slot looks like.
  */
 export const OCCLUDER = -3;
 const seesFixture = (owner: number) => owner < 0 && owner !== OCCLUDER;
