@@ -41,6 +41,9 @@ class Detector(nn.Module):
     Outputs, for an input of H x W:
       heat: (N, C, H/4, W/4) object-centre probabilities per class (0 = product, 1 = empty slot)
       reg:  (N, 4, H/4, W/4) = [dx, dy, log(w/4), log(h/4)]: sub-cell centre offset and box size.
+      depth: (N, 1, H/4, W/4) how many packs stand in front of the pack centred here (0 = the front pack).
+    Depth tells two boxes on one pack (the same depth) from a pack and the one pushed back behind it
+    (depths one apart), which overlap just as much in the image.
     Stride 4 rather than 8: a pack pushed back behind another shows up ~13 px higher at 640x480,
     which at stride 8 puts both centres in neighbouring cells, where peak picking merges them.
     The sigmoid is applied inside the graph so that the runtime only does peak picking.
@@ -65,10 +68,12 @@ class Detector(nn.Module):
         self.fuse4 = nn.Sequential(DWBlock(2 * w), DWBlock(2 * w))
         self.heat = nn.Conv2d(2 * w, num_classes, 1)
         self.reg = nn.Conv2d(2 * w, 4, 1)
+        self.depth = nn.Sequential(conv_bn(2 * w, 2 * w, 3), nn.Conv2d(2 * w, 1, 1))
         # Focal-loss prior: start with a low object probability so the loss does not explode.
         nn.init.constant_(self.heat.bias, -2.19)
 
-    def logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The stride-4 feature map every head reads."""
         x = self.stem(x)
         c4 = self.s4(x)
         c8 = self.s8(c4)
@@ -76,12 +81,15 @@ class Detector(nn.Module):
         c32 = self.s32(c16)
         p16 = self.lat16(c16) + F.interpolate(self.top32(c32), scale_factor=2.0, mode="nearest")
         p8 = self.fuse8(self.lat8(c8) + F.interpolate(p16, scale_factor=2.0, mode="nearest"))
-        p4 = self.fuse4(self.lat4(c4) + F.interpolate(self.top8(p8), scale_factor=2.0, mode="nearest"))
-        return self.heat(p4), self.reg(p4)
+        return self.fuse4(self.lat4(c4) + F.interpolate(self.top8(p8), scale_factor=2.0, mode="nearest"))
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        heat, reg = self.logits(x)
-        return torch.sigmoid(heat), reg
+    def logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        p4 = self.features(x)
+        return self.heat(p4), self.reg(p4), self.depth(p4)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        heat, reg, depth = self.logits(x)
+        return torch.sigmoid(heat), reg, depth
 
 
 class Embedder(nn.Module):

@@ -5,7 +5,8 @@ Steps, each printing progress with units:
   1. generate the synthetic training set with the simulator CLI unless a set made by the current
      simulator code is cached;
   2. letterbox every image once into a uint8 cache (decoding 1280x960 JPEGs per step would dominate);
-  3. train the class-agnostic detector (product / empty slot), CenterNet-style;
+  3. train the class-agnostic detector (product / empty slot), CenterNet-style, with a depth head (how many
+     packs stand in front of each pack: decode.ts tells a second box on one pack from a pushed-back pack by it);
   4. train the SKU embedder with a cosine-margin softmax on all SKUs except a few held-out ones,
      which are later enrolled from a handful of crops to prove enrollment without retraining;
   5. export both to ONNX, build the gallery, calibrate the unknown threshold on validation crops and
@@ -61,6 +62,11 @@ TRAIN_SEED = 101
 # objects: never trained as negatives, and neither hits nor misses in evaluation.
 MAX_OCCLUSION = 0.9
 HELD_OUT_COUNT = 4
+# Depth targets: a pack's depth covers the cells where its centre Gaussian is at least this and stronger
+# than any other pack's, so every cell that may turn into a candidate box on it learns its depth.
+DEPTH_CELL_MIN = 0.3
+MAX_DEPTH = 3.0  # deeper packs are rims at most; their exact depth does not matter
+DEPTH_SUPPRESSION = {"iou": 0.4, "gap": 0.5}  # chosen on the tuning set (seed 8001), see the model card
 
 
 def log(msg: str) -> None:
@@ -150,13 +156,16 @@ def to_tensor(batch_u8: np.ndarray) -> torch.Tensor:
 
 def det_targets(
     objs: list[tuple], flip: bool, ox: int = 0, oy: int = 0, cw: int = INPUT_W, ch: int = INPUT_H
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Heatmap, regression, mask and ignore targets for the window (ox, oy, cw, ch) of a letterboxed image."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Heatmap, regression, mask, ignore, depth and depth-weight targets for the window (ox, oy, cw, ch)
+    of a letterboxed image."""
     ho, wo = ch // STRIDE, cw // STRIDE
     hm = np.zeros((len(CLASSES), ho, wo), np.float32)
     reg = np.zeros((4, ho, wo), np.float32)
     mask = np.zeros((ho, wo), np.float32)
     ignore = np.zeros((ho, wo), np.float32)
+    depth = np.zeros((ho, wo), np.float32)
+    owner = np.zeros((ho, wo), np.float32)  # strongest product Gaussian per cell so far
     gy, gx = np.mgrid[0:ho, 0:wo].astype(np.float32)
     for name, (x, y, w, h), extra in objs:
         x, y = x - ox, y - oy
@@ -176,10 +185,14 @@ def det_targets(
         sx, sy = max(0.5, 0.54 * w / STRIDE / 6), max(0.5, 0.54 * h / STRIDE / 6)
         g = np.exp(-((gx - ci) ** 2 / (2 * sx * sx) + (gy - cj) ** 2 / (2 * sy * sy)))
         np.maximum(hm[cls], g, out=hm[cls])
+        if cls == 0:
+            mine = (g >= DEPTH_CELL_MIN) & (g > owner)
+            depth[mine] = min(float(extra.get("depth", 0)), MAX_DEPTH)
+            owner[mine] = g[mine]
         reg[:, cj, ci] = (cx - ci, cy - cj, math.log(w / STRIDE), math.log(h / STRIDE))
         mask[cj, ci] = 1.0
     hm_ignore = ignore * (hm.max(0) < 0.5)  # never ignore a real object's peak
-    return hm, reg, mask, hm_ignore
+    return hm, reg, mask, hm_ignore, depth, (owner > 0).astype(np.float32)
 
 
 def photometric(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -204,19 +217,33 @@ def focal_loss(logits: torch.Tensor, gt: torch.Tensor, ignore: torch.Tensor) -> 
 
 
 def train_detector(
-    images: np.ndarray, boxes: list, idx: list[int], steps: int, batch: int, init: str | None = None, lr: float = 3e-3
+    images: np.ndarray,
+    boxes: list,
+    idx: list[int],
+    steps: int,
+    batch: int,
+    init: str | None = None,
+    lr: float = 3e-3,
+    depth_only: bool = False,
 ) -> Detector:
     det = Detector(len(CLASSES))
     if init:  # fine-tune: start from a checkpoint instead of from scratch
-        det.load_state_dict(torch.load(init))
-        log(f"detector initialised from {init}")
-    opt = torch.optim.AdamW(det.parameters(), lr=lr, weight_decay=1e-4)
+        missing, _ = det.load_state_dict(torch.load(init), strict=False)
+        if any(not k.startswith("depth.") for k in missing):
+            raise SystemExit(f"{init} is not a detector checkpoint: missing {', '.join(missing)}")
+        log(f"detector initialised from {init}" + (" (a new depth head)" if missing else ""))
+    # depth_only: train the depth head on the frozen detector, whose boxes stay exactly as they were.
+    params = det.depth.parameters() if depth_only else det.parameters()
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
     gen = torch.Generator().manual_seed(0)
     rng = np.random.default_rng(0)
     det.train()
+    if depth_only:
+        det.eval()  # frozen batch-norm statistics too
+        det.depth.train()
     t0 = time.time()
-    run = {"hm": 0.0, "reg": 0.0}
+    run = {"hm": 0.0, "reg": 0.0, "depth": 0.0}
     for step in range(1, steps + 1):
         pick = rng.choice(idx, size=batch, replace=False)
         flips = rng.random(batch) < 0.5
@@ -235,21 +262,32 @@ def train_detector(
         reg = torch.from_numpy(np.stack([t[1] for t in tg]))
         mask = torch.from_numpy(np.stack([t[2] for t in tg])).unsqueeze(1)
         ign = torch.from_numpy(np.stack([t[3] for t in tg])).unsqueeze(1)
+        dep = torch.from_numpy(np.stack([t[4] for t in tg])).unsqueeze(1)
+        dmask = torch.from_numpy(np.stack([t[5] for t in tg])).unsqueeze(1)
         x = photometric(to_tensor(imgs), gen)
-        heat_logits, reg_pred = det.logits(x)
-        l_hm = focal_loss(heat_logits, hm, ign)
-        l_reg = (F.l1_loss(reg_pred * mask, reg * mask, reduction="sum")) / mask.sum().clamp(min=1)
-        loss = l_hm + l_reg
+        if depth_only:
+            with torch.no_grad():
+                p4 = det.features(x)
+            dep_pred = det.depth(p4)
+            l_hm = l_reg = torch.zeros(())
+        else:
+            heat_logits, reg_pred, dep_pred = det.logits(x)
+            l_hm = focal_loss(heat_logits, hm, ign)
+            l_reg = (F.l1_loss(reg_pred * mask, reg * mask, reduction="sum")) / mask.sum().clamp(min=1)
+        l_dep = F.smooth_l1_loss(dep_pred * dmask, dep * dmask, reduction="sum") / dmask.sum().clamp(min=1)
+        loss = l_hm + l_reg + l_dep
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
         run["hm"] = 0.9 * run["hm"] + 0.1 * l_hm.item() if step > 1 else l_hm.item()
         run["reg"] = 0.9 * run["reg"] + 0.1 * l_reg.item() if step > 1 else l_reg.item()
+        run["depth"] = 0.9 * run["depth"] + 0.1 * l_dep.item() if step > 1 else l_dep.item()
         if step % 25 == 0 or step == steps:
             el = time.time() - t0
             log(
                 f"detector step {step}/{steps}: heat loss {run['hm']:.3f}, box loss {run['reg']:.3f}, "
+                f"depth loss {run['depth']:.3f}, "
                 f"{step * batch / el:.1f} img/s, ETA {fmt_eta(el / step * (steps - step))}"
             )
     det.eval()
@@ -294,15 +332,26 @@ def load_detector(path: str) -> Detector:
 
 def validate_detector(det: Detector, images: np.ndarray, boxes: list, idx: list[int]) -> dict:
     val = eval_detector(det, images, boxes, idx)
-    log(f"detector validation @IoU0.5: precision {val['precision']:.4f}, recall {val['recall']:.4f}")
+    log(
+        f"detector validation @IoU0.5: precision {val['precision']:.4f}, recall {val['recall']:.4f}; "
+        f"depth within 0.5 at {val['depth'] * 100:.1f}% of pack centres"
+    )
     return val
 
 
 def eval_detector(det: Detector, images: np.ndarray, boxes: list, idx: list[int], thr: float = 0.3) -> dict:
     tp = fp = fn = 0
+    depth_hit = depth_n = 0
     with torch.no_grad():
         for i in idx:
-            heat, reg = det(to_tensor(images[i : i + 1]))
+            heat, reg, depth = det(to_tensor(images[i : i + 1]))
+            for n, (x, y, w, h), e in boxes[i]:
+                if n == EMPTY or e.get("occlusion", 0) > MAX_OCCLUSION or "depth" not in e:
+                    continue
+                j, k = int((y + h / 2) // STRIDE), int((x + w / 2) // STRIDE)
+                if 0 <= j < depth.shape[2] and 0 <= k < depth.shape[3]:
+                    depth_n += 1
+                    depth_hit += abs(float(depth[0, 0, j, k]) - min(e["depth"], MAX_DEPTH)) < 0.5
             dets = decode_numpy(heat[0].numpy(), reg[0].numpy(), thr)
             gts = [(1 if n == EMPTY else 0, b) for n, b, e in boxes[i] if e.get("occlusion", 0) <= MAX_OCCLUSION]
             ign = [b for n, b, e in boxes[i] if e.get("occlusion", 0) > MAX_OCCLUSION]
@@ -321,7 +370,7 @@ def eval_detector(det: Detector, images: np.ndarray, boxes: list, idx: list[int]
                 elif not any(iou(b, g) >= 0.5 for g in ign):
                     fp += 1
             fn += len(gts) - len(used)
-    return {"precision": tp / max(1, tp + fp), "recall": tp / max(1, tp + fn)}
+    return {"precision": tp / max(1, tp + fp), "recall": tp / max(1, tp + fn), "depth": depth_hit / max(1, depth_n)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,7 +478,7 @@ def export_onnx(det: Detector, emb: Embedder, out: str) -> None:
         torch.zeros(1, 3, INPUT_H, INPUT_W),
         os.path.join(out, "detector.onnx"),
         input_names=["images"],
-        output_names=["heat", "reg"],
+        output_names=["heat", "reg", "depth"],
         opset_version=13,
         do_constant_folding=True,
     )
@@ -485,6 +534,11 @@ def main() -> None:
     ap.add_argument("--fixture", default="mixed", help="simulator fixture mix for a generated set (upright|chest|shelf|mixed)")
     ap.add_argument("--difficulty", default="mixed", help="simulator difficulty for a generated set (easy|default|hard|mixed)")
     ap.add_argument("--init-detector", help="fine-tune: start the detector's first cycle from this state_dict (.pt)")
+    ap.add_argument(
+        "--det-depth-only",
+        action="store_true",
+        help="with --init-detector: train only the depth head; the detector's boxes stay as they were",
+    )
     ap.add_argument("--init-embedder", help="fine-tune: start the embedder from this state_dict (.pt)")
     ap.add_argument(
         "--stage",
@@ -498,6 +552,8 @@ def main() -> None:
     ap.add_argument("--out", default=MODELS, help="where the ONNX files, gallery.json and model.json go (default: models/)")
     ap.add_argument("--version", default=os.environ.get("SHELFSIGHT_MODEL_VERSION", "0.1.0"))
     args = ap.parse_args()
+    if args.det_depth_only and not args.init_detector:
+        ap.error("--det-depth-only needs --init-detector: the depth head is trained on a trained detector")
 
     threads = int(os.environ.get("SHELFSIGHT_TRAIN_THREADS", str(os.cpu_count() or 1)))
     torch.set_num_threads(threads)
@@ -533,7 +589,7 @@ def main() -> None:
         init = args.init_detector
         for k, (steps, lr) in enumerate(args.det_cycles):
             log(f"detector cycle {k + 1}/{len(args.det_cycles)}: {steps} steps, peak learning rate {lr:g}")
-            det = train_detector(images, dboxes, train_idx, steps, args.det_batch, init, lr)
+            det = train_detector(images, dboxes, train_idx, steps, args.det_batch, init, lr, args.det_depth_only)
             torch.save(det.state_dict(), ckpt)
             init = ckpt  # a warm restart: the next cycle starts from this one's weights, fresh optimizer
     if args.stage != "embedder":
@@ -583,6 +639,9 @@ def main() -> None:
         pool = by_sku[s]
         if not pool:  # no clean front pack of this SKU: fall back to any visible one
             pool = [(i, b) for i in train_idx for n, b, e in boxes[i] if n == s]
+        if not pool:  # only in validation images (a small --dataset): enroll it from those
+            pool = [(i, b) for i in val_idx for n, b, e in boxes[i] if n == s]
+            log(f"gallery: {s} appears only in validation images; its reference shots come from them")
         shots = [pool[k] for k in rng.choice(len(pool), size=min(GALLERY_SHOTS, len(pool)), replace=False)]
         vecs = embed(emb, work, shots)
         proto = vecs.mean(0)
@@ -653,8 +712,10 @@ def main() -> None:
             "scoreThreshold": 0.3,
             "maxOcclusion": MAX_OCCLUSION,
             # decode.ts: a cell beside a stronger one is a centre too from this score (a pushed-back pack).
-            "shoulderThreshold": 0.5,
+            "shoulderThreshold": 0.35,
             "nmsIou": 0.7,
+            # nms.ts: overlapping products at nearly the same predicted depth are one pack seen twice.
+            "depthSuppression": DEPTH_SUPPRESSION,
             "maxDetections": 300,
         },
         "embedder": {

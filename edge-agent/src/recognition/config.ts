@@ -17,6 +17,12 @@ export interface ModelConfig {
     /** Score from which a cell beside a stronger one is a centre too (see decodeCenters); absent: peaks only. */
     shoulderThreshold?: number;
     nmsIou: number;
+    /**
+     * Products whose boxes overlap by at least `iou` and whose predicted depths (the detector's `depth`
+     * output: packs in front of this one) differ by less than `gap` are one pack seen twice; the weaker
+     * box goes (see nms). Absent: NMS by `nmsIou` only.
+     */
+    depthSuppression?: DepthSuppression;
     maxDetections: number;
   };
   embedder: {
@@ -30,6 +36,11 @@ export interface ModelConfig {
   };
   gallery: { file: string };
   quality?: Partial<QualityThresholds>;
+}
+
+export interface DepthSuppression {
+  iou: number;
+  gap: number;
 }
 
 export interface QualityThresholds {
@@ -66,6 +77,18 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
   need(
     shoulder === undefined || (typeof shoulder === 'number' && shoulder > 0 && shoulder <= 1),
     'detector.shoulderThreshold must be a number in (0, 1]',
+  );
+  const ds = raw.detector.depthSuppression;
+  need(
+    ds === undefined ||
+      (typeof ds === 'object' &&
+        ds !== null &&
+        typeof ds.iou === 'number' &&
+        ds.iou > 0 &&
+        ds.iou <= 1 &&
+        typeof ds.gap === 'number' &&
+        ds.gap > 0),
+    'detector.depthSuppression must be {iou in (0, 1], gap > 0}',
   );
   need(raw.embedder?.width > 0 && raw.embedder.height > 0 && raw.embedder.dim > 0, 'embedder size/dim');
   return raw;

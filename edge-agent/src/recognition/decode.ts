@@ -11,6 +11,9 @@ export interface DecodeOptions {
    */
   shoulder?: number;
   maxCandidates?: number;
+  /** The detector's depth map [H, W]; candidates of `depthClass` carry the depth at their cell. */
+  depth?: Float32Array;
+  depthClass?: number;
 }
 
 /**
@@ -24,7 +27,7 @@ export function decodeCenters(
   gridH: number,
   gridW: number,
   stride: number,
-  { threshold, shoulder = Infinity, maxCandidates = 1000 }: DecodeOptions,
+  { threshold, shoulder = Infinity, maxCandidates = 1000, depth, depthClass = 0 }: DecodeOptions,
 ): Candidate[] {
   const plane = gridH * gridW;
   const out: Candidate[] = [];
@@ -40,7 +43,9 @@ export function decodeCenters(
         const h = Math.exp(reg[3 * plane + i]!) * stride;
         const cx = (x + reg[i]!) * stride;
         const cy = (y + reg[plane + i]!) * stride;
-        out.push({ cls: c, score: v, box: [cx - w / 2, cy - h / 2, w, h] });
+        const cand: Candidate = { cls: c, score: v, box: [cx - w / 2, cy - h / 2, w, h] };
+        if (depth && c === depthClass) cand.depth = depth[i]!;
+        out.push(cand);
       }
     }
   }

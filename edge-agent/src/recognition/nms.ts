@@ -6,6 +6,14 @@ export interface Candidate {
   score: number;
   /** Model-input pixels. */
   box: Box;
+  /** Packs in front of this one, as the detector predicts it (products of a model with a depth head). */
+  depth?: number;
+}
+
+/** Suppression of a second box on one pack: overlap from `iou` up at depths less than `gap` apart. */
+export interface SameDepthRule {
+  iou: number;
+  gap: number;
 }
 
 /** Area of the overlap of two boxes (0 when apart). */
@@ -22,14 +30,27 @@ export function iou(a: Box, b: Box): number {
 
 /**
  * Greedy NMS across classes: a slot is either a product or empty, never both, so the stronger
- * of two overlapping candidates wins regardless of class.
+ * of two overlapping candidates wins regardless of class. With `sameDepth`, two candidates that both
+ * carry a depth also suppress each other from the lower `sameDepth.iou` when their depths are close: a
+ * pack and the one pushed back behind it overlap as much as two boxes on one pack, but lie a depth apart.
  */
-export function nms(cands: readonly Candidate[], iouThreshold: number, maxKeep = Infinity): Candidate[] {
+export function nms(
+  cands: readonly Candidate[],
+  iouThreshold: number,
+  maxKeep = Infinity,
+  sameDepth?: SameDepthRule,
+): Candidate[] {
   const sorted = [...cands].sort((a, b) => b.score - a.score);
   const keep: Candidate[] = [];
+  const suppresses = (k: Candidate, c: Candidate) => {
+    const o = iou(k.box, c.box);
+    if (o >= iouThreshold) return true;
+    if (!sameDepth || k.depth === undefined || c.depth === undefined) return false;
+    return o >= sameDepth.iou && Math.abs(k.depth - c.depth) < sameDepth.gap;
+  };
   for (const c of sorted) {
     if (keep.length >= maxKeep) break;
-    if (keep.every((k) => iou(k.box, c.box) < iouThreshold)) keep.push(c);
+    if (!keep.some((k) => suppresses(k, c))) keep.push(c);
   }
   return keep;
 }

@@ -37,6 +37,10 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
   const { width: IW, height: IH, mean, std, pad } = cfg.input;
   const { width: WW, height: WH } = cfg.work ?? cfg.input;
   const emptyCls = cfg.detector.classes.indexOf('empty');
+  const productCls = cfg.detector.classes.indexOf('product');
+  const depthSuppression = cfg.detector.depthSuppression;
+  if (depthSuppression && !detector.outputNames.includes('depth'))
+    throw new Error(`model.json asks for detector.depthSuppression but ${cfg.detector.file} has no depth output`);
   const detInput = new Float32Array(3 * IW * IH);
   const gridW = Math.floor(IW / cfg.detector.stride);
   const gridH = Math.floor(IH / cfg.detector.stride);
@@ -75,8 +79,10 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     const cands = decodeCenters(heat, reg, cfg.detector.classes.length, gridH, gridW, cfg.detector.stride, {
       threshold: scoreThreshold,
       shoulder: cfg.detector.shoulderThreshold,
+      depth: depthSuppression ? (detOut.depth!.data as Float32Array) : undefined,
+      depthClass: productCls,
     });
-    const kept = nms(cands, cfg.detector.nmsIou, cfg.detector.maxDetections)
+    const kept = nms(cands, cfg.detector.nmsIou, cfg.detector.maxDetections, depthSuppression)
       .filter((c) => c.box[2] > 1 && c.box[3] > 1)
       // From detector-input to work pixels, where crops are taken and the letterbox is defined.
       .map((c) => ({ ...c, box: [c.box[0] / kx, c.box[1] / ky, c.box[2] / kx, c.box[3] / ky] as Box }));

@@ -60,6 +60,36 @@ describe('nms', () => {
     const many = Array.from({ length: 10 }, (_, i) => c(1 - i / 100, [i * 20, 0, 10, 10]));
     expect(nms(many, 0.5, 3)).toHaveLength(3);
   });
+
+  describe('with the same-depth rule', () => {
+    const d = (score: number, box: Box, depth?: number): Candidate => ({ cls: 0, score, box, depth });
+    const rule = { iou: 0.4, gap: 0.5 };
+    // IoU 0.6: under the plain NMS threshold of 0.7, over the same-depth rule's 0.4.
+    const front: Box = [0, 10, 20, 40];
+    const overlapping: Box = [0, 0, 20, 40];
+
+    it('drops a second box on one pack: overlapping, at the same depth', () => {
+      expect(iou(front, overlapping)).toBeCloseTo(0.6);
+      const kept = nms([d(0.9, front, 0.1), d(0.7, overlapping, 0.3)], 0.7, Infinity, rule);
+      expect(kept.map((k) => k.score)).toEqual([0.9]);
+    });
+
+    it('keeps a pack pushed back behind another: overlapping, a depth apart', () => {
+      const kept = nms([d(0.9, front, 0.1), d(0.7, overlapping, 1.05)], 0.7, Infinity, rule);
+      expect(kept.map((k) => k.score)).toEqual([0.9, 0.7]);
+    });
+
+    it('keeps boxes that overlap less than its IoU, whatever their depth', () => {
+      const beside: Box = [12, 10, 20, 40];
+      expect(iou(front, beside)).toBeLessThan(0.4);
+      expect(nms([d(0.9, front, 0), d(0.7, beside, 0)], 0.7, Infinity, rule)).toHaveLength(2);
+    });
+
+    it('leaves candidates without a depth (empty slots) to plain NMS', () => {
+      expect(nms([d(0.9, front), d(0.7, overlapping, 0)], 0.7, Infinity, rule)).toHaveLength(2);
+      expect(nms([d(0.9, front, 0), d(0.7, overlapping, 0)], 0.7)).toHaveLength(2);
+    });
+  });
 });
 
 describe('decodeCenters', () => {
@@ -102,6 +132,28 @@ describe('decodeCenters', () => {
     expect(withShoulders[1]!.box[1] + withShoulders[1]!.box[3] / 2).toBeCloseTo(1 * stride);
     // The threshold still applies: a shoulder below it is no centre.
     expect(decodeCenters(heat, reg, 2, H, W, stride, { threshold: 0.7, shoulder: 0.5 })).toHaveLength(1);
+  });
+
+  it("attaches the depth map's value at its cell to candidates of the depth class only", () => {
+    const [H, W, stride] = [3, 4, 4];
+    const heat = new Float32Array(2 * H * W);
+    heat[1 * W + 1] = 0.9; // a product
+    heat[H * W + 1 * W + 3] = 0.8; // an empty slot
+    const depth = new Float32Array(H * W);
+    depth[1 * W + 1] = 1.2;
+    depth[1 * W + 3] = 0.4;
+    const out = decodeCenters(heat, new Float32Array(4 * H * W), 2, H, W, stride, {
+      threshold: 0.3,
+      depth,
+      depthClass: 0,
+    });
+    expect(out.map((c) => [c.cls, c.depth])).toEqual([
+      [0, expect.closeTo(1.2)],
+      [1, undefined],
+    ]);
+    expect(
+      decodeCenters(heat, new Float32Array(4 * H * W), 2, H, W, stride, { threshold: 0.3 })[0]!.depth,
+    ).toBeUndefined();
   });
 
   it('keeps the strongest candidates when there are more than maxCandidates', () => {

@@ -34,4 +34,24 @@ describe('model.json checks at load', () => {
       'model.json: detector.shoulderThreshold must be a number in (0, 1]',
     );
   });
+
+  it('loads a file without depth suppression (models without a depth head)', async () => {
+    await withDetector({ depthSuppression: undefined });
+    expect((await loadModelConfig(dir)).detector.depthSuppression).toBeUndefined();
+  });
+
+  it.each([
+    { iou: 0 },
+    { iou: 0.5 },
+    { iou: 1.2, gap: 0.5 },
+    { iou: 0.5, gap: 0 },
+    { iou: '0.5', gap: 0.5 },
+    0.5,
+    null,
+  ])('refuses depthSuppression %j and names the field', async (bad) => {
+    await withDetector({ depthSuppression: bad });
+    await expect(loadModelConfig(dir)).rejects.toThrow(
+      'model.json: detector.depthSuppression must be {iou in (0, 1], gap > 0}',
+    );
+  });
 });

@@ -26,34 +26,34 @@ type Floors = {
   emptyRecall: number;
 };
 const FLOORS: Record<'all' | 'upright' | 'chest', Floors> = {
-  // v0.3.2 (v0.3.1 weights, shoulder decoding) measures 95.0 / 88.9 / 91.0 / 96.4 / 52.0 / 94.4 % on all 16 frames.
+  // v0.4.0 (depth head, same-depth suppression) measures 95.5 / 91.0 / 92.1 / 96.8 / 60.7 / 94.4 % on all 16
+  // frames (v0.3.2: 95.0 / 88.9 / 91.0 / 96.4 / 52.0 / 94.4 %).
   all: {
-    detectionRecall: 0.92,
-    detectionPrecision: 0.86,
-    skuAccuracy: 0.88,
-    facingSkuAccuracy: 0.94,
-    countExactMatch: 0.48,
+    detectionRecall: 0.93,
+    detectionPrecision: 0.89,
+    skuAccuracy: 0.9,
+    facingSkuAccuracy: 0.95,
+    countExactMatch: 0.57,
     emptyRecall: 0.9,
   },
-  // 93.8 / 86.4 / 89.8 / 96.6 / 40.5 / 100 % on the 10 upright frames. Count exact is 44.3 % with peaks only
-  // here, but shoulders raise it on the held-out upright frames (46.2 -> 50.4 % on 100).
+  // 93.9 / 89.0 / 90.6 / 96.9 / 52.3 / 100 % on the 10 upright frames (v0.3.2: 93.8 / 86.4 / 89.8 / 96.6 / 40.5 /
+  // 100 %).
   upright: {
-    detectionRecall: 0.9,
-    detectionPrecision: 0.83,
-    skuAccuracy: 0.86,
-    facingSkuAccuracy: 0.94,
-    countExactMatch: 0.36,
+    detectionRecall: 0.92,
+    detectionPrecision: 0.87,
+    skuAccuracy: 0.88,
+    facingSkuAccuracy: 0.95,
+    countExactMatch: 0.48,
     emptyRecall: 0.95,
   },
-  // 99.1 / 97.4 / 95.0 / 95.5 / 69.1 / 81.8 % on the 4 chest frames. Count exact fell from 78.5 % (v0.3.0) on
-  // these 4 frames but rose on the held-out chest frames (70.9 -> 71.9 % on 17, 67.1 -> 71.9 % on 16),
-  // so the floor sits below both models here.
+  // 99.1 / 97.4 / 96.0 / 96.0 / 75.8 / 81.8 % on the 4 chest frames (v0.3.2: 99.1 / 97.4 / 95.0 / 95.5 / 69.1 /
+  // 81.8 %).
   chest: {
-    detectionRecall: 0.96,
+    detectionRecall: 0.97,
     detectionPrecision: 0.95,
-    skuAccuracy: 0.92,
-    facingSkuAccuracy: 0.93,
-    countExactMatch: 0.65,
+    skuAccuracy: 0.94,
+    facingSkuAccuracy: 0.94,
+    countExactMatch: 0.7,
     emptyRecall: 0.7,
   },
 };
