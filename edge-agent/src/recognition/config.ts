@@ -20,7 +20,8 @@ export interface ModelConfig {
     /**
      * Products whose boxes overlap by at least `iou` and whose predicted depths (the detector's `depth`
      * output: packs in front of this one) differ by less than `gap` are one pack seen twice; the weaker
-     * box goes (see nms). Absent: NMS by `nmsIou` only.
+     * box goes; products a depth apart suppress each other only from `apartIou` (see nms). Absent: NMS by
+     * `nmsIou` only.
      */
     depthSuppression?: DepthSuppression;
     maxDetections: number;
@@ -41,6 +42,8 @@ export interface ModelConfig {
 export interface DepthSuppression {
   iou: number;
   gap: number;
+  /** Products a depth apart suppress each other only from this IoU (default `nmsIou`). */
+  apartIou?: number;
 }
 
 export interface QualityThresholds {
@@ -87,8 +90,9 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
         ds.iou > 0 &&
         ds.iou <= 1 &&
         typeof ds.gap === 'number' &&
-        ds.gap > 0),
-    'detector.depthSuppression must be {iou in (0, 1], gap > 0}',
+        ds.gap > 0 &&
+        (ds.apartIou === undefined || (typeof ds.apartIou === 'number' && ds.apartIou > 0 && ds.apartIou <= 1))),
+    'detector.depthSuppression must be {iou in (0, 1], gap > 0, apartIou? in (0, 1]}',
   );
   need(raw.embedder?.width > 0 && raw.embedder.height > 0 && raw.embedder.dim > 0, 'embedder size/dim');
   return raw;

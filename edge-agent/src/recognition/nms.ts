@@ -10,10 +10,15 @@ export interface Candidate {
   depth?: number;
 }
 
-/** Suppression of a second box on one pack: overlap from `iou` up at depths less than `gap` apart. */
+/**
+ * Suppression between two candidates that both carry a depth: from `iou` up at depths less than `gap`
+ * apart (a second box on one pack), from `apartIou` up otherwise (a pack and one behind it; default:
+ * the plain NMS threshold).
+ */
 export interface SameDepthRule {
   iou: number;
   gap: number;
+  apartIou?: number;
 }
 
 /** Area of the overlap of two boxes (0 when apart). */
@@ -44,9 +49,9 @@ export function nms(
   const keep: Candidate[] = [];
   const suppresses = (k: Candidate, c: Candidate) => {
     const o = iou(k.box, c.box);
-    if (o >= iouThreshold) return true;
-    if (!sameDepth || k.depth === undefined || c.depth === undefined) return false;
-    return o >= sameDepth.iou && Math.abs(k.depth - c.depth) < sameDepth.gap;
+    if (!sameDepth || k.depth === undefined || c.depth === undefined) return o >= iouThreshold;
+    if (Math.abs(k.depth - c.depth) < sameDepth.gap) return o >= Math.min(sameDepth.iou, iouThreshold);
+    return o >= (sameDepth.apartIou ?? iouThreshold);
   };
   for (const c of sorted) {
     if (keep.length >= maxKeep) break;

@@ -85,6 +85,16 @@ describe('nms', () => {
       expect(nms([d(0.9, front, 0), d(0.7, beside, 0)], 0.7, Infinity, rule)).toHaveLength(2);
     });
 
+    it('lets boxes a depth apart overlap up to apartIou', () => {
+      const behind: Box = [0, 8, 20, 40]; // IoU 0.905 with front: over plain NMS's 0.7
+      const withApart = { ...rule, apartIou: 0.95 };
+      expect(nms([d(0.9, front, 0), d(0.7, behind, 1)], 0.7, Infinity, rule)).toHaveLength(1);
+      expect(nms([d(0.9, front, 0), d(0.7, behind, 1)], 0.7, Infinity, withApart)).toHaveLength(2);
+      // Still one pack when the depths agree, and plain NMS for a pair without depths.
+      expect(nms([d(0.9, front, 0), d(0.7, behind, 0.2)], 0.7, Infinity, withApart)).toHaveLength(1);
+      expect(nms([d(0.9, front), d(0.7, behind)], 0.7, Infinity, withApart)).toHaveLength(1);
+    });
+
     it('leaves candidates without a depth (empty slots) to plain NMS', () => {
       expect(nms([d(0.9, front), d(0.7, overlapping, 0)], 0.7, Infinity, rule)).toHaveLength(2);
       expect(nms([d(0.9, front, 0), d(0.7, overlapping, 0)], 0.7)).toHaveLength(2);

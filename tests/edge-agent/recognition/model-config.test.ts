@@ -46,12 +46,13 @@ describe('model.json checks at load', () => {
     { iou: 1.2, gap: 0.5 },
     { iou: 0.5, gap: 0 },
     { iou: '0.5', gap: 0.5 },
+    { iou: 0.4, gap: 0.5, apartIou: 1.5 },
     0.5,
     null,
   ])('refuses depthSuppression %j and names the field', async (bad) => {
     await withDetector({ depthSuppression: bad });
     await expect(loadModelConfig(dir)).rejects.toThrow(
-      'model.json: detector.depthSuppression must be {iou in (0, 1], gap > 0}',
+      'model.json: detector.depthSuppression must be {iou in (0, 1], gap > 0, apartIou? in (0, 1]}',
     );
   });
 });

@@ -26,7 +26,7 @@ type Floors = {
   emptyRecall: number;
 };
 const FLOORS: Record<'all' | 'upright' | 'chest', Floors> = {
-  // v0.4.0 (depth head, same-depth suppression) measures 95.5 / 91.0 / 92.1 / 96.8 / 60.7 / 94.4 % on all 16
+  // v0.4.0 (depth head, same-depth suppression) measures 95.5 / 90.4 / 92.3 / 97.2 / 60.5 / 94.4 % on all 16
   // frames (v0.3.2: 95.0 / 88.9 / 91.0 / 96.4 / 52.0 / 94.4 %).
   all: {
     detectionRecall: 0.93,
@@ -36,7 +36,7 @@ const FLOORS: Record<'all' | 'upright' | 'chest', Floors> = {
     countExactMatch: 0.57,
     emptyRecall: 0.9,
   },
-  // 93.9 / 89.0 / 90.6 / 96.9 / 52.3 / 100 % on the 10 upright frames (v0.3.2: 93.8 / 86.4 / 89.8 / 96.6 / 40.5 /
+  // 94.3 / 88.2 / 90.9 / 97.7 / 51.5 / 100 % on the 10 upright frames (v0.3.2: 93.8 / 86.4 / 89.8 / 96.6 / 40.5 /
   // 100 %).
   upright: {
     detectionRecall: 0.92,
@@ -46,7 +46,7 @@ const FLOORS: Record<'all' | 'upright' | 'chest', Floors> = {
     countExactMatch: 0.48,
     emptyRecall: 0.95,
   },
-  // 99.1 / 97.4 / 96.0 / 96.0 / 75.8 / 81.8 % on the 4 chest frames (v0.3.2: 99.1 / 97.4 / 95.0 / 95.5 / 69.1 /
+  // 98.7 / 96.9 / 96.0 / 96.0 / 75.8 / 81.8 % on the 4 chest frames (v0.3.2: 99.1 / 97.4 / 95.0 / 95.5 / 69.1 /
   // 81.8 %).
   chest: {
     detectionRecall: 0.97,
