@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SameDepthRule } from './nms.js';
 
 /** Contents of models/model.json: the one source of preprocessing constants for Python and TypeScript. */
 export interface ModelConfig {
@@ -23,7 +24,7 @@ export interface ModelConfig {
      * box goes; products a depth apart suppress each other only from `apartIou` (see nms). Absent: NMS by
      * `nmsIou` only.
      */
-    depthSuppression?: DepthSuppression;
+    depthSuppression?: SameDepthRule;
     maxDetections: number;
   };
   embedder: {
@@ -37,13 +38,6 @@ export interface ModelConfig {
   };
   gallery: { file: string };
   quality?: Partial<QualityThresholds>;
-}
-
-export interface DepthSuppression {
-  iou: number;
-  gap: number;
-  /** Products a depth apart suppress each other only from this IoU (default `nmsIou`). */
-  apartIou?: number;
 }
 
 export interface QualityThresholds {

@@ -36,8 +36,8 @@ export function iou(a: Box, b: Box): number {
 /**
  * Greedy NMS across classes: a slot is either a product or empty, never both, so the stronger
  * of two overlapping candidates wins regardless of class. With `sameDepth`, two candidates that both
- * carry a depth also suppress each other from the lower `sameDepth.iou` when their depths are close: a
- * pack and the one pushed back behind it overlap as much as two boxes on one pack, but lie a depth apart.
+ * carry a depth are judged by it (see SameDepthRule): a pack and the one pushed back behind it overlap as
+ * much as two boxes on one pack, but lie a depth apart.
  */
 export function nms(
   cands: readonly Candidate[],
