@@ -7,7 +7,7 @@ import type { GalleryFile } from './recognition/gallery.js';
 import type { Box } from './recognition/letterbox.js';
 
 export const ENROLL_USAGE = `usage: shelfsight-agent enroll --model-dir DIR --sku SKU --image FILE [--image FILE ...]
-                              [--box x,y,w,h ...] [--gallery FILE] --out FILE
+                              [--box x,y,w,h ...] [--size-mm WxH] [--gallery FILE] --out FILE
 
 Embeds 1-${MAX_ENROLL_SHOTS} reference images of one SKU with the model's embedder and writes the next
 gallery version with the SKU's prototype added (or replaced). No retraining.
@@ -17,6 +17,8 @@ gallery version with the SKU's prototype added (or replaced). No retraining.
   --image FILE      reference image (JPEG/PNG/WebP); repeat for each shot (5 is plenty)
   --box x,y,w,h     pack box in 0-1 fractions of the image, one per --image in order;
                     without --box each image is a close-up of the pack
+  --size-mm WxH     pack front in millimetres, e.g. 66x168 for a 500 ml can: tells size variants
+                    with the same art apart (default: the size the gallery already has, if any)
   --gallery FILE    gallery to extend (default DIR/gallery.json)
   --out FILE        where to write the new gallery (may equal --gallery; written atomically)`;
 
@@ -25,6 +27,13 @@ const parseBox = (s: string, i: number): Box => {
   if (v.length !== 4 || v.some((x) => !Number.isFinite(x)))
     throw new EnrollError(`--box ${i + 1} "${s}": expected four numbers x,y,w,h`);
   return v as Box;
+};
+
+const parseSize = (s: string): { width: number; height: number } => {
+  const m = /^(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)$/.exec(s);
+  if (!m || !(Number(m[1]) > 0 && Number(m[2]) > 0))
+    throw new EnrollError(`--size-mm "${s}": expected WIDTHxHEIGHT in millimetres, e.g. 66x168`);
+  return { width: Number(m[1]), height: Number(m[2]) };
 };
 
 /** `shelfsight-agent enroll …`: returns the exit code; prints a JSON summary on success. */
@@ -38,6 +47,7 @@ export const runEnrollCli = async (argv: string[]): Promise<number> => {
         sku: { type: 'string' },
         image: { type: 'string', multiple: true },
         box: { type: 'string', multiple: true },
+        'size-mm': { type: 'string' },
         gallery: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -67,6 +77,7 @@ export const runEnrollCli = async (argv: string[]): Promise<number> => {
   try {
     if (boxes.length && boxes.length !== images.length)
       throw new EnrollError(`${boxes.length} --box for ${images.length} --image: give one per image or none`);
+    const sizeMm = a['size-mm'] === undefined ? undefined : parseSize(a['size-mm']);
     const modelDir = a['model-dir']!;
     const galleryPath = a.gallery ?? path.join(modelDir, 'gallery.json');
     let gallery: GalleryFile;
@@ -83,7 +94,7 @@ export const runEnrollCli = async (argv: string[]): Promise<number> => {
         return { image, label: file, ...(boxes[i] ? { box: parseBox(boxes[i], i) } : {}) };
       }),
     );
-    const res = await enrollIntoGallery(modelDir, gallery, sku.data, shots);
+    const res = await enrollIntoGallery(modelDir, gallery, sku.data, shots, new Date(), sizeMm);
     const out = a.out!;
     const tmp = `${out}.${process.pid}.tmp`;
     await writeFile(tmp, `${JSON.stringify(res.gallery)}\n`);
@@ -92,6 +103,7 @@ export const runEnrollCli = async (argv: string[]): Promise<number> => {
       JSON.stringify({
         sku: sku.data,
         shots: shots.length,
+        ...(res.entry.sizeMm ? { sizeMm: res.entry.sizeMm } : {}),
         gallery: { name: res.gallery.name, version: res.gallery.version, previousVersion: res.previousVersion },
         nearest: res.nearest,
         out,

@@ -100,6 +100,14 @@ def ensure_dataset(root: str, count: int, seed: int, difficulty: str | None, fix
     return before is None or os.path.getmtime(ann) != before
 
 
+def pack_sizes() -> dict[str, dict]:
+    """Pack fronts in mm per catalog SKU (`sim catalog`), for the gallery's size check (size.ts)."""
+    out = os.path.join(CACHE, "catalog")
+    sim("catalog", "--out", out)
+    with open(os.path.join(out, "catalog.json"), encoding="utf-8") as f:
+        return {e["sku"]: {"width": e["pack"]["widthMm"], "height": e["pack"]["heightMm"]} for e in json.load(f)}
+
+
 def letterbox_cache(samples: list[Sample], key: str) -> tuple[np.ndarray, np.ndarray, list[list[tuple]]]:
     """Work images and detector inputs for every sample, plus boxes mapped into work pixels."""
     wpath = os.path.join(CACHE, f"work-{key}-{WORK_W}x{WORK_H}.npy")
@@ -633,6 +641,7 @@ def main() -> None:
             # Reference shots are unoccluded front packs, like photos taken to enroll a new SKU.
             if n in by_sku and e.get("occlusion", 0) <= 0.05:
                 by_sku[n].append((i, b))
+    sizes = pack_sizes()
     entries = []
     protos = []  # per SKU: its shots' embeddings (a crop matches a SKU through its nearest shot)
     for s in skus:
@@ -655,6 +664,7 @@ def main() -> None:
                 "heldOut": s in held_out,
                 "vector": [round(float(v), 5) for v in proto],
                 "shotVectors": [[round(float(v), 5) for v in vec] for vec in vecs],
+                **({"sizeMm": sizes[s]} if s in sizes else {}),
             }
         )
 

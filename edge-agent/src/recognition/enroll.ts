@@ -171,10 +171,18 @@ export async function enrollIntoGallery(
   sku: string,
   shots: readonly EnrollShot[],
   now: Date = new Date(),
+  /** The pack front in mm (size.ts tells size variants apart by it); default: what the gallery knew. */
+  sizeMm: GalleryEntry['sizeMm'] = gallery.entries.find((e) => e.sku === sku)?.sizeMm,
 ): Promise<EnrollResult> {
   const cfg = await loadModelConfig(modelDir);
   checkGalleryMatchesModel(gallery, cfg);
-  const entry = { ...(await enrollSku(modelDir, sku, shots, cfg)), enrolledAt: now.toISOString() };
+  if (sizeMm && !(sizeMm.width > 0 && sizeMm.height > 0))
+    throw new EnrollError(`pack size must be positive millimetres, got ${sizeMm.width} x ${sizeMm.height}`);
+  const entry: GalleryEntry = {
+    ...(await enrollSku(modelDir, sku, shots, cfg)),
+    enrolledAt: now.toISOString(),
+    ...(sizeMm ? { sizeMm } : {}),
+  };
   const next = withEntry({ ...gallery, version: nextGalleryVersion(gallery.version) }, entry);
   return {
     gallery: next,

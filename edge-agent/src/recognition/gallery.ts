@@ -16,6 +16,8 @@ export interface GalleryEntry {
   heldOut?: boolean;
   /** ISO time of the enrolment that produced this prototype. */
   enrolledAt?: string;
+  /** Pack front in millimetres: lets the shelf scale tell size variants apart (see size.ts). */
+  sizeMm?: { width: number; height: number };
 }
 
 export interface GalleryFile {
@@ -35,6 +37,8 @@ export interface Gallery {
   /** The SKU of each matrix row; a SKU enrolled with shot vectors has several rows. */
   skus: string[];
   matrix: Float32Array;
+  /** Pack front in mm, for the SKUs whose entry gives sizeMm. */
+  sizes: Map<string, { width: number; height: number }>;
 }
 
 export function buildGallery(file: GalleryFile): Gallery {
@@ -50,7 +54,14 @@ export function buildGallery(file: GalleryFile): Gallery {
     const n = Math.hypot(...vector) || 1;
     for (let d = 0; d < dim; d++) matrix[i * dim + d] = vector[d]! / n;
   });
-  return { name: file.name, version: file.version, dim, skus: rows.map((r) => r.sku), matrix };
+  const sizes = new Map<string, { width: number; height: number }>();
+  for (const e of file.entries) {
+    if (!e.sizeMm) continue;
+    const { width, height } = e.sizeMm;
+    if (!(width > 0 && height > 0)) throw new Error(`gallery: ${e.sku} sizeMm must be {width > 0, height > 0} mm`);
+    sizes.set(e.sku, { width, height });
+  }
+  return { name: file.name, version: file.version, dim, skus: rows.map((r) => r.sku), matrix, sizes };
 }
 
 export async function loadGallery(path: string): Promise<Gallery> {

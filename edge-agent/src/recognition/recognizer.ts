@@ -6,6 +6,7 @@ import { DEFAULT_QUALITY, loadModelConfig } from './config.js';
 import { decodeCenters } from './decode.js';
 import { loadGallery } from './gallery.js';
 import { assignSkus, similarityMatrix } from './prior.js';
+import { applySizeEvidence } from './size.js';
 import { layOut } from './layout.js';
 import { toNormalised, type Box } from './letterbox.js';
 import { decodeLetterboxed, resizeRgb } from './image.js';
@@ -109,6 +110,21 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     const productIdx = kept.map((c, i) => (c.cls === emptyCls ? -1 : i)).filter((i) => i >= 0);
     const rowOf = new Map(productIdx.map((i, r) => [i, r]));
     const fronts = layout.fronts.map((f) => rowOf.get(f) ?? -1);
+    // Seen from the front, a shelf's packs share one scale, which tells size variants apart.
+    if (view === 'front' && gallery.sizes.size > 0 && productIdx.length > 0)
+      sims = applySizeEvidence(
+        sims,
+        gallery,
+        productIdx.map((i) => ({
+          x: kept[i]!.box[0] + kept[i]!.box[2] / 2,
+          w: kept[i]!.box[2],
+          h: kept[i]!.box[3],
+          row: placed[i]!.row,
+          facing: placed[i]!.facing,
+          depth: kept[i]!.depth,
+        })),
+        unknownThreshold,
+      );
     const matches = assignSkus(
       sims,
       gallery.skus,
