@@ -108,9 +108,13 @@ async function main(): Promise<void> {
     });
     if (r.status !== 0) throw new Error(`simulator exited with ${r.status}`);
   }
-  const modelJson = JSON.parse(await readFile(join(values.models, 'model.json'), 'utf8')) as {
-    detector: { maxOcclusion?: number };
-  };
+  // A wrong --models folder is the user's mistake: one line naming it, not a stack trace.
+  const modelError = (err: unknown) => new UsageError(`--models ${values.models}: ${(err as Error).message}`);
+  const modelJson = (await readFile(join(values.models, 'model.json'), 'utf8')
+    .then((t) => JSON.parse(t) as unknown)
+    .catch((err: unknown) => {
+      throw modelError(err);
+    })) as { detector: { maxOcclusion?: number } };
   let images = await loadCoco(dir, modelJson.detector.maxOcclusion ?? 1);
   if (values.limit) images = images.slice(0, values.limit);
   const rec = await loadRecognizer({
@@ -120,6 +124,8 @@ async function main(): Promise<void> {
     // Overrides for threshold sweeps; the defaults come from model.json.
     ...(values['score-threshold'] !== undefined ? { scoreThreshold: values['score-threshold'] } : {}),
     ...(values['unknown-threshold'] !== undefined ? { unknownThreshold: values['unknown-threshold'] } : {}),
+  }).catch((err: unknown) => {
+    throw modelError(err);
   });
   // One warm-up frame: the first run pays for lazy allocations, which the device pays only at boot.
   if (images[0]) await rec.recognize(await readFile(images[0].path));

@@ -29,6 +29,26 @@ describe('npm run eval', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('names a models folder it cannot load in one line, with exit code 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'eval-models-'));
+    try {
+      const fixtures = repoPath('tests/fixtures/recognition');
+      let r = evalCli(['--json', '--dataset', fixtures, '--models', dir]);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim()).toMatch(new RegExp(`^eval: --models ${dir}: ENOENT.*model\\.json'?$`));
+      // A model.json whose detector file is missing: the recognizer refuses it, and the CLI says so.
+      const cfg = JSON.parse(await readFile(repoPath('models/model.json'), 'utf8')) as Record<string, unknown>;
+      await writeFile(join(dir, 'model.json'), JSON.stringify(cfg));
+      r = evalCli(['--json', '--dataset', fixtures, '--models', dir]);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^eval: --models .*: /);
+      expect(r.stdout).toBe('');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('prints one JSON object for a COCO set', () => {
     const r = evalCli(['--json', '--dataset', repoPath('tests/fixtures/recognition'), '--limit', '2']);
     expect(r.status, r.stderr).toBe(0);
