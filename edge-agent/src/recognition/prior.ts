@@ -16,6 +16,22 @@ export function similarityMatrix(emb: Float32Array, gallery: Gallery): Float32Ar
   return out;
 }
 
+/** Per crop (row of the n x G `sims`), the gallery row it matches best (-1 when G = 0) and that similarity. */
+export function bestPerRow(sims: Float32Array, n: number, G: number): { g: number; s: number }[] {
+  return Array.from({ length: n }, (_, r) => {
+    let bi = -1;
+    let bs = -Infinity;
+    for (let g = 0; g < G; g++) {
+      const s = sims[r * G + g]!;
+      if (s > bs) {
+        bs = s;
+        bi = g;
+      }
+    }
+    return { g: bi, s: Number.isFinite(bs) ? bs : 0 };
+  });
+}
+
 export interface StackPrior {
   /** A stacked pack takes its front pack's SKU if that SKU scores within `margin` of its best... */
   margin: number;
@@ -40,19 +56,7 @@ export function assignSkus(
   prior: StackPrior = DEFAULT_STACK_PRIOR,
 ): { sku: string | undefined; similarity: number }[] {
   const G = skus.length;
-  const n = front.length;
-  const best = Array.from({ length: n }, (_, r) => {
-    let bi = -1;
-    let bs = -Infinity;
-    for (let g = 0; g < G; g++) {
-      const s = sims[r * G + g]!;
-      if (s > bs) {
-        bs = s;
-        bi = g;
-      }
-    }
-    return { g: bi, s: Number.isFinite(bs) ? bs : 0 };
-  });
+  const best = bestPerRow(sims, front.length, G);
   return best.map((b, r) => {
     const f = front[r]!;
     const own = { sku: b.g >= 0 && b.s >= unknownThreshold ? skus[b.g] : undefined, similarity: b.s };

@@ -1,11 +1,12 @@
 import type { Gallery } from './gallery.js';
+import { bestPerRow } from './prior.js';
 
 /**
  * Size variants (a 250 ml and a 500 ml can of one drink) wear the same art, and a crop resized to the
  * embedder's input loses the one thing that tells them apart: how big the pack is. Packs on one shelf
  * stand about equally far from the camera, so the shelf itself gives the scale: the median pixels per
- * millimetre of the nearest other facings in its row. A facing whose box is clearly larger than its best-matching SKU could be
- * is a larger variant; a clearly smaller one is a smaller variant only when the detector says nothing
+ * millimetre of the nearest other facings in its row. A facing whose box is clearly larger than its
+ * best-matching SKU could be is a larger variant; a clearly smaller one is a smaller variant only when the detector says nothing
  * stands in front of it (a pack pushed back looks smaller too).
  */
 export interface SizeRule {
@@ -65,21 +66,18 @@ export function applySizeEvidence(
 ): Float32Array {
   const G = gallery.skus.length;
   const mmOf = gallery.skus.map((s) => gallery.sizes.get(s));
-  const rowSize = mmOf.map((m) => m && Math.sqrt(m.width * m.height));
+  // sqrt(width x height) in mm per gallery row (a SKU has one row per reference shot).
+  const sizeAt = mmOf.map((m) => m && Math.sqrt(m.width * m.height));
   const px = crops.map((c) => Math.sqrt(c.w * c.h));
   const whole = (c: SizedCrop, g: number) => {
     const m = mmOf[g];
     return m !== undefined && Math.abs(c.h / c.w / (m.height / m.width) - 1) <= rule.aspect;
   };
-  const best = crops.map((_, r) => {
-    let bi = -1;
-    for (let g = 0; g < G; g++) if (bi < 0 || sims[r * G + g]! > sims[r * G + bi]!) bi = g;
-    return bi;
-  });
+  const best = bestPerRow(sims, crops.length, G).map((b) => b.g);
   // Pixels per mm of every facing whose best SKU has a size: the shelf's scale where it stands.
   const samples = new Map<number, { x: number; k: number; r: number }[]>();
   crops.forEach((c, r) => {
-    const mm = rowSize[best[r]!];
+    const mm = sizeAt[best[r]!];
     if (!c.facing || mm === undefined || sims[r * G + best[r]!]! < unknownThreshold || !whole(c, best[r]!)) return;
     const a = samples.get(c.row) ?? [];
     a.push({ x: c.x, k: px[r]! / mm, r });
@@ -100,7 +98,7 @@ export function applySizeEvidence(
     if (k === undefined) return;
     const front = c.depth !== undefined && c.depth < 0.5;
     const contradicts = (g: number) => {
-      const mm = rowSize[g];
+      const mm = sizeAt[g];
       if (mm === undefined) return false;
       const ratio = px[r]! / (mm * k);
       return ratio > 1 + rule.larger || (front && ratio < 1 - rule.smaller);
@@ -109,7 +107,7 @@ export function applySizeEvidence(
     if (b < 0 || !whole(c, b) || !contradicts(b)) return;
     let alt = -1;
     for (let g = 0; g < G; g++)
-      if (rowSize[g] !== undefined && !contradicts(g) && (alt < 0 || sims[r * G + g]! > sims[r * G + alt]!)) alt = g;
+      if (sizeAt[g] !== undefined && !contradicts(g) && (alt < 0 || sims[r * G + g]! > sims[r * G + alt]!)) alt = g;
     // Size only chooses between SKUs the embedder finds plausible; it never makes a product unknown.
     const altSim = alt < 0 ? -Infinity : sims[r * G + alt]!;
     if (altSim < sims[r * G + b]! - rule.margin || altSim < unknownThreshold) return;
