@@ -727,6 +727,8 @@ def main() -> None:
             # nms.ts: overlapping products at nearly the same predicted depth are one pack seen twice.
             "depthSuppression": DEPTH_SUPPRESSION,
             "maxDetections": 300,
+            # recognizer.ts: average the maps with the mirrored frame's (D29; the net trains on flips).
+            "flipTest": True,
         },
         "embedder": {
             "file": "embedder.onnx",

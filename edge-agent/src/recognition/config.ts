@@ -26,6 +26,8 @@ export interface ModelConfig {
      */
     depthSuppression?: SameDepthRule;
     maxDetections: number;
+    /** Also run the detector on the mirrored frame and average the two sets of maps (D29). */
+    flipTest?: boolean;
   };
   embedder: {
     file: string;
@@ -88,6 +90,10 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
         (ds.apartIou === undefined || (typeof ds.apartIou === 'number' && ds.apartIou > 0 && ds.apartIou <= 1))),
     'detector.depthSuppression must be {iou in (0, 1], gap > 0, apartIou? in (0, 1]}',
   );
+  const flip = raw.detector.flipTest;
+  need(flip === undefined || typeof flip === 'boolean', 'detector.flipTest must be true or false');
+  // Mirrored maps line up cell for cell only when the input width is a whole number of cells.
+  need(!flip || raw.input.width % raw.detector.stride === 0, 'detector.flipTest needs input.width divisible by stride');
   need(raw.embedder?.width > 0 && raw.embedder.height > 0 && raw.embedder.dim > 0, 'embedder size/dim');
   return raw;
 }

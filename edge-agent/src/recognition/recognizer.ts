@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-node';
 import type { Detection } from '@shelfsight/protocol';
 import { DEFAULT_QUALITY, loadModelConfig } from './config.js';
 import { decodeCenters } from './decode.js';
+import { mergeMirrored, mirrorPlanes } from './flip.js';
 import { loadGallery } from './gallery.js';
 import { assignSkus, similarityMatrix } from './prior.js';
 import { applySizeEvidence } from './size.js';
@@ -43,6 +44,8 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
   if (depthSuppression && !detector.outputNames.includes('depth'))
     throw new Error(`model.json asks for detector.depthSuppression but ${cfg.detector.file} has no depth output`);
   const detInput = new Float32Array(3 * IW * IH);
+  const mirrorInput = cfg.detector.flipTest ? new Float32Array(3 * IW * IH) : detInput;
+  const numClasses = cfg.detector.classes.length;
   const gridW = Math.floor(IW / cfg.detector.stride);
   const gridH = Math.floor(IH / cfg.detector.stride);
   log.info(
@@ -55,6 +58,26 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     },
     'recognizer loaded',
   );
+
+  /** Detector maps for the frame in detInput; with flipTest, averaged with the mirrored frame's. */
+  async function detect(): Promise<{ heat: Float32Array; reg: Float32Array; depth?: Float32Array }> {
+    const run = async (input: Float32Array) => {
+      const out = await detector.run({ images: new ort.Tensor('float32', input, [1, 3, IH, IW]) });
+      return {
+        heat: out.heat!.data as Float32Array,
+        reg: out.reg!.data as Float32Array,
+        depth: out.depth?.data as Float32Array | undefined,
+      };
+    };
+    const direct = await run(detInput);
+    if (!cfg.detector.flipTest) return direct;
+    const mirrored = await run(mirrorPlanes(detInput, 3, IH, IW, mirrorInput));
+    return {
+      heat: mergeMirrored(direct.heat, mirrored.heat, numClasses, gridH, gridW),
+      reg: mergeMirrored(direct.reg, mirrored.reg, 4, gridH, gridW, 0),
+      depth: direct.depth && mirrored.depth && mergeMirrored(direct.depth, mirrored.depth, 1, gridH, gridW),
+    };
+  }
 
   async function recognize(image: Buffer, opts: RecognizeOptions = {}): Promise<Recognition> {
     const view = opts.view ?? 'front';
@@ -74,13 +97,11 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     const flags = qualityFlags(stats, quality);
 
     toChw(img, mean, std, detInput);
-    const detOut = await detector.run({ images: new ort.Tensor('float32', detInput, [1, 3, IH, IW]) });
-    const heat = detOut.heat!.data as Float32Array;
-    const reg = detOut.reg!.data as Float32Array;
-    const cands = decodeCenters(heat, reg, cfg.detector.classes.length, gridH, gridW, cfg.detector.stride, {
+    const { heat, reg, depth } = await detect();
+    const cands = decodeCenters(heat, reg, numClasses, gridH, gridW, cfg.detector.stride, {
       threshold: scoreThreshold,
       shoulder: cfg.detector.shoulderThreshold,
-      depth: depthSuppression ? (detOut.depth!.data as Float32Array) : undefined,
+      depth: depthSuppression ? depth : undefined,
       depthClass: productCls,
     });
     const kept = nms(cands, cfg.detector.nmsIou, cfg.detector.maxDetections, depthSuppression)

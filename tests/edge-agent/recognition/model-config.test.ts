@@ -55,4 +55,24 @@ describe('model.json checks at load', () => {
       'model.json: detector.depthSuppression must be {iou in (0, 1], gap > 0, apartIou? in (0, 1]}',
     );
   });
+
+  it('ships with the flip test on, and loads a file without it (one look per frame)', async () => {
+    await withDetector({});
+    expect((await loadModelConfig(dir)).detector.flipTest).toBe(true);
+    await withDetector({ flipTest: undefined });
+    expect((await loadModelConfig(dir)).detector.flipTest).toBeUndefined();
+  });
+
+  it.each([1, 'yes', null])('refuses flipTest %j and names the field', async (bad) => {
+    await withDetector({ flipTest: bad });
+    await expect(loadModelConfig(dir)).rejects.toThrow('model.json: detector.flipTest must be true or false');
+  });
+
+  it('refuses the flip test where mirrored maps would not line up cell for cell', async () => {
+    await writeFile(
+      join(dir, 'model.json'),
+      JSON.stringify({ ...shipped, input: { ...(shipped.input as object), width: 642 }, detector: shipped.detector }),
+    );
+    await expect(loadModelConfig(dir)).rejects.toThrow('detector.flipTest needs input.width divisible by stride');
+  });
 });
