@@ -15,6 +15,8 @@ export interface ModelConfig {
     stride: number;
     classes: string[];
     scoreThreshold: number;
+    /** Per-class score thresholds by class name, where a class needs its own (e.g. empty slots: D30). */
+    classThresholds?: Record<string, number>;
     /** Score from which a cell beside a stronger one is a centre too (see decodeCenters); absent: peaks only. */
     shoulderThreshold?: number;
     nmsIou: number;
@@ -89,6 +91,17 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
         ds.gap > 0 &&
         (ds.apartIou === undefined || (typeof ds.apartIou === 'number' && ds.apartIou > 0 && ds.apartIou <= 1))),
     'detector.depthSuppression must be {iou in (0, 1], gap > 0, apartIou? in (0, 1]}',
+  );
+  const ct = raw.detector.classThresholds;
+  need(
+    ct === undefined ||
+      (typeof ct === 'object' &&
+        ct !== null &&
+        !Array.isArray(ct) &&
+        Object.entries(ct).every(
+          ([k, v]) => raw.detector.classes.includes(k) && typeof v === 'number' && v > 0 && v <= 1,
+        )),
+    `detector.classThresholds must map class names (${raw.detector.classes.join(', ')}) to numbers in (0, 1]`,
   );
   const flip = raw.detector.flipTest;
   need(flip === undefined || typeof flip === 'boolean', 'detector.flipTest must be true or false');

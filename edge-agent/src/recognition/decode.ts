@@ -1,8 +1,8 @@
 import type { Candidate } from './nms.js';
 
 export interface DecodeOptions {
-  /** A cell that is a 3x3 local maximum of its class heatmap is a centre from this score up. */
-  threshold: number;
+  /** A cell that is a 3x3 local maximum of its class heatmap is a centre from this score up (or per class). */
+  threshold: number | readonly number[];
   /**
    * A cell that is not a 3x3 maximum is a centre too from this score up (default: never). The visible
    * box of a pack pushed back behind another nearly coincides with the front pack's, so its centre
@@ -33,10 +33,11 @@ export function decodeCenters(
   const out: Candidate[] = [];
   for (let c = 0; c < classes; c++) {
     const base = c * plane;
+    const min = typeof threshold === 'number' ? threshold : threshold[c]!;
     for (let y = 0; y < gridH; y++) {
       for (let x = 0; x < gridW; x++) {
         const v = heat[base + y * gridW + x]!;
-        if (v < threshold) continue;
+        if (v < min) continue;
         if (v < shoulder && !isLocalMax(heat, base, gridW, gridH, x, y, v)) continue;
         const i = y * gridW + x;
         const w = Math.exp(reg[2 * plane + i]!) * stride;

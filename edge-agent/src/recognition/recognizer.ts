@@ -35,7 +35,10 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
   const embedder = await ort.InferenceSession.create(join(opts.modelDir, cfg.embedder.file), sessionOpts);
   const quality = { ...DEFAULT_QUALITY, ...cfg.quality };
   const unknownThreshold = opts.unknownThreshold ?? cfg.embedder.unknownThreshold;
-  const scoreThreshold = opts.scoreThreshold ?? cfg.detector.scoreThreshold;
+  // A configured threshold (the cloud's or --score-threshold) is one threshold for every class.
+  const scoreThreshold =
+    opts.scoreThreshold ??
+    cfg.detector.classes.map((name) => cfg.detector.classThresholds?.[name] ?? cfg.detector.scoreThreshold);
   const { width: IW, height: IH, mean, std, pad } = cfg.input;
   const { width: WW, height: WH } = cfg.work ?? cfg.input;
   const emptyCls = cfg.detector.classes.indexOf('empty');

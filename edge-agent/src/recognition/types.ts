@@ -20,7 +20,7 @@ export interface RecognizerOptions {
   intraOpNumThreads?: number;
   /** Overrides model.json embedder.unknownThreshold (cosine below which a product is `unknown`). */
   unknownThreshold?: number;
-  /** Overrides model.json detector.scoreThreshold. */
+  /** Overrides model.json detector.scoreThreshold and classThresholds: one threshold for every class. */
   scoreThreshold?: number;
   /** Parent logger; defaults to a module pino logger. */
   logger?: Logger;

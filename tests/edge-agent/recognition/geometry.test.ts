@@ -144,6 +144,16 @@ describe('decodeCenters', () => {
     expect(decodeCenters(heat, reg, 2, H, W, stride, { threshold: 0.7, shoulder: 0.5 })).toHaveLength(1);
   });
 
+  it('applies a threshold per class when given one per class', () => {
+    const [H, W, stride] = [3, 4, 4];
+    const heat = new Float32Array(2 * H * W);
+    heat[1 * W + 1] = 0.27; // a faint product
+    heat[H * W + 1 * W + 3] = 0.27; // an equally faint empty slot
+    const reg = new Float32Array(4 * H * W);
+    expect(decodeCenters(heat, reg, 2, H, W, stride, { threshold: 0.3 })).toHaveLength(0);
+    expect(decodeCenters(heat, reg, 2, H, W, stride, { threshold: [0.3, 0.25] }).map((c) => c.cls)).toEqual([1]);
+  });
+
   it("attaches the depth map's value at its cell to candidates of the depth class only", () => {
     const [H, W, stride] = [3, 4, 4];
     const heat = new Float32Array(2 * H * W);

@@ -75,4 +75,22 @@ describe('model.json checks at load', () => {
     );
     await expect(loadModelConfig(dir)).rejects.toThrow('detector.flipTest needs input.width divisible by stride');
   });
+
+  it('ships an empty-slot threshold below the product one, and loads a file without class thresholds', async () => {
+    await withDetector({});
+    const cfg = await loadModelConfig(dir);
+    expect(cfg.detector.classThresholds?.empty).toBeLessThan(cfg.detector.scoreThreshold);
+    await withDetector({ classThresholds: undefined });
+    expect((await loadModelConfig(dir)).detector.classThresholds).toBeUndefined();
+  });
+
+  it.each([{ shelf: 0.2 }, { empty: 0 }, { empty: 1.5 }, { empty: '0.2' }, [0.2], 0.2, null])(
+    'refuses classThresholds %j and names the field and the classes',
+    async (bad) => {
+      await withDetector({ classThresholds: bad });
+      await expect(loadModelConfig(dir)).rejects.toThrow(
+        'model.json: detector.classThresholds must map class names (product, empty) to numbers in (0, 1]',
+      );
+    },
+  );
 });
