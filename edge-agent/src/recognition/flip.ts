@@ -3,9 +3,9 @@
  *
  * A cooler is left-right symmetric in everything the detector has to judge (packs, gaps, the stack
  * behind a front pack), and the detector was trained on mirrored frames too, so a second look at the
- * mirrored frame is an independent-ish second opinion. Averaging the two sets of maps removes most
- * single-look noise: stray second peaks on one pack (duplicates that inflate counts) and weak peaks of
- * packs behind that one look barely missed.
+ * mirrored frame is an independent-ish second opinion. Averaging the two sets of maps removes much
+ * single-look noise, mostly stray second peaks on one pack (the duplicates that inflate counts); it
+ * finds few more packs behind (D29's measurements).
  */
 
 /** Mirrors planar [C, H, W] data left-right into `out` (which must not alias `src`). */
