@@ -725,7 +725,7 @@ def main() -> None:
             "maxOcclusion": MAX_OCCLUSION,
             # decode.ts: a cell beside a stronger one is a centre too from this score (a pushed-back pack).
             "shoulderThreshold": 0.35,
-            "nmsIou": 0.7,
+            "nmsIou": 0.6,
             # nms.ts: overlapping products at nearly the same predicted depth are one pack seen twice.
             "depthSuppression": DEPTH_SUPPRESSION,
             "maxDetections": 300,
