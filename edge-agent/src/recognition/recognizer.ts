@@ -47,7 +47,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
   if (depthSuppression && !detector.outputNames.includes('depth'))
     throw new Error(`model.json asks for detector.depthSuppression but ${cfg.detector.file} has no depth output`);
   const detInput = new Float32Array(3 * IW * IH);
-  const mirrorInput = cfg.detector.flipTest ? new Float32Array(3 * IW * IH) : detInput;
+  const mirrorInput = cfg.detector.flipTest ? new Float32Array(3 * IW * IH) : undefined;
   const numClasses = cfg.detector.classes.length;
   const gridW = Math.floor(IW / cfg.detector.stride);
   const gridH = Math.floor(IH / cfg.detector.stride);
@@ -73,7 +73,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       };
     };
     const direct = await run(detInput);
-    if (!cfg.detector.flipTest) return direct;
+    if (!mirrorInput) return direct;
     const mirrored = await run(mirrorPlanes(detInput, 3, IH, IW, mirrorInput));
     return {
       heat: mergeMirrored(direct.heat, mirrored.heat, numClasses, gridH, gridW),
