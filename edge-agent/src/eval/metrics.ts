@@ -89,6 +89,13 @@ export interface Metrics {
   /** skuAccuracy over front-most packs only (the facings a merchandiser would count). */
   facingSkuAccuracy: number;
   countExactMatch: number;
+  /**
+   * How the other (frame, SKU) pairs miss: `over` and `under` are the shares of all pairs counted
+   * above and below the truth (over + under = 1 − countExactMatch); `meanAbs` is the mean of
+   * |predicted − true| packs over all pairs. Over-counts point at duplicate boxes, under-counts at
+   * missed packs or packs given another SKU.
+   */
+  countError: { over: number; under: number; meanAbs: number };
   imagesAllCountsExact: number;
   facingsAccuracy: number;
   empty: { precision: number; recall: number };
@@ -126,6 +133,9 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
   let faceOk = 0;
   let pairs = 0;
   let pairsOk = 0;
+  let pairsOver = 0;
+  let pairsUnder = 0;
+  let absErr = 0;
   let facePairs = 0;
   let facePairsOk = 0;
   let framesOk = 0;
@@ -193,8 +203,14 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
     let all = true;
     for (const sku of new Set([...tc.keys(), ...pc.keys()])) {
       pairs++;
-      if ((tc.get(sku) ?? 0) === (pc.get(sku) ?? 0)) pairsOk++;
-      else all = false;
+      const diff = (pc.get(sku) ?? 0) - (tc.get(sku) ?? 0);
+      absErr += Math.abs(diff);
+      if (diff === 0) pairsOk++;
+      else {
+        all = false;
+        if (diff > 0) pairsOver++;
+        else pairsUnder++;
+      }
     }
     for (const sku of new Set([...tf.keys(), ...pf.keys()])) {
       facePairs++;
@@ -209,6 +225,11 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
     heldOutSkuAccuracy: ratio(heldOk, heldTotal),
     facingSkuAccuracy: ratio(faceOk, faceTotal),
     countExactMatch: ratio(pairsOk, pairs),
+    countError: {
+      over: pairs === 0 ? 0 : pairsOver / pairs,
+      under: pairs === 0 ? 0 : pairsUnder / pairs,
+      meanAbs: pairs === 0 ? 0 : absErr / pairs,
+    },
     imagesAllCountsExact: ratio(framesOk, frames.length),
     facingsAccuracy: ratio(facePairsOk, facePairs),
     empty: { precision: ratio(emptyC.tp, emptyC.pred), recall: ratio(emptyC.tp, emptyC.truth) },

@@ -46,6 +46,30 @@ describe('eval metrics', () => {
     expect(m.skuAccuracy).toBe(0);
     expect(m.detection.recall).toBe(0.5);
     expect(m.countExactMatch).toBe(0.5); // b: 1 vs 1 ok, a: 0 vs 1 wrong
+    expect(m.countError).toEqual({ over: 0, under: 0.5, meanAbs: 0.5 });
+  });
+
+  it('says whether counts miss by excess or by shortfall, and by how many packs', () => {
+    const m = computeMetrics([
+      {
+        truth: [
+          { name: 'a', box: [0, 0, 0.1, 0.2] },
+          { name: 'b', box: [0.2, 0, 0.1, 0.2] },
+          { name: 'c', box: [0.4, 0, 0.1, 0.2] },
+        ],
+        pred: [
+          det({ kind: 'product', sku: 'a', box: [0, 0, 0.1, 0.2] }),
+          // two more boxes called `a` beside it: a counted 3 for 1 true pack
+          det({ kind: 'product', sku: 'a', box: [0.6, 0, 0.1, 0.2] }),
+          det({ kind: 'product', sku: 'a', box: [0.8, 0, 0.1, 0.2] }),
+          det({ kind: 'product', sku: 'c', box: [0.4, 0, 0.1, 0.2] }),
+        ],
+      },
+    ]);
+    expect(m.countExactMatch).toBeCloseTo(1 / 3); // c exact; a over by 2; b (missed) under by 1
+    expect(m.countError.over).toBeCloseTo(1 / 3);
+    expect(m.countError.under).toBeCloseTo(1 / 3);
+    expect(m.countError.meanAbs).toBeCloseTo(1);
   });
 
   it('breaks SKU accuracy and misses down by stack depth where the set records it', () => {
