@@ -92,8 +92,8 @@ export interface Metrics {
   /**
    * How the other (frame, SKU) pairs miss: `over` and `under` are the shares of all pairs counted
    * above and below the truth (over + under = 1 − countExactMatch); `meanAbs` is the mean of
-   * |predicted − true| packs over all pairs. Over-counts point at duplicate boxes, under-counts at
-   * missed packs or packs given another SKU.
+   * |predicted − true| packs over all pairs. Over-counts come from second boxes on one pack,
+   * under-counts from missed packs; a pack given the wrong SKU makes one of each.
    */
   countError: { over: number; under: number; meanAbs: number };
   imagesAllCountsExact: number;
