@@ -4,6 +4,7 @@ import { windowOf, readFilters } from '../filters.js';
 import { dateTime, num, pct } from '../format.js';
 import { label, t } from '../i18n.js';
 import { masterdata } from '../state.js';
+import { spreadColocated } from '../map-spread.js';
 import { go } from '../nav.js';
 import { card, empty, errorState, gradeBadge, h, load, loading, select, table } from '../ui.js';
 import type { Fixture, FixtureSummary, MasterData, OutletScore, Stockout, StoredObservation } from '../types.js';
@@ -35,6 +36,13 @@ const outletBounds = (pts: Row[]): [[number, number], [number, number]] => {
 const mapChart = (el: HTMLElement, rows: Row[]) => {
   const map = ensureMap();
   const pts = rows.filter((r) => r.lat !== null && r.lon !== null);
+  const bounds = outletBounds(pts);
+  // Outlets of one city would share a dot: draw them a dot or two apart (2 % of the framed extent).
+  const extent = Math.max(bounds[1][0] - bounds[0][0], bounds[0][1] - bounds[1][1]);
+  const at = spreadColocated(
+    pts.map((r) => ({ key: r.outletId, lon: r.lon as number, lat: r.lat as number })),
+    0.02 * extent,
+  );
   const c = chart(el, {
     tooltip: {
       trigger: 'item',
@@ -47,7 +55,7 @@ const mapChart = (el: HTMLElement, rows: Row[]) => {
       map,
       roam: true,
       // Frame the outlets themselves (with a margin), not the whole continent; China when there are none.
-      boundingCoords: outletBounds(pts),
+      boundingCoords: bounds,
       itemStyle: { areaColor: '#eef2f7', borderColor: '#b6c2d2' },
       emphasis: { disabled: true },
       label: { show: false },
@@ -60,7 +68,12 @@ const mapChart = (el: HTMLElement, rows: Row[]) => {
       itemStyle: { color: GRADE_COLOURS[g], borderColor: '#fff', borderWidth: 1 },
       data: pts
         .filter((r) => r.grade === g)
-        .map((r) => ({ name: r.name || r.outletId, value: [r.lon, r.lat, r.score], grade: g, outletId: r.outletId })),
+        .map((r) => ({
+          name: r.name || r.outletId,
+          value: [...(at.get(r.outletId) ?? [r.lon as number, r.lat as number]), r.score],
+          grade: g,
+          outletId: r.outletId,
+        })),
     })),
     legend: { bottom: 4, data: ['A', 'B', 'C', 'D'] },
   });
