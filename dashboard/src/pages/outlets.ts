@@ -37,7 +37,7 @@ const mapChart = (el: HTMLElement, rows: Row[]) => {
   const map = ensureMap();
   const pts = rows.filter((r) => r.lat !== null && r.lon !== null);
   const bounds = outletBounds(pts);
-  // Outlets of one city would share a dot: draw them a dot or two apart (2 % of the framed extent).
+  // Outlets of one city would share a dot: draw them round a circle of 2 % of the framed extent.
   const extent = Math.max(bounds[1][0] - bounds[0][0], bounds[0][1] - bounds[1][1]);
   const at = spreadColocated(
     pts.map((r) => ({ key: r.outletId, lon: r.lon as number, lat: r.lat as number })),
