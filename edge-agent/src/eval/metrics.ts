@@ -218,6 +218,8 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
     }
     if (all) framesOk++;
   }
+  // Not ratio(): with no pairs there is no error, where ratio() reports a perfect accuracy of 1.
+  const perPair = (n: number) => (pairs === 0 ? 0 : n / pairs);
   const ap = (['product', 'empty'] as const).map((k) => averagePrecision(apData[k].scored, apData[k].pos));
   return {
     detection: { precision: ratio(tp, tp + fp), recall: ratio(tp, tp + fn), map50: (ap[0]! + ap[1]!) / 2 },
@@ -225,11 +227,7 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
     heldOutSkuAccuracy: ratio(heldOk, heldTotal),
     facingSkuAccuracy: ratio(faceOk, faceTotal),
     countExactMatch: ratio(pairsOk, pairs),
-    countError: {
-      over: pairs === 0 ? 0 : pairsOver / pairs,
-      under: pairs === 0 ? 0 : pairsUnder / pairs,
-      meanAbs: pairs === 0 ? 0 : absErr / pairs,
-    },
+    countError: { over: perPair(pairsOver), under: perPair(pairsUnder), meanAbs: perPair(absErr) },
     imagesAllCountsExact: ratio(framesOk, frames.length),
     facingsAccuracy: ratio(facePairsOk, facePairs),
     empty: { precision: ratio(emptyC.tp, emptyC.pred), recall: ratio(emptyC.tp, emptyC.truth) },
