@@ -18,7 +18,10 @@ export const spreadColocated = (pts: readonly MapPoint[], radius: number): Map<s
     for (let j = i + 1; j < pts.length; j++)
       if (Math.hypot(pts[i]!.lon - pts[j]!.lon, pts[i]!.lat - pts[j]!.lat) < radius) group[root(j)] = root(i);
   const members = new Map<number, MapPoint[]>();
-  pts.forEach((p, i) => members.set(root(i), [...(members.get(root(i)) ?? []), p]));
+  pts.forEach((p, i) => {
+    const r = root(i);
+    members.set(r, [...(members.get(r) ?? []), p]);
+  });
   const out = new Map<string, [number, number]>();
   for (const g of members.values()) {
     if (g.length === 1) {
