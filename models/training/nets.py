@@ -129,3 +129,20 @@ class CosineHead(nn.Module):
         cos = emb @ F.normalize(self.weight, dim=1).t()
         onehot = F.one_hot(labels, cos.shape[1]).to(cos.dtype)
         return self.scale * (cos - self.margin * onehot)
+
+
+class Counter(nn.Module):
+    """Packs in one shelf column, from a 64 x 160 crop round its front pack (see counter.py).
+
+    Plain strided convolutions down to a 10 x 4 grid, then a small dense head: where in the crop a
+    sliver of a back pack shows matters, so the map is flattened rather than pooled. About 8 M
+    multiply-adds per column, a few milliseconds for a whole cooler on one core.
+    """
+
+    def __init__(self, classes: int = 4) -> None:
+        super().__init__()
+        self.f = nn.Sequential(conv_bn(3, 16, 3, 2), conv_bn(16, 24, 3, 2), conv_bn(24, 32, 3, 2), conv_bn(32, 48), conv_bn(48, 64, 3, 2))
+        self.h = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(64 * 10 * 4, 64), nn.ReLU(inplace=True), nn.Linear(64, classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.h(self.f(x))

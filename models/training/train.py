@@ -37,6 +37,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import EMPTY, UNKNOWN, PAD_VALUE, Sample, expand_box, letterbox, letterbox_params, load_coco, resize_u8, sample_crop  # noqa: E402
 from nets import CosineHead, Detector, Embedder  # noqa: E402
+import counter as column_counter  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = os.path.dirname(HERE)
@@ -523,6 +524,26 @@ def file_hash(path: str) -> str:
         return hashlib.sha256(f.read()).hexdigest()[:12]
 
 
+def train_column_counter(work, boxes, front_view, train_idx, val_idx, steps: int, out: str) -> tuple[dict, dict]:
+    """Trains, validates and exports the column counter; returns its model.json entry and training record."""
+    items = column_counter.column_items(boxes, train_idx, front_view)
+    val_items = column_counter.column_items(boxes, val_idx, front_view)
+    log(f"column counter: {len(items)} training columns, {len(val_items)} validation columns, {steps} steps")
+    ckpt = os.path.join(CACHE, "counter.pt")
+    net = column_counter.train_counter(work, items, steps, MEAN, STD, log)
+    torch.save(net.state_dict(), ckpt)
+    val = column_counter.validate_counter(net, work, val_items, MEAN, STD)
+    log(
+        f"column counter on validation columns: {val['accuracy'] * 100:.1f}% counted right; "
+        f"{val['confidentShare'] * 100:.0f}% of columns at >= {column_counter.MIN_CONFIDENCE} confidence, "
+        f"{val['confidentAccuracy'] * 100:.1f}% of those right"
+    )
+    path = os.path.join(out, "counter.onnx")
+    column_counter.export_counter(net, path)
+    record = {"steps": steps, "columns": len(items), "validation": {k: round(v, 4) for k, v in val.items()}}
+    return column_counter.model_entry(file_hash(path)), record
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", help="existing COCO dataset dir (default: generate into models/training/.cache)")
@@ -539,6 +560,12 @@ def main() -> None:
     ap.add_argument("--reuse-detector", action="store_true", help="load the cached detector checkpoint")
     ap.add_argument("--reuse-embedder", action="store_true", help="load the cached embedder checkpoint")
     ap.add_argument("--emb-batch", type=int, default=128)
+    ap.add_argument(
+        "--counter-steps",
+        type=int,
+        default=int(os.environ.get("SHELFSIGHT_COUNTER_STEPS", "4000")),
+        help="training steps of the column counter (128 columns each)",
+    )
     ap.add_argument("--fixture", default="mixed", help="simulator fixture mix for a generated set (upright|chest|shelf|mixed)")
     ap.add_argument("--difficulty", default="mixed", help="simulator difficulty for a generated set (easy|default|hard|mixed)")
     ap.add_argument("--init-detector", help="fine-tune: start the detector's first cycle from this state_dict (.pt)")
@@ -550,10 +577,11 @@ def main() -> None:
     ap.add_argument("--init-embedder", help="fine-tune: start the embedder from this state_dict (.pt)")
     ap.add_argument(
         "--stage",
-        choices=["all", "detector", "embedder"],
+        choices=["all", "detector", "embedder", "counter"],
         default="all",
         help="train only the detector or only the embedder and save its checkpoint; then "
-        "`--reuse-detector --reuse-embedder` exports",
+        "`--reuse-detector --reuse-embedder` exports. `counter` trains the column counter alone and adds it "
+        "to the model in --out (counter.onnx and model.json's counter entry), leaving the other files as they are",
     )
     ap.add_argument("--emb-lr", type=float, default=3e-3, help="peak learning rate (one-cycle) of the embedder")
     ap.add_argument("--emb-width", type=int, default=32, help="embedder channel width (the ONNX input and output stay the same)")
@@ -585,6 +613,18 @@ def main() -> None:
     train_idx = list(range(len(samples) - n_val))
     val_idx = list(range(len(samples) - n_val, len(samples)))
     log(f"dataset {root}: {len(samples)} images ({len(train_idx)} train, {n_val} validation)")
+
+    front_view = column_counter.front_view_images(root)
+    if args.stage == "counter":
+        out = os.path.abspath(args.out)
+        with open(os.path.join(out, "model.json"), encoding="utf-8") as f:
+            model = json.load(f)
+        model["counter"], model["training"]["counter"] = train_column_counter(work, boxes, front_view, train_idx, val_idx, args.counter_steps, out)
+        with open(os.path.join(out, "model.json"), "w", encoding="utf-8") as f:
+            json.dump(model, f, indent=2)
+            f.write("\n")
+        log(f"added the column counter to {os.path.relpath(out, REPO)}/model.json; total {fmt_eta(time.time() - t_start)}")
+        return
 
     # --- detector (checkpointed so the embedder can be retrained alone with --reuse-detector)
     ckpt = os.path.join(CACHE, f"detector-{key}-s{STRIDE}.pt")
@@ -698,6 +738,7 @@ def main() -> None:
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     export_onnx(det, emb, out)
+    counter_entry, counter_training = train_column_counter(work, boxes, front_view, train_idx, val_idx, args.counter_steps, out)
     version = args.version
     gallery = {
         "name": "shelfsight-cooler-gallery",
@@ -742,6 +783,7 @@ def main() -> None:
             "unknownThreshold": round(thr_best, 4),
         },
         "gallery": {"file": "gallery.json", "shots": GALLERY_SHOTS},
+        "counter": counter_entry,
         "training": {
             "dataset": os.path.relpath(root, REPO) if not args.dataset else args.dataset,
             "seed": TRAIN_SEED,
@@ -755,6 +797,7 @@ def main() -> None:
             "embedderLr": args.emb_lr,
             "embedderWidth": args.emb_width,
             "heldOutSkus": held_out,
+            "counter": counter_training,
             "validation": {
                 "detectorPrecision": round(det_val["precision"], 4),
                 "detectorRecall": round(det_val["recall"], 4),

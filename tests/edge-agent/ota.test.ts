@@ -211,7 +211,7 @@ describe('over-the-air model and gallery updates', () => {
     expect((await capturedModel()).model.version).toBe('9.0.0-ota');
   });
 
-  it('installs a gallery-only update, keeping the detector and embedder', async () => {
+  it('installs a gallery-only update, keeping the nets (detector, embedder, column counter)', async () => {
     // Anything else in the running folder stays behind (a shipped models/ may hold training caches).
     await mkdir(path.join(dataDir, 'models', 'current', 'training-cache'), { recursive: true });
     await writeFile(path.join(dataDir, 'models', 'current', 'training-cache', 'big.npy'), randomBytes(1024));
@@ -232,6 +232,7 @@ describe('over-the-air model and gallery updates', () => {
     expect(obs.gallery?.version).toBe('g-ota-2');
     expect(obs.model.version).toBe('9.0.0-ota');
     expect((await readdir(path.join(dataDir, 'models', 'current'))).sort()).toEqual([
+      'counter.onnx',
       'detector.onnx',
       'embedder.onnx',
       'gallery.json',

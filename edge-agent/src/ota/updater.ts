@@ -1,4 +1,4 @@
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { OtaAnnouncement, OtaStateName } from '@shelfsight/protocol';
@@ -8,8 +8,12 @@ import { downloadFile } from './download.js';
 import type { ModelStore } from './store.js';
 import { verifyAnnouncement } from './verify.js';
 import { withTimeout } from '../util/time.js';
+import { loadModelConfig, modelFileNames } from '../recognition/config.js';
 
-/** Files a complete model folder must hold; a `model` update lacking one is refused. */
+/**
+ * Files every model folder holds; a `model` update lacking one is refused. Its model.json may name
+ * more (the column counter): those must come too (see modelFileNames).
+ */
 export const MODEL_FILES = ['model.json', 'detector.onnx', 'embedder.onnx', 'gallery.json'] as const;
 const SELF_TEST_TIMEOUT_MS = 30_000;
 
@@ -72,12 +76,19 @@ export const applyUpdate = async (ann: OtaAnnouncement, host: OtaHost): Promise<
   if (missing.length) return fail(`manifest lacks ${missing.join(', ')}`, runningVersion);
 
   await host.report('DOWNLOADING');
-  // A gallery update keeps the running detector and embedder: start from a copy of the current folder.
+  // A gallery update keeps the running nets: start from a copy of the current folder's model files.
+  let keep: string[] = [];
+  if (manifest.kind === 'gallery') {
+    try {
+      const running = await loadModelConfig(currentDir);
+      keep = modelFileNames(running).filter((f) => f !== running.gallery.file);
+    } catch (err) {
+      return fail(`current model folder unreadable: ${(err as Error).message}`, runningVersion);
+    }
+  }
   const staged = await host.store.stage(
     manifest.version,
-    manifest.kind === 'gallery'
-      ? { from: currentDir, files: MODEL_FILES.filter((f) => f !== 'gallery.json') }
-      : undefined,
+    manifest.kind === 'gallery' ? { from: currentDir, files: keep } : undefined,
   );
   try {
     for (const file of manifest.files) await downloadFile(file, staged);
@@ -87,7 +98,7 @@ export const applyUpdate = async (ann: OtaAnnouncement, host: OtaHost): Promise<
   await host.report('DOWNLOADED');
   try {
     for (const f of MODEL_FILES) await access(path.join(staged, f));
-    JSON.parse(await readFile(path.join(staged, 'model.json'), 'utf8'));
+    for (const f of modelFileNames(await loadModelConfig(staged))) await access(path.join(staged, f));
   } catch (err) {
     return fail(`staged folder incomplete: ${(err as Error).message}`, runningVersion);
   }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SameDepthRule } from './nms.js';
+import type { CounterConfig } from './recount.js';
 
 /** Contents of models/model.json: the one source of preprocessing constants for Python and TypeScript. */
 export interface ModelConfig {
@@ -41,6 +42,8 @@ export interface ModelConfig {
     unknownThreshold: number;
   };
   gallery: { file: string };
+  /** Column counter for front views (recount.ts); absent: columns keep every box the detector gives. */
+  counter?: CounterConfig;
   quality?: Partial<QualityThresholds>;
 }
 
@@ -108,5 +111,39 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
   // Mirrored maps line up cell for cell only when the input width is a whole number of cells.
   need(!flip || raw.input.width % raw.detector.stride === 0, 'detector.flipTest needs input.width divisible by stride');
   need(raw.embedder?.width > 0 && raw.embedder.height > 0 && raw.embedder.dim > 0, 'embedder size/dim');
+  const cc = raw.counter;
+  need(
+    cc === undefined ||
+      (typeof cc === 'object' &&
+        cc !== null &&
+        typeof cc.file === 'string' &&
+        cc.width > 0 &&
+        cc.height > 0 &&
+        Number.isInteger(cc.classes) &&
+        cc.classes >= 2 &&
+        typeof cc.minConfidence === 'number' &&
+        cc.minConfidence >= 0 &&
+        cc.minConfidence <= 1 &&
+        ['left', 'up', 'width', 'height'].every(
+          (k) => typeof cc.region?.[k as keyof CounterConfig['region']] === 'number',
+        ) &&
+        cc.region.width > 0 &&
+        cc.region.height > 0),
+    'counter must be {file, width > 0, height > 0, classes >= 2, minConfidence in [0, 1], region {left, up, width > 0, height > 0}}',
+  );
   return raw;
+}
+
+/**
+ * Every file a model folder needs, by the names its model.json gives (model.json first). An update
+ * must bring them all, and a gallery update keeps all but the gallery.
+ */
+export function modelFileNames(cfg: ModelConfig): string[] {
+  return [
+    'model.json',
+    cfg.detector.file,
+    cfg.embedder.file,
+    cfg.gallery.file,
+    ...(cfg.counter ? [cfg.counter.file] : []),
+  ];
 }

@@ -9,10 +9,11 @@ import { loadGallery } from './gallery.js';
 import { assignSkus, similarityMatrix } from './prior.js';
 import { applySizeEvidence } from './size.js';
 import { layOut } from './layout.js';
+import { columnsOf, counterRegion, readCount, surplusBoxes, type CounterConfig } from './recount.js';
 import { toNormalised, type Box } from './letterbox.js';
 import { decodeLetterboxed, resizeRgb } from './image.js';
 import { nms } from './nms.js';
-import { cropInto, expandBox, toChw } from './preprocess.js';
+import { cropInto, expandBox, toChw, type RgbImage } from './preprocess.js';
 import { imageStats, qualityFlags } from './quality.js';
 import { round, summarise } from './summarise.js';
 import type { Recognition, RecognizeOptions, Recognizer, RecognizerOptions } from './types.js';
@@ -33,6 +34,8 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
   };
   const detector = await ort.InferenceSession.create(join(opts.modelDir, cfg.detector.file), sessionOpts);
   const embedder = await ort.InferenceSession.create(join(opts.modelDir, cfg.embedder.file), sessionOpts);
+  const counter =
+    cfg.counter && (await ort.InferenceSession.create(join(opts.modelDir, cfg.counter.file), sessionOpts));
   const quality = { ...DEFAULT_QUALITY, ...cfg.quality };
   const unknownThreshold = opts.unknownThreshold ?? cfg.embedder.unknownThreshold;
   // A configured threshold (the cloud's or --score-threshold) is one threshold for every class.
@@ -82,6 +85,37 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     };
   }
 
+  /** Boxes the column counter finds surplus: see recount.ts. */
+  async function surplusInColumns(
+    net: ort.InferenceSession,
+    cc: CounterConfig,
+    work: RgbImage,
+    kept: readonly { cls: number; score: number; box: Box }[],
+    fronts: readonly number[],
+  ): Promise<Set<number>> {
+    // A column of one box has nothing to drop: the counter looks only at columns with boxes behind the front.
+    const columns = columnsOf(
+      fronts,
+      kept.map((c) => c.cls !== emptyCls),
+    ).filter((c) => c.behind.length > 0);
+    if (columns.length === 0) return new Set();
+    const size = 3 * cc.width * cc.height;
+    const crops = new Float32Array(columns.length * size);
+    columns.forEach((c, k) =>
+      cropInto(work, counterRegion(kept[c.front]!.box, cc.region), cc.width, cc.height, mean, std, crops, k * size),
+    );
+    const out = await net.run({ crops: new ort.Tensor('float32', crops, [columns.length, 3, cc.height, cc.width]) });
+    const logits = out.logits!.data as Float32Array;
+    if (logits.length !== columns.length * cc.classes) throw new Error('counter output has unexpected size');
+    const counts = columns.map((_, k) => readCount(logits, k * cc.classes, cc.classes));
+    return surplusBoxes(
+      columns,
+      counts,
+      kept.map((c) => c.score),
+      cc,
+    );
+  }
+
   async function recognize(image: Buffer, opts: RecognizeOptions = {}): Promise<Recognition> {
     const view = opts.view ?? 'front';
     const t0 = performance.now();
@@ -107,10 +141,28 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       depth: depthSuppression ? depth : undefined,
       depthClass: productCls,
     });
-    const kept = nms(cands, cfg.detector.nmsIou, cfg.detector.maxDetections, depthSuppression)
+    let kept = nms(cands, cfg.detector.nmsIou, cfg.detector.maxDetections, depthSuppression)
       .filter((c) => c.box[2] > 1 && c.box[3] > 1)
       // From detector-input to work pixels, where crops are taken and the letterbox is defined.
       .map((c) => ({ ...c, box: [c.box[0] / kx, c.box[1] / ky, c.box[2] / kx, c.box[3] / ky] as Box }));
+    let boxes: Box[] = kept.map((c) => toNormalised(c.box, lb, srcW, srcH));
+    let layout = layOut(boxes, view);
+    if (counter && cfg.counter && view === 'front') {
+      const drop = await surplusInColumns(counter, cfg.counter, work, kept, layout.fronts);
+      if (drop.size > 0) {
+        // The layout stands as it was: only boxes behind a front go, and laying out again could turn a
+        // pack whose in-front link ran through a dropped box into a facing.
+        let next = 0;
+        const renumbered = kept.map((_, i) => (drop.has(i) ? -1 : next++));
+        const stays = (_: unknown, i: number) => !drop.has(i);
+        kept = kept.filter(stays);
+        boxes = boxes.filter(stays);
+        layout = {
+          placed: layout.placed.filter(stays),
+          fronts: layout.fronts.filter(stays).map((f) => renumbered[f]!),
+        };
+      }
+    }
 
     // One embedder run for all product crops: per-call overhead dominates for tiny batches.
     const products = kept.filter((c) => c.cls !== emptyCls);
@@ -127,8 +179,6 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       sims = similarityMatrix(emb, gallery);
     }
 
-    const boxes: Box[] = kept.map((c) => toNormalised(c.box, lb, srcW, srcH));
-    const layout = layOut(boxes, view);
     const placed = layout.placed;
     // Stack fronts among product crops only (an empty slot is never in front of a pack).
     const productIdx = kept.map((c, i) => (c.cls === emptyCls ? -1 : i)).filter((i) => i >= 0);
@@ -190,6 +240,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     async close() {
       await detector.release();
       await embedder.release();
+      await counter?.release();
     },
   };
 }

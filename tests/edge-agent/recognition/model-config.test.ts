@@ -93,4 +93,32 @@ describe('model.json checks at load', () => {
       );
     },
   );
+
+  const withCounter = (counter: unknown) => writeFile(join(dir, 'model.json'), JSON.stringify({ ...shipped, counter }));
+
+  it('ships a column counter, and loads a file without one (columns keep every box)', async () => {
+    await withDetector({});
+    const cfg = await loadModelConfig(dir);
+    expect(cfg.counter?.classes).toBeGreaterThanOrEqual(2);
+    await withCounter(undefined);
+    expect((await loadModelConfig(dir)).counter).toBeUndefined();
+  });
+
+  it.each([
+    { classes: 1 },
+    { classes: 2.5 },
+    { minConfidence: 1.5 },
+    { minConfidence: '0.7' },
+    { width: 0 },
+    { region: { left: 0.4, up: 0.6, width: 0, height: 1.6 } },
+    { region: { left: 0.4, width: 1.8, height: 1.6 } },
+    { file: 7 },
+  ])('refuses counter field %j and names the section', async (bad) => {
+    await withCounter({ ...(shipped.counter as object), ...bad });
+    await expect(loadModelConfig(dir)).rejects.toThrow('model.json: counter must be {file, width > 0');
+  });
+  it('refuses a counter that is not an object', async () => {
+    await withCounter(4);
+    await expect(loadModelConfig(dir)).rejects.toThrow('model.json: counter must be');
+  });
 });

@@ -1,0 +1,93 @@
+import type { Box } from './letterbox.js';
+
+/**
+ * The column counter (counter.onnx) looks at one shelf column in the full-resolution work image and
+ * says how many packs stand in it, front to back. The detector sees a column's back packs only as
+ * slivers above the front pack, a few pixels apart at its 640x480 input, so it now and then puts two
+ * boxes on one pack; the counter's verdict caps how many boxes a column keeps.
+ */
+export interface CounterConfig {
+  file: string;
+  sha256?: string;
+  /** Crop size the net takes (pixels). */
+  width: number;
+  height: number;
+  /**
+   * The column region relative to the front pack's box (x, y, w, h in work pixels): it starts
+   * `left` box widths left of the box and `up` box heights above it, and is `width` box widths wide
+   * and `height` box heights tall (packs further back show above and beside the front one).
+   */
+  region: { left: number; up: number; width: number; height: number };
+  /** Class k of the net's output = k + 1 packs; the last class means "that many or more". */
+  classes: number;
+  /** A verdict below this softmax probability leaves the column's boxes as the detector gave them. */
+  minConfidence: number;
+}
+
+/** The region of the work image the counter sees for a column whose front pack has box `front`. */
+export function counterRegion(front: Box, r: CounterConfig['region']): Box {
+  return [front[0] - r.left * front[2], front[1] - r.up * front[3], r.width * front[2], r.height * front[3]];
+}
+
+/** Packs in a column and the counter's certainty, from one row of its logits. */
+export function readCount(logits: ArrayLike<number>, offset: number, classes: number): { packs: number; p: number } {
+  let best = 0;
+  let max = -Infinity;
+  for (let k = 0; k < classes; k++) {
+    const v = logits[offset + k]!;
+    if (v > max) {
+      max = v;
+      best = k;
+    }
+  }
+  let sum = 0;
+  for (let k = 0; k < classes; k++) sum += Math.exp(logits[offset + k]! - max);
+  return { packs: best + 1, p: 1 / sum };
+}
+
+/** One column: its front pack and the boxes behind it. */
+export interface Column {
+  front: number;
+  behind: number[];
+}
+
+/**
+ * Columns of a front view from stackFronts' output: every stack whose front is a product.
+ * `isProduct[i]` is false for empty slots, which never stand in front of a pack.
+ */
+export function columnsOf(fronts: readonly number[], isProduct: readonly boolean[]): Column[] {
+  const cols = new Map<number, Column>();
+  fronts.forEach((f, i) => {
+    if (f < 0 || !isProduct[f] || !isProduct[i]) return;
+    const c = cols.get(f) ?? { front: f, behind: [] };
+    if (i !== f) c.behind.push(i);
+    cols.set(f, c);
+  });
+  return [...cols.values()];
+}
+
+/**
+ * Boxes to drop so that no column holds more boxes than its count says: the weakest boxes behind the
+ * front go first; the front pack always stays. A column the counter is unsure of, or that it counts
+ * in its open-ended last class, or that holds fewer boxes than counted, is left alone (the counter
+ * removes double boxes; it does not invent packs).
+ */
+export function surplusBoxes(
+  columns: readonly Column[],
+  counts: readonly { packs: number; p: number }[],
+  scores: readonly number[],
+  opts: { classes: number; minConfidence: number },
+): Set<number> {
+  const drop = new Set<number>();
+  columns.forEach((c, k) => {
+    const n = counts[k];
+    if (!n || n.p < opts.minConfidence || n.packs >= opts.classes) return;
+    const extra = 1 + c.behind.length - n.packs;
+    if (extra <= 0) return;
+    [...c.behind]
+      .sort((a, b) => scores[a]! - scores[b]! || b - a)
+      .slice(0, extra)
+      .forEach((i) => drop.add(i));
+  });
+  return drop;
+}

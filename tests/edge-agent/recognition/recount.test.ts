@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { columnsOf, counterRegion, readCount, surplusBoxes } from '../../../edge-agent/src/recognition/recount.js';
+
+describe('counterRegion', () => {
+  it('places the column window round the front pack by its size', () => {
+    const region = counterRegion([100, 200, 50, 150], { left: 0.4, up: 0.6, width: 1.8, height: 1.6 });
+    expect(region).toEqual([80, 110, 90, 240]);
+  });
+});
+
+describe('readCount', () => {
+  it('reads packs as class index + 1 with the softmax probability of that class', () => {
+    const logits = [9, 9, 9, 9, 2, 2, Math.log(6) + 2, 2];
+    const { packs, p } = readCount(logits, 4, 4);
+    expect(packs).toBe(3);
+    expect(p).toBeCloseTo(6 / 9, 6);
+  });
+});
+
+describe('columnsOf', () => {
+  it('groups boxes under their front product and leaves empty slots out', () => {
+    // 0: front, 1 and 2 behind it; 3: a lone front; 4: an empty slot
+    const fronts = [0, 0, 0, 3, 4];
+    const isProduct = [true, true, true, true, false];
+    expect(columnsOf(fronts, isProduct)).toEqual([
+      { front: 0, behind: [1, 2] },
+      { front: 3, behind: [] },
+    ]);
+  });
+});
+
+describe('surplusBoxes', () => {
+  const opts = { classes: 4, minConfidence: 0.6 };
+  const columns = [
+    { front: 0, behind: [1, 2, 3] },
+    { front: 4, behind: [5] },
+  ];
+  const scores = [0.9, 0.5, 0.3, 0.7, 0.95, 0.4];
+
+  it('drops the weakest boxes behind the front until a column holds its count', () => {
+    const drop = surplusBoxes(
+      columns,
+      [
+        { packs: 2, p: 0.9 },
+        { packs: 2, p: 0.9 },
+      ],
+      scores,
+      opts,
+    );
+    expect([...drop].sort()).toEqual([1, 2]);
+  });
+
+  it('never drops the front pack, even when the count says one pack', () => {
+    const drop = surplusBoxes([columns[0]!], [{ packs: 1, p: 0.99 }], [0.1, 0.5, 0.3, 0.7], opts);
+    expect([...drop].sort()).toEqual([1, 2, 3]);
+  });
+
+  it('leaves a column alone when the counter is unsure, counts more boxes than there are, or says "or more"', () => {
+    expect(
+      surplusBoxes(
+        columns,
+        [
+          { packs: 1, p: 0.5 },
+          { packs: 1, p: 0.59 },
+        ],
+        scores,
+        opts,
+      ).size,
+    ).toBe(0);
+    expect(
+      surplusBoxes(
+        columns,
+        [
+          { packs: 4, p: 0.99 },
+          { packs: 3, p: 0.99 },
+        ],
+        scores,
+        opts,
+      ).size,
+    ).toBe(0);
+    expect(surplusBoxes([{ front: 0, behind: [1, 2, 3, 5] }], [{ packs: 4, p: 0.99 }], scores, opts).size).toBe(0);
+  });
+});
