@@ -102,7 +102,7 @@ export const AgentConfig = z.strictObject({
    * `top` for a simulated chest cooler, else `front`.
    */
   view: z.enum(['front', 'top']).optional(),
-  /** Folder with detector.onnx, embedder.onnx, gallery.json and model.json. */
+  /** Folder with model.json and the files it names (detector.onnx, embedder.onnx, counter.onnx, gallery.json). */
   modelDir: z.string().min(1),
   /** Where the agent keeps its outbox and last applied config; must survive reboots. */
   dataDir: z.string().min(1),

@@ -14,7 +14,7 @@ export interface Recognition {
 }
 
 export interface RecognizerOptions {
-  /** Folder holding detector.onnx, embedder.onnx, gallery.json and model.json. */
+  /** Folder holding model.json and the files it names (detector.onnx, embedder.onnx, counter.onnx, gallery.json). */
   modelDir: string;
   /** onnxruntime intra-op threads; 1 is fastest on small devices (see docs/decisions.md). */
   intraOpNumThreads?: number;
