@@ -77,7 +77,7 @@ describe('catalog: reference images and SKU enrolment', () => {
     expect(shots.length).toBeGreaterThanOrEqual(2);
 
     modelDir = await mkdtemp(path.join(tmpdir(), 'shelfsight-model-'));
-    for (const f of ['model.json', 'detector.onnx', 'embedder.onnx'])
+    for (const f of ['model.json', 'detector.onnx', 'embedder.onnx', 'counter.onnx'])
       await symlink(path.join(MODELS, f), path.join(modelDir, f));
     await writeFile(
       path.join(modelDir, 'gallery.json'),

@@ -196,9 +196,16 @@ export const recognitionInLoop = async (
   const byMessage = new Map<string, CaptureLike>();
   for (const o of run.observations) if (sample.has(o.fixtureId)) byMessage.set(`${o.fixtureId}|${o.capturedAt}`, o);
   const snaps = run.snapshots;
-  const modelHash = createHash('sha256');
-  for (const f of ['model.json', 'detector.onnx', 'embedder.onnx', 'gallery.json'])
-    modelHash.update(readFileSync(path.join(opts.modelDir, f)));
+  // model.json and every file a section of it names (the nets, the gallery): a change to any re-runs the loop.
+  const modelJson = readFileSync(path.join(opts.modelDir, 'model.json'));
+  const sections = Object.values(JSON.parse(modelJson.toString('utf8')) as Record<string, unknown>);
+  const named = sections.flatMap((v) =>
+    v && typeof v === 'object' && typeof (v as { file?: unknown }).file === 'string'
+      ? [(v as { file: string }).file]
+      : [],
+  );
+  const modelHash = createHash('sha256').update(modelJson);
+  for (const f of named) modelHash.update(readFileSync(path.join(opts.modelDir, f)));
   const cacheKey = JSON.stringify({
     seed: opts.seed,
     outlets: opts.outlets,
