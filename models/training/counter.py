@@ -27,7 +27,6 @@ COUNTER_W, COUNTER_H = 64, 160
 # above the front pack and up to a third of a width beside it (measured on the training set).
 REGION = {"left": 0.4, "up": 0.6, "width": 1.8, "height": 1.6}
 CLASSES = 4  # 1, 2, 3 and "4 or more" packs: an upright cooler shelf here is at most 4 packs deep
-MAX_OCCLUSION = 0.9  # a pack hidden more than this is not counted (the evaluation ignores it too)
 # recount.ts acts on a column only at this softmax probability or more: chosen on the tuning sets
 # (seeds 8001-8003), where it traded the fewest true back packs for the most double boxes removed.
 MIN_CONFIDENCE = 0.8
@@ -41,8 +40,13 @@ def front_view_images(root: str) -> list[bool]:
     return [im.get("fixture", default) != "chest" for im in coco["images"]]
 
 
-def column_items(boxes: list[list[tuple]], idx: list[int], front_view: list[bool]) -> list[tuple[int, tuple, int]]:
-    """(image, front pack box in work pixels, class = packs - 1) for every stocked column of front views."""
+def column_items(
+    boxes: list[list[tuple]], idx: list[int], front_view: list[bool], max_occlusion: float
+) -> list[tuple[int, tuple, int]]:
+    """(image, front pack box in work pixels, class = packs - 1) for every stocked column of front views.
+
+    A pack hidden more than `max_occlusion` is not counted: the evaluation ignores it too.
+    """
     items = []
     for i in idx:
         if not front_view[i]:
@@ -53,7 +57,7 @@ def column_items(boxes: list[list[tuple]], idx: list[int], front_view: list[bool
                 cols[(e["row"], e["column"])].append((e["depth"], b, e.get("occlusion", 0)))
         for packs in cols.values():
             packs.sort(key=lambda p: p[0])
-            n = sum(1 for p in packs if p[2] <= MAX_OCCLUSION)
+            n = sum(1 for p in packs if p[2] <= max_occlusion)
             if n > 0:
                 items.append((i, packs[0][1], min(n, CLASSES) - 1))
     return items

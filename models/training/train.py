@@ -526,8 +526,8 @@ def file_hash(path: str) -> str:
 
 def train_column_counter(work, boxes, front_view, train_idx, val_idx, steps: int, out: str) -> tuple[dict, dict]:
     """Trains, validates and exports the column counter; returns its model.json entry and training record."""
-    items = column_counter.column_items(boxes, train_idx, front_view)
-    val_items = column_counter.column_items(boxes, val_idx, front_view)
+    items = column_counter.column_items(boxes, train_idx, front_view, MAX_OCCLUSION)
+    val_items = column_counter.column_items(boxes, val_idx, front_view, MAX_OCCLUSION)
     log(f"column counter: {len(items)} training columns, {len(val_items)} validation columns, {steps} steps")
     ckpt = os.path.join(CACHE, "counter.pt")
     net = column_counter.train_counter(work, items, steps, MEAN, STD, log)

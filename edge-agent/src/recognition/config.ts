@@ -66,6 +66,8 @@ export const DEFAULT_QUALITY: QualityThresholds = {
   sharpnessBelow: 4,
 };
 
+const positive = (v: unknown): boolean => typeof v === 'number' && v > 0;
+
 function need(cond: unknown, what: string): asserts cond {
   if (!cond) throw new Error(`model.json: ${what}`);
 }
@@ -117,8 +119,8 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
       (typeof cc === 'object' &&
         cc !== null &&
         typeof cc.file === 'string' &&
-        cc.width > 0 &&
-        cc.height > 0 &&
+        positive(cc.width) &&
+        positive(cc.height) &&
         Number.isInteger(cc.classes) &&
         cc.classes >= 2 &&
         typeof cc.minConfidence === 'number' &&
@@ -127,8 +129,8 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
         ['left', 'up', 'width', 'height'].every(
           (k) => typeof cc.region?.[k as keyof CounterConfig['region']] === 'number',
         ) &&
-        cc.region.width > 0 &&
-        cc.region.height > 0),
+        positive(cc.region.width) &&
+        positive(cc.region.height)),
     'counter must be {file, width > 0, height > 0, classes >= 2, minConfidence in [0, 1], region {left, up, width > 0, height > 0}}',
   );
   return raw;

@@ -110,6 +110,7 @@ describe('model.json checks at load', () => {
     { minConfidence: 1.5 },
     { minConfidence: '0.7' },
     { width: 0 },
+    { height: '160' },
     { region: { left: 0.4, up: 0.6, width: 0, height: 1.6 } },
     { region: { left: 0.4, width: 1.8, height: 1.6 } },
     { file: 7 },
