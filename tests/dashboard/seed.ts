@@ -9,8 +9,10 @@ export const mondayWeeksAgo = (weeksBack: number, now = new Date()): string => {
 };
 
 /**
- * A simulated market whose history ends this week: master data imported through the API (admin
- * token), observations written through the store port (the bulk path; no MQTT).
+ * A simulated market whose history ends now: `weeks` simulated weeks, the last one this week, with
+ * whatever lies after the present dropped. (Ending at last Sunday left the dashboard's default 7-day
+ * window empty on Sunday evenings.) Master data is imported through the API (admin token),
+ * observations written through the store port (the bulk path; no MQTT).
  */
 export const seedMarket = async (
   cloud: RunningCloud,
@@ -20,8 +22,10 @@ export const seedMarket = async (
     seed: opts.seed ?? 7,
     outlets: opts.outlets,
     weeks: opts.weeks,
-    startDate: mondayWeeksAgo(opts.weeks),
+    startDate: mondayWeeksAgo(opts.weeks - 1),
   });
+  const now = Date.now();
+  run.observations = run.observations.filter((o) => Date.parse(o.capturedAt) <= now);
   const res = await fetch(`${cloud.httpUrl}/api/v1/masterdata/import`, {
     method: 'POST',
     headers: { authorization: `Bearer ${cloud.identity.adminToken}`, 'content-type': 'application/json' },
