@@ -3,7 +3,8 @@
 The detector sees a column's back packs as slivers above the front pack, a few pixels apart at its
 640x480 input, and now and then puts two boxes on one pack. The counter looks at the column in the
 1280x960 work image (twice the detector's pixels) and says how many packs it holds; the edge agent
-(edge-agent/src/recognition/recount.ts) drops a column's weakest surplus boxes when the counter is sure.
+(edge-agent/src/recognition/recount.ts) drops a column's weakest surplus boxes when the counter is sure,
+and adds the packs it counts but the detector missed, where back_boxes says such packs show.
 Trained on truth front packs with box jitter that imitates the detector's error; measured on the
 detector's own front boxes it scores as well as on truth boxes (see the model card).
 """
@@ -61,6 +62,37 @@ def column_items(
             if n > 0:
                 items.append((i, packs[0][1], min(n, CLASSES) - 1))
     return items
+
+
+def back_boxes(boxes: list[list[tuple]], idx: list[int], front_view: list[bool], max_occlusion: float) -> list[dict]:
+    """Where the k-th pack behind a column's front pack shows (k = 1 .. CLASSES - 1), relative to the
+    front pack's box: the median over the training columns of the visible part's offset (in front-box
+    widths and heights) and size (as a share of the front box's). recount.ts places the packs the
+    detector missed there. Packs hidden more than `max_occlusion` are left out, as in column_items.
+    """
+    rel: dict[int, list[tuple]] = defaultdict(list)
+    for i in idx:
+        if not front_view[i]:
+            continue
+        cols: dict[tuple, list[tuple]] = defaultdict(list)
+        for _, b, e in boxes[i]:
+            if e.get("kind") in ("product", "unknown") and "row" in e and "column" in e and "depth" in e:
+                cols[(e["row"], e["column"])].append((e["depth"], b, e.get("occlusion", 0)))
+        for packs in cols.values():
+            packs.sort(key=lambda p: p[0])
+            fx, fy, fw, fh = packs[0][1]
+            if fw <= 0 or fh <= 0:
+                continue
+            seen = [p for p in packs[1:] if p[2] <= max_occlusion]
+            for k, (_, (x, y, w, h), _) in enumerate(seen[: CLASSES - 1], start=1):
+                rel[k].append(((x - fx) / fw, (y - fy) / fh, w / fw, h / fh))
+    out = []
+    for k in range(1, CLASSES):
+        if not rel[k]:
+            break
+        dx, dy, w, h = np.median(np.array(rel[k]), axis=0)
+        out.append({"dx": round(float(dx), 4), "dy": round(float(dy), 4), "w": round(float(w), 4), "h": round(float(h), 4)})
+    return out
 
 
 def region(box: tuple) -> tuple:
@@ -151,7 +183,7 @@ def export_counter(net: Counter, path: str) -> None:
     )
 
 
-def model_entry(sha256: str) -> dict:
+def model_entry(sha256: str, back: list[dict]) -> dict:
     return {
         "file": "counter.onnx",
         "sha256": sha256,
@@ -160,4 +192,5 @@ def model_entry(sha256: str) -> dict:
         "region": REGION,
         "classes": CLASSES,
         "minConfidence": MIN_CONFIDENCE,
+        "backBoxes": back,
     }

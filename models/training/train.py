@@ -541,7 +541,9 @@ def train_column_counter(work, boxes, front_view, train_idx, val_idx, steps: int
     path = os.path.join(out, "counter.onnx")
     column_counter.export_counter(net, path)
     record = {"steps": steps, "columns": len(items), "validation": {k: round(v, 4) for k, v in val.items()}}
-    return column_counter.model_entry(file_hash(path)), record
+    back = column_counter.back_boxes(boxes, train_idx, front_view, MAX_OCCLUSION)
+    log(f"column counter: back packs show at {back} (relative to the front pack's box)")
+    return column_counter.model_entry(file_hash(path), back), record
 
 
 def main() -> None:
@@ -577,11 +579,12 @@ def main() -> None:
     ap.add_argument("--init-embedder", help="fine-tune: start the embedder from this state_dict (.pt)")
     ap.add_argument(
         "--stage",
-        choices=["all", "detector", "embedder", "counter"],
+        choices=["all", "detector", "embedder", "counter", "counter-geometry"],
         default="all",
         help="train only the detector or only the embedder and save its checkpoint; then "
         "`--reuse-detector --reuse-embedder` exports. `counter` trains the column counter alone and adds it "
-        "to the model in --out (counter.onnx and model.json's counter entry), leaving the other files as they are",
+        "to the model in --out (counter.onnx and model.json's counter entry), leaving the other files as they are; "
+        "`counter-geometry` only measures where back packs show (model.json counter.backBoxes) on the training set",
     )
     ap.add_argument("--emb-lr", type=float, default=3e-3, help="peak learning rate (one-cycle) of the embedder")
     ap.add_argument("--emb-width", type=int, default=32, help="embedder channel width (the ONNX input and output stay the same)")
@@ -602,6 +605,21 @@ def main() -> None:
     # A set given with --dataset is the user's: used as it is. A generated one follows the simulator.
     regenerated = not args.dataset and ensure_dataset(root, args.count, TRAIN_SEED, args.difficulty, args.fixture)
     samples = load_coco(root)
+    if args.stage == "counter-geometry":  # annotations only: no images decoded
+        out = os.path.abspath(args.out)
+        with open(os.path.join(out, "model.json"), encoding="utf-8") as f:
+            model = json.load(f)
+        if "counter" not in model:
+            ap.error(f"{out}/model.json has no column counter: train it with --stage counter first")
+        n_train = len(samples) - max(2, len(samples) // 10)
+        objs = [[(o.name, o.box, o.extra) for o in s.objs] for s in samples]
+        back = column_counter.back_boxes(objs, list(range(n_train)), column_counter.front_view_images(root), MAX_OCCLUSION)
+        model["counter"]["backBoxes"] = back
+        with open(os.path.join(out, "model.json"), "w", encoding="utf-8") as f:
+            json.dump(model, f, indent=2)
+            f.write("\n")
+        log(f"back packs show at {back}; written to {os.path.relpath(out, REPO)}/model.json")
+        return
     key = hashlib.sha1(os.path.abspath(root).encode()).hexdigest()[:8]
     if regenerated:  # decoded images of the old set are stale
         for stale in (f"work-{key}-{WORK_W}x{WORK_H}.npy", f"det-{key}-{INPUT_W}x{INPUT_H}.npy"):

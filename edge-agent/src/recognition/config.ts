@@ -133,6 +133,22 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
         positive(cc.region.height)),
     'counter must be {file, width > 0, height > 0, classes >= 2, minConfidence in [0, 1], region {left, up, width > 0, height > 0}}',
   );
+  const back = cc?.backBoxes;
+  need(
+    back === undefined ||
+      (Array.isArray(back) &&
+        back.length < cc!.classes &&
+        back.every(
+          (b) =>
+            typeof b === 'object' &&
+            b !== null &&
+            Number.isFinite(b.dx) &&
+            Number.isFinite(b.dy) &&
+            positive(b.w) &&
+            positive(b.h),
+        )),
+    'counter.backBoxes must be a list of {dx, dy, w > 0, h > 0}, at most classes - 1 long (one per pack behind the front)',
+  );
   return raw;
 }
 

@@ -9,7 +9,15 @@ import { loadGallery } from './gallery.js';
 import { assignSkus, similarityMatrix } from './prior.js';
 import { applySizeEvidence } from './size.js';
 import { layOut } from './layout.js';
-import { columnsOf, counterRegion, readCount, surplusBoxes, type CounterConfig } from './recount.js';
+import {
+  columnsOf,
+  counterRegion,
+  missingBoxes,
+  readCount,
+  surplusBoxes,
+  type CounterConfig,
+  type MissingPack,
+} from './recount.js';
 import { toNormalised, type Box } from './letterbox.js';
 import { decodeLetterboxed, resizeRgb } from './image.js';
 import { nms } from './nms.js';
@@ -18,6 +26,9 @@ import { imageStats, qualityFlags } from './quality.js';
 import { round, summarise } from './summarise.js';
 import type { Recognition, RecognizeOptions, Recognizer, RecognizerOptions } from './types.js';
 import { logger as defaultLogger } from './log.js';
+
+/** An added pack whose box, clipped to the image, is thinner than this share of it is not reported. */
+const MIN_ADDED_SIDE = 0.002;
 
 /** Loads detector, embedder, gallery and constants from `opts.modelDir` and returns a ready pipeline. */
 export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognizer> {
@@ -85,20 +96,21 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     };
   }
 
-  /** Boxes the column counter finds surplus: see recount.ts. */
-  async function surplusInColumns(
+  /** Boxes the column counter finds surplus, and packs it finds missing: see recount.ts. */
+  async function recountColumns(
     net: ort.InferenceSession,
     cc: CounterConfig,
     work: RgbImage,
     kept: readonly { cls: number; score: number; box: Box }[],
     fronts: readonly number[],
-  ): Promise<Set<number>> {
-    // A column of one box has nothing to drop: the counter looks only at columns with boxes behind the front.
+  ): Promise<{ drop: Set<number>; add: MissingPack[] }> {
+    const back = cc.backBoxes ?? [];
+    // A column of one box has nothing to drop; without back-box geometry it is not looked at.
     const columns = columnsOf(
       fronts,
       kept.map((c) => c.cls !== emptyCls),
-    ).filter((c) => c.behind.length > 0);
-    if (columns.length === 0) return new Set();
+    ).filter((c) => c.behind.length > 0 || back.length > 0);
+    if (columns.length === 0) return { drop: new Set(), add: [] };
     const size = 3 * cc.width * cc.height;
     const crops = new Float32Array(columns.length * size);
     columns.forEach((c, k) =>
@@ -108,12 +120,21 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     const logits = out.logits!.data as Float32Array;
     if (logits.length !== columns.length * cc.classes) throw new Error('counter output has unexpected size');
     const counts = columns.map((_, k) => readCount(logits, k * cc.classes, cc.classes));
-    return surplusBoxes(
-      columns,
-      counts,
-      kept.map((c) => c.score),
-      cc,
-    );
+    return {
+      drop: surplusBoxes(
+        columns,
+        counts,
+        kept.map((c) => c.score),
+        cc,
+      ),
+      add: missingBoxes(
+        columns,
+        counts,
+        kept.map((c) => c.box),
+        back,
+        cc.minConfidence,
+      ),
+    };
   }
 
   async function recognize(image: Buffer, opts: RecognizeOptions = {}): Promise<Recognition> {
@@ -141,15 +162,21 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       depth: depthSuppression ? depth : undefined,
       depthClass: productCls,
     });
-    let kept = nms(cands, cfg.detector.nmsIou, cfg.detector.maxDetections, depthSuppression)
+    // `inferredFrom`: a pack the column counter added behind that front (no box of the detector's).
+    let kept: { cls: number; score: number; box: Box; depth?: number; inferredFrom?: number }[] = nms(
+      cands,
+      cfg.detector.nmsIou,
+      cfg.detector.maxDetections,
+      depthSuppression,
+    )
       .filter((c) => c.box[2] > 1 && c.box[3] > 1)
       // From detector-input to work pixels, where crops are taken and the letterbox is defined.
       .map((c) => ({ ...c, box: [c.box[0] / kx, c.box[1] / ky, c.box[2] / kx, c.box[3] / ky] as Box }));
     let boxes: Box[] = kept.map((c) => toNormalised(c.box, lb, srcW, srcH));
     let layout = layOut(boxes, view);
     if (counter && cfg.counter && view === 'front') {
-      const drop = await surplusInColumns(counter, cfg.counter, work, kept, layout.fronts);
-      if (drop.size > 0) {
+      const { drop, add } = await recountColumns(counter, cfg.counter, work, kept, layout.fronts);
+      if (drop.size > 0 || add.length > 0) {
         // The layout stands as it was: only boxes behind a front go, and laying out again could turn a
         // pack whose in-front link ran through a dropped box into a facing.
         let next = 0;
@@ -157,15 +184,27 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
         const stays = (_: unknown, i: number) => !drop.has(i);
         kept = kept.filter(stays);
         boxes = boxes.filter(stays);
+        const placed = layout.placed;
         layout = {
-          placed: layout.placed.filter(stays),
+          placed: placed.filter(stays),
           fronts: layout.fronts.filter(stays).map((f) => renumbered[f]!),
         };
+        for (const a of add) {
+          const box = toNormalised(a.box, lb, srcW, srcH);
+          if (box[2] < MIN_ADDED_SIDE || box[3] < MIN_ADDED_SIDE) continue; // off the image
+          const front = renumbered[a.front]!;
+          // Half the counter's certainty: no detector box backs the pack, so it ranks below seen ones.
+          kept.push({ cls: productCls, score: a.p / 2, box: a.box, depth: a.k, inferredFrom: front });
+          boxes.push(box);
+          layout.placed.push({ ...placed[a.front]!, facing: false });
+          layout.fronts.push(front);
+        }
       }
     }
 
-    // One embedder run for all product crops: per-call overhead dominates for tiny batches.
-    const products = kept.filter((c) => c.cls !== emptyCls);
+    // One embedder run for all product crops: per-call overhead dominates for tiny batches. A pack
+    // the counter added shows only as a sliver behind its front and takes the front's identity.
+    const products = kept.filter((c) => c.cls !== emptyCls && c.inferredFrom === undefined);
     const { width: EW, height: EH, dim } = cfg.embedder;
     let sims: Float32Array = new Float32Array(0);
     if (products.length > 0) {
@@ -181,7 +220,9 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
 
     const placed = layout.placed;
     // Stack fronts among product crops only (an empty slot is never in front of a pack).
-    const productIdx = kept.map((c, i) => (c.cls === emptyCls ? -1 : i)).filter((i) => i >= 0);
+    const productIdx = kept
+      .map((c, i) => (c.cls === emptyCls || c.inferredFrom !== undefined ? -1 : i))
+      .filter((i) => i >= 0);
     const rowOf = new Map(productIdx.map((i, r) => [i, r]));
     const fronts = layout.fronts.map((f) => rowOf.get(f) ?? -1);
     // Seen from the front, a shelf's packs share one scale, which tells size variants apart.
@@ -206,17 +247,25 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       unknownThreshold,
     );
     let pi = 0;
-    const detections: Detection[] = kept.map((c, i) => {
+    const detections: Detection[] = [];
+    kept.forEach((c, i) => detections.push(detectionOf(c, i)));
+    function detectionOf(c: (typeof kept)[number], i: number): Detection {
       const where = placed[i]!;
       const base = { box: boxes[i]!.map((v) => round(v, 5)) as Box, ...where };
       if (c.cls === emptyCls) return { kind: 'empty', confidence: round(c.score), ...base };
+      if (c.inferredFrom !== undefined) {
+        const front = detections[c.inferredFrom]!; // added packs come after every detector box
+        return front.sku
+          ? { kind: 'product', sku: front.sku, confidence: round(c.score), ...base }
+          : { kind: 'unknown', confidence: round(c.score), ...base };
+      }
       const m = matches[pi++]!;
       // Confidence of a product = detector certainty x identity certainty (cosine, clipped to 0-1).
       const conf = round(Math.min(1, Math.max(0, c.score * Math.max(0, m.similarity))));
       return m.sku
         ? { kind: 'product', sku: m.sku, confidence: conf, ...base }
         : { kind: 'unknown', confidence: round(c.score), ...base };
-    });
+    }
     detections.sort((a, b) => a.row - b.row || a.column - b.column || Number(b.facing) - Number(a.facing));
 
     return {

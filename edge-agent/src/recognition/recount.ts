@@ -4,7 +4,8 @@ import type { Box } from './letterbox.js';
  * The column counter (counter.onnx) looks at one shelf column in the full-resolution work image and
  * says how many packs stand in it, front to back. The detector sees a column's back packs only as
  * slivers above the front pack, a few pixels apart at its 640x480 input, so it now and then puts two
- * boxes on one pack; the counter's verdict caps how many boxes a column keeps.
+ * boxes on one pack, and more often misses a pack altogether. The counter's verdict caps how many
+ * boxes a column keeps and, where the model says where back packs show, adds the packs it missed.
  */
 export interface CounterConfig {
   file: string;
@@ -22,6 +23,19 @@ export interface CounterConfig {
   classes: number;
   /** A verdict below this softmax probability leaves the column's boxes as the detector gave them. */
   minConfidence: number;
+  /**
+   * Where the 1st, 2nd, ... pack behind the front one shows, relative to the front pack's box
+   * (measured on the training set). Absent: the counter only removes boxes, it never adds any.
+   */
+  backBoxes?: BackBox[];
+}
+
+/** Offsets in front-box widths (dx) and heights (dy); size as a share of the front box's. */
+export interface BackBox {
+  dx: number;
+  dy: number;
+  w: number;
+  h: number;
 }
 
 /** The region of the work image the counter sees for a column whose front pack has box `front`. */
@@ -69,8 +83,8 @@ export function columnsOf(fronts: readonly number[], isProduct: readonly boolean
 /**
  * Boxes to drop so that no column holds more boxes than its count says: the weakest boxes behind the
  * front go first; the front pack always stays. A column the counter is unsure of, or that it counts
- * in its open-ended last class, or that holds fewer boxes than counted, is left alone (the counter
- * removes double boxes; it does not invent packs).
+ * in its open-ended last class, or that holds fewer boxes than counted, is left alone (missingBoxes
+ * deals with the last).
  */
 export function surplusBoxes(
   columns: readonly Column[],
@@ -90,4 +104,38 @@ export function surplusBoxes(
       .forEach((i) => drop.add(i));
   });
   return drop;
+}
+
+/** A pack the counter is sure of but the detector gave no box: `k`-th behind the column's front. */
+export interface MissingPack {
+  front: number;
+  k: number;
+  box: Box;
+  /** The counter's probability for the column's count. */
+  p: number;
+}
+
+/**
+ * Packs a column lacks boxes for: a column the counter confidently counts at n packs that holds
+ * fewer boxes gets the missing ones at the usual place of the 2nd, 3rd ... pack, behind its front
+ * box. The detector's own back boxes stay where they are; at most `back.length` packs are placed.
+ */
+export function missingBoxes(
+  columns: readonly Column[],
+  counts: readonly { packs: number; p: number }[],
+  boxes: readonly Box[],
+  back: readonly BackBox[],
+  minConfidence: number,
+): MissingPack[] {
+  const out: MissingPack[] = [];
+  columns.forEach((c, i) => {
+    const n = counts[i];
+    if (!n || n.p < minConfidence) return;
+    const f = boxes[c.front]!;
+    for (let k = 1 + c.behind.length; k < n.packs && k <= back.length; k++) {
+      const b = back[k - 1]!;
+      out.push({ front: c.front, k, box: [f[0] + b.dx * f[2], f[1] + b.dy * f[3], b.w * f[2], b.h * f[3]], p: n.p });
+    }
+  });
+  return out;
 }

@@ -118,6 +118,26 @@ describe('model.json checks at load', () => {
     await withCounter({ ...(shipped.counter as object), ...bad });
     await expect(loadModelConfig(dir)).rejects.toThrow('model.json: counter must be {file, width > 0');
   });
+  const pack = { dx: 0.05, dy: -0.2, w: 0.9, h: 0.9 };
+  it.each([
+    { backBoxes: [{ ...pack, w: 0 }] },
+    { backBoxes: [{ ...pack, dy: '-0.2' }] },
+    { backBoxes: [null] },
+    { backBoxes: [pack, pack, pack, pack] }, // four packs behind the front: more than a 4-class counter counts
+    { backBoxes: pack },
+  ])('refuses counter %j and says what back boxes must be', async (bad) => {
+    await withCounter({ ...(shipped.counter as object), ...bad });
+    await expect(loadModelConfig(dir)).rejects.toThrow(
+      'model.json: counter.backBoxes must be a list of {dx, dy, w > 0, h > 0}',
+    );
+  });
+  it('ships back-box geometry for every pack the counter can add, and loads a counter without it', async () => {
+    await withDetector({});
+    const cfg = await loadModelConfig(dir);
+    expect(cfg.counter?.backBoxes).toHaveLength(cfg.counter!.classes - 1);
+    await withCounter({ ...(shipped.counter as object), backBoxes: undefined });
+    expect((await loadModelConfig(dir)).counter?.backBoxes).toBeUndefined();
+  });
   it('refuses a counter that is not an object', async () => {
     await withCounter(4);
     await expect(loadModelConfig(dir)).rejects.toThrow('model.json: counter must be');

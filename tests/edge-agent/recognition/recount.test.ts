@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { columnsOf, counterRegion, readCount, surplusBoxes } from '../../../edge-agent/src/recognition/recount.js';
+import {
+  columnsOf,
+  counterRegion,
+  missingBoxes,
+  readCount,
+  surplusBoxes,
+} from '../../../edge-agent/src/recognition/recount.js';
 
 describe('counterRegion', () => {
   it('places the column window round the front pack by its size', () => {
@@ -79,5 +85,59 @@ describe('surplusBoxes', () => {
       ).size,
     ).toBe(0);
     expect(surplusBoxes([{ front: 0, behind: [1, 2, 3, 5] }], [{ packs: 4, p: 0.99 }], scores, opts).size).toBe(0);
+  });
+});
+
+describe('missingBoxes', () => {
+  const back = [
+    { dx: 0.05, dy: -0.2, w: 0.9, h: 0.9 },
+    { dx: 0.1, dy: -0.3, w: 0.6, h: 0.4 },
+  ];
+  // 0: a lone front; 1: a front with one box behind (2)
+  const columns = [
+    { front: 0, behind: [] },
+    { front: 1, behind: [2] },
+  ];
+  const boxes: [number, number, number, number][] = [
+    [100, 200, 50, 100],
+    [200, 200, 40, 80],
+    [202, 185, 36, 70],
+  ];
+
+  it('places the packs a confident count says are missing at the usual place behind the front', () => {
+    const add = missingBoxes(
+      columns,
+      [
+        { packs: 3, p: 0.9 },
+        { packs: 3, p: 0.95 },
+      ],
+      boxes,
+      back,
+      0.8,
+    );
+    expect(add).toEqual([
+      { front: 0, k: 1, box: [102.5, 180, 45, 90], p: 0.9 },
+      { front: 0, k: 2, box: [105, 170, 30, 40], p: 0.9 },
+      // the detector's own back box stands for the 2nd pack: only the 3rd is added
+      { front: 1, k: 2, box: [204, 176, 24, 32], p: 0.95 },
+    ]);
+  });
+
+  it('adds nothing to an unsure count, a column holding its count, or beyond the known geometry', () => {
+    expect(
+      missingBoxes(
+        columns,
+        [
+          { packs: 3, p: 0.79 },
+          { packs: 2, p: 0.99 },
+        ],
+        boxes,
+        back,
+        0.8,
+      ),
+    ).toEqual([]);
+    const deep = missingBoxes([columns[0]!], [{ packs: 4, p: 0.99 }], boxes, back, 0.8);
+    expect(deep.map((a) => a.k)).toEqual([1, 2]);
+    expect(missingBoxes([columns[0]!], [{ packs: 3, p: 0.99 }], boxes, [], 0.8)).toEqual([]);
   });
 });
