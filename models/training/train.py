@@ -68,6 +68,9 @@ HELD_OUT_COUNT = 4
 DEPTH_CELL_MIN = 0.3
 MAX_DEPTH = 3.0  # deeper packs are rims at most; their exact depth does not matter
 DEPTH_SUPPRESSION = {"iou": 0.35, "gap": 0.5, "apartIou": 0.8}  # chosen on the tuning set (seed 8001), see the model card
+# prior.ts: a pack behind a front takes the front's SKU unless its own best match beats that SKU by more
+# than `margin`, and if that SKU scores at least unknownThreshold - `slack` (D33, tuning seeds 8001-8003).
+STACK_PRIOR = {"margin": 0.3, "slack": 0.5}
 
 
 def log(msg: str) -> None:
@@ -799,6 +802,7 @@ def main() -> None:
             "dim": EMB_DIM,
             "cropPad": CROP_PAD,
             "unknownThreshold": round(thr_best, 4),
+            "stackPrior": STACK_PRIOR,
         },
         "gallery": {"file": "gallery.json", "shots": GALLERY_SHOTS},
         "counter": counter_entry,

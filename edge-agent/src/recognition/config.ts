@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SameDepthRule } from './nms.js';
 import type { CounterConfig } from './recount.js';
+import type { StackPrior } from './prior.js';
 
 /** Contents of models/model.json: the one source of preprocessing constants for Python and TypeScript. */
 export interface ModelConfig {
@@ -40,6 +41,8 @@ export interface ModelConfig {
     dim: number;
     cropPad: number;
     unknownThreshold: number;
+    /** How readily a pack behind a front takes the front's SKU (prior.ts); absent: DEFAULT_STACK_PRIOR. */
+    stackPrior?: StackPrior;
   };
   gallery: { file: string };
   /** Column counter for front views (recount.ts); absent: columns keep every box the detector gives. */
@@ -113,6 +116,17 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
   // Mirrored maps line up cell for cell only when the input width is a whole number of cells.
   need(!flip || raw.input.width % raw.detector.stride === 0, 'detector.flipTest needs input.width divisible by stride');
   need(raw.embedder?.width > 0 && raw.embedder.height > 0 && raw.embedder.dim > 0, 'embedder size/dim');
+  const sp = raw.embedder.stackPrior;
+  need(
+    sp === undefined ||
+      (typeof sp === 'object' &&
+        sp !== null &&
+        typeof sp.margin === 'number' &&
+        sp.margin >= 0 &&
+        typeof sp.slack === 'number' &&
+        sp.slack >= 0),
+    'embedder.stackPrior must be {margin >= 0, slack >= 0}',
+  );
   const cc = raw.counter;
   need(
     cc === undefined ||

@@ -39,6 +39,7 @@ export interface StackPrior {
   slack: number;
 }
 
+/** For model files without `embedder.stackPrior` (before v0.4.7). */
 export const DEFAULT_STACK_PRIOR: StackPrior = { margin: 0.15, slack: 0.15 };
 
 /**

@@ -6,7 +6,7 @@ import { DEFAULT_QUALITY, loadModelConfig } from './config.js';
 import { decodeCenters } from './decode.js';
 import { mergeMirrored, mirrorPlanes } from './flip.js';
 import { loadGallery } from './gallery.js';
-import { assignSkus, similarityMatrix } from './prior.js';
+import { assignSkus, DEFAULT_STACK_PRIOR, similarityMatrix } from './prior.js';
 import { applySizeEvidence } from './size.js';
 import { layOut } from './layout.js';
 import {
@@ -245,6 +245,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       gallery.skus,
       productIdx.map((i) => fronts[i]!),
       unknownThreshold,
+      cfg.embedder.stackPrior ?? DEFAULT_STACK_PRIOR,
     );
     let pi = 0;
     const detections: Detection[] = [];

@@ -94,6 +94,29 @@ describe('model.json checks at load', () => {
     },
   );
 
+  const withEmbedder = (patch: object) =>
+    writeFile(
+      join(dir, 'model.json'),
+      JSON.stringify({ ...shipped, embedder: { ...(shipped.embedder as object), ...patch } }),
+    );
+
+  it('ships a stack prior, and loads a file without one (the pre-0.4.7 default applies)', async () => {
+    await withEmbedder({});
+    expect((await loadModelConfig(dir)).embedder.stackPrior).toEqual({ margin: 0.3, slack: 0.5 });
+    await withEmbedder({ stackPrior: undefined });
+    expect((await loadModelConfig(dir)).embedder.stackPrior).toBeUndefined();
+  });
+
+  it.each([{ margin: -0.1, slack: 0.5 }, { margin: 0.3 }, { margin: '0.3', slack: 0.5 }, null, 0.3])(
+    'refuses embedder.stackPrior %j and names the field',
+    async (bad) => {
+      await withEmbedder({ stackPrior: bad });
+      await expect(loadModelConfig(dir)).rejects.toThrow(
+        'model.json: embedder.stackPrior must be {margin >= 0, slack >= 0}',
+      );
+    },
+  );
+
   const withCounter = (counter: unknown) => writeFile(join(dir, 'model.json'), JSON.stringify({ ...shipped, counter }));
 
   it('ships a column counter, and loads a file without one (columns keep every box)', async () => {

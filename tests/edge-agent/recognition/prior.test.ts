@@ -27,6 +27,16 @@ describe('stack prior', () => {
     expect(r[1]!.similarity).toBeCloseTo(0.55);
   });
 
+  it('with a wider margin and slack (v0.4.7), also lets a faint cap behind take the front SKU', () => {
+    // 0: front, clearly cola; 1: behind it, best lemon at 0.5 (below threshold, so unknown on its own),
+    // cola 0.3; 2: behind it, clearly lemon at 0.9 (a misplaced pack stays lemon).
+    const s = new Float32Array([0.9, 0.5, 0.1, 0.3, 0.2, 0.5, 0.2, 0.3, 0.9]);
+    expect(assignSkus(s, skus, [0, 0, 0], 0.6).map((m) => m.sku)).toEqual(['cola', undefined, 'lemon']);
+    const wide = assignSkus(s, skus, [0, 0, 0], 0.6, { margin: 0.3, slack: 0.5 });
+    expect(wide.map((m) => m.sku)).toEqual(['cola', 'cola', 'lemon']);
+    expect(wide[1]!.similarity).toBeCloseTo(0.3);
+  });
+
   it('is plain best-match without stacks', () => {
     const r = assignSkus(sims, skus, [0, 1, 2, 3], 0.6);
     expect(r.map((m) => m.sku)).toEqual(['cola', 'delta-cola', 'lemon', undefined]);
