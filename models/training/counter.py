@@ -64,34 +64,42 @@ def column_items(
     return items
 
 
-def back_boxes(boxes: list[list[tuple]], idx: list[int], front_view: list[bool], max_occlusion: float) -> list[dict]:
+def back_boxes(samples, idx: list[int], front_view: list[bool], max_occlusion: float) -> list[dict]:
     """Where the k-th pack behind a column's front pack shows (k = 1 .. CLASSES - 1), relative to the
-    front pack's box: the median over the training columns of the visible part's offset (in front-box
-    widths and heights) and size (as a share of the front box's). recount.ts places the packs the
+    front pack's box, over the training columns: offset of the visible part in front-box widths and
+    heights, and size as a share of the front box's (medians). Seen through a wide lens, packs further
+    back shift toward the image centre, so the x offset is fitted as dx + dxPerX * (front centre x /
+    image width - 0.5) (least-squares slope, median intercept). recount.ts places the packs the
     detector missed there. Packs hidden more than `max_occlusion` are left out, as in column_items.
+    `samples`: data.Sample objects (boxes in their own pixels).
     """
     rel: dict[int, list[tuple]] = defaultdict(list)
     for i in idx:
         if not front_view[i]:
             continue
         cols: dict[tuple, list[tuple]] = defaultdict(list)
-        for _, b, e in boxes[i]:
+        for o in samples[i].objs:
+            e = o.extra
             if e.get("kind") in ("product", "unknown") and "row" in e and "column" in e and "depth" in e:
-                cols[(e["row"], e["column"])].append((e["depth"], b, e.get("occlusion", 0)))
+                cols[(e["row"], e["column"])].append((e["depth"], o.box, e.get("occlusion", 0)))
         for packs in cols.values():
             packs.sort(key=lambda p: p[0])
             fx, fy, fw, fh = packs[0][1]
             if fw <= 0 or fh <= 0:
                 continue
+            u = (fx + fw / 2) / samples[i].width - 0.5
             seen = [p for p in packs[1:] if p[2] <= max_occlusion]
             for k, (_, (x, y, w, h), _) in enumerate(seen[: CLASSES - 1], start=1):
-                rel[k].append(((x - fx) / fw, (y - fy) / fh, w / fw, h / fh))
+                rel[k].append(((x - fx) / fw, (y - fy) / fh, w / fw, h / fh, u))
     out = []
     for k in range(1, CLASSES):
-        if not rel[k]:
+        if len(rel[k]) < 2:
             break
-        dx, dy, w, h = np.median(np.array(rel[k]), axis=0)
-        out.append({"dx": round(float(dx), 4), "dy": round(float(dy), 4), "w": round(float(w), 4), "h": round(float(h), 4)})
+        a = np.array(rel[k])
+        slope = float(np.polyfit(a[:, 4], a[:, 0], 1)[0])
+        dx = float(np.median(a[:, 0] - slope * a[:, 4]))
+        dy, w, h = (float(v) for v in np.median(a[:, 1:4], axis=0))
+        out.append({"dx": round(dx, 4), "dy": round(dy, 4), "w": round(w, 4), "h": round(h, 4), "dxPerX": round(slope, 4)})
     return out
 
 

@@ -527,7 +527,7 @@ def file_hash(path: str) -> str:
         return hashlib.sha256(f.read()).hexdigest()[:12]
 
 
-def train_column_counter(work, boxes, front_view, train_idx, val_idx, steps: int, out: str) -> tuple[dict, dict]:
+def train_column_counter(work, boxes, samples, front_view, train_idx, val_idx, steps: int, out: str) -> tuple[dict, dict]:
     """Trains, validates and exports the column counter; returns its model.json entry and training record."""
     items = column_counter.column_items(boxes, train_idx, front_view, MAX_OCCLUSION)
     val_items = column_counter.column_items(boxes, val_idx, front_view, MAX_OCCLUSION)
@@ -544,7 +544,7 @@ def train_column_counter(work, boxes, front_view, train_idx, val_idx, steps: int
     path = os.path.join(out, "counter.onnx")
     column_counter.export_counter(net, path)
     record = {"steps": steps, "columns": len(items), "validation": {k: round(v, 4) for k, v in val.items()}}
-    back = column_counter.back_boxes(boxes, train_idx, front_view, MAX_OCCLUSION)
+    back = column_counter.back_boxes(samples, train_idx, front_view, MAX_OCCLUSION)
     log(f"column counter: back packs show at {back} (relative to the front pack's box)")
     return column_counter.model_entry(file_hash(path), back), record
 
@@ -615,8 +615,7 @@ def main() -> None:
         if "counter" not in model:
             ap.error(f"{out}/model.json has no column counter: train it with --stage counter first")
         n_train = len(samples) - max(2, len(samples) // 10)
-        objs = [[(o.name, o.box, o.extra) for o in s.objs] for s in samples]
-        back = column_counter.back_boxes(objs, list(range(n_train)), column_counter.front_view_images(root), MAX_OCCLUSION)
+        back = column_counter.back_boxes(samples, list(range(n_train)), column_counter.front_view_images(root), MAX_OCCLUSION)
         model["counter"]["backBoxes"] = back
         with open(os.path.join(out, "model.json"), "w", encoding="utf-8") as f:
             json.dump(model, f, indent=2)
@@ -640,7 +639,7 @@ def main() -> None:
         out = os.path.abspath(args.out)
         with open(os.path.join(out, "model.json"), encoding="utf-8") as f:
             model = json.load(f)
-        model["counter"], model["training"]["counter"] = train_column_counter(work, boxes, front_view, train_idx, val_idx, args.counter_steps, out)
+        model["counter"], model["training"]["counter"] = train_column_counter(work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out)
         with open(os.path.join(out, "model.json"), "w", encoding="utf-8") as f:
             json.dump(model, f, indent=2)
             f.write("\n")
@@ -759,7 +758,7 @@ def main() -> None:
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     export_onnx(det, emb, out)
-    counter_entry, counter_training = train_column_counter(work, boxes, front_view, train_idx, val_idx, args.counter_steps, out)
+    counter_entry, counter_training = train_column_counter(work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out)
     version = args.version
     gallery = {
         "name": "shelfsight-cooler-gallery",

@@ -159,9 +159,10 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
             Number.isFinite(b.dx) &&
             Number.isFinite(b.dy) &&
             positive(b.w) &&
-            positive(b.h),
+            positive(b.h) &&
+            (b.dxPerX === undefined || Number.isFinite(b.dxPerX)),
         )),
-    'counter.backBoxes must be a list of {dx, dy, w > 0, h > 0}, at most classes - 1 long (one per pack behind the front)',
+    'counter.backBoxes must be a list of {dx, dy, w > 0, h > 0, dxPerX?}, at most classes - 1 long (one per pack behind the front)',
   );
   return raw;
 }

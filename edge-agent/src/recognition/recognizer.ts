@@ -103,6 +103,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     work: RgbImage,
     kept: readonly { cls: number; score: number; box: Box }[],
     fronts: readonly number[],
+    centreX: readonly number[],
   ): Promise<{ drop: Set<number>; add: MissingPack[] }> {
     const back = cc.backBoxes ?? [];
     // A column of one box has nothing to drop; without back-box geometry it is not looked at.
@@ -133,6 +134,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
         kept.map((c) => c.box),
         back,
         cc.minConfidence,
+        centreX,
       ),
     };
   }
@@ -175,7 +177,8 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     let boxes: Box[] = kept.map((c) => toNormalised(c.box, lb, srcW, srcH));
     let layout = layOut(boxes, view);
     if (counter && cfg.counter && view === 'front') {
-      const { drop, add } = await recountColumns(counter, cfg.counter, work, kept, layout.fronts);
+      const centreX = boxes.map((b) => b[0] + b[2] / 2);
+      const { drop, add } = await recountColumns(counter, cfg.counter, work, kept, layout.fronts, centreX);
       if (drop.size > 0 || add.length > 0) {
         // The layout stands as it was: only boxes behind a front go, and laying out again could turn a
         // pack whose in-front link ran through a dropped box into a facing.

@@ -36,6 +36,11 @@ export interface BackBox {
   dy: number;
   w: number;
   h: number;
+  /**
+   * Change of dx per unit of the front box's centre x in the image (0 = left edge, 1 = right), from
+   * the image centre: seen through a wide lens, packs further back shift toward the camera axis.
+   */
+  dxPerX?: number;
 }
 
 /** The region of the work image the counter sees for a column whose front pack has box `front`. */
@@ -119,6 +124,7 @@ export interface MissingPack {
  * Packs a column lacks boxes for: a column the counter confidently counts at n packs that holds
  * fewer boxes gets the missing ones at the usual place of the 2nd, 3rd ... pack, behind its front
  * box. The detector's own back boxes stay where they are; at most `back.length` packs are placed.
+ * (Giving the detector's boxes the places nearest them and filling the rest placed no better.)
  */
 export function missingBoxes(
   columns: readonly Column[],
@@ -126,6 +132,8 @@ export function missingBoxes(
   boxes: readonly Box[],
   back: readonly BackBox[],
   minConfidence: number,
+  /** Per box, its centre x as a share of the image width (for `dxPerX`). */
+  centreX: readonly number[] = [],
 ): MissingPack[] {
   const out: MissingPack[] = [];
   columns.forEach((c, i) => {
@@ -134,7 +142,8 @@ export function missingBoxes(
     const f = boxes[c.front]!;
     for (let k = 1 + c.behind.length; k < n.packs && k <= back.length; k++) {
       const b = back[k - 1]!;
-      out.push({ front: c.front, k, box: [f[0] + b.dx * f[2], f[1] + b.dy * f[3], b.w * f[2], b.h * f[3]], p: n.p });
+      const dx = b.dx + (b.dxPerX ?? 0) * ((centreX[c.front] ?? 0.5) - 0.5);
+      out.push({ front: c.front, k, box: [f[0] + dx * f[2], f[1] + b.dy * f[3], b.w * f[2], b.h * f[3]], p: n.p });
     }
   });
   return out;

@@ -146,12 +146,13 @@ describe('model.json checks at load', () => {
     { backBoxes: [{ ...pack, w: 0 }] },
     { backBoxes: [{ ...pack, dy: '-0.2' }] },
     { backBoxes: [null] },
+    { backBoxes: [{ ...pack, dxPerX: '-1.8' }] },
     { backBoxes: [pack, pack, pack, pack] }, // four packs behind the front: more than a 4-class counter counts
     { backBoxes: pack },
   ])('refuses counter %j and says what back boxes must be', async (bad) => {
     await withCounter({ ...(shipped.counter as object), ...bad });
     await expect(loadModelConfig(dir)).rejects.toThrow(
-      'model.json: counter.backBoxes must be a list of {dx, dy, w > 0, h > 0}',
+      'model.json: counter.backBoxes must be a list of {dx, dy, w > 0, h > 0, dxPerX?}',
     );
   });
   it('ships back-box geometry for every pack the counter can add, and loads a counter without it', async () => {

@@ -123,6 +123,16 @@ describe('missingBoxes', () => {
     ]);
   });
 
+  it('shifts the places toward the image centre by the front box’s distance from it (dxPerX)', () => {
+    const lens = [{ ...back[0]!, dxPerX: -2 }];
+    const one = [{ packs: 2, p: 0.9 }];
+    // Front centre at 0.25 of the image width: dx = 0.05 - 2 * (0.25 - 0.5) = 0.55 front widths right.
+    expect(missingBoxes([columns[0]!], one, boxes, lens, 0.8, [0.25])[0]!.box).toEqual([127.5, 180, 45, 90]);
+    // At the centre the slope does nothing; without centres it is taken as the centre.
+    expect(missingBoxes([columns[0]!], one, boxes, lens, 0.8, [0.5])[0]!.box).toEqual([102.5, 180, 45, 90]);
+    expect(missingBoxes([columns[0]!], one, boxes, lens, 0.8)[0]!.box).toEqual([102.5, 180, 45, 90]);
+  });
+
   it('adds nothing to an unsure count, a column holding its count, or beyond the known geometry', () => {
     expect(
       missingBoxes(
