@@ -31,6 +31,9 @@ CLASSES = 4  # 1, 2, 3 and "4 or more" packs: an upright cooler shelf here is at
 # recount.ts acts on a column only at this softmax probability or more: chosen on the tuning sets
 # (seeds 8001-8003), where it traded the fewest true back packs for the most double boxes removed.
 MIN_CONFIDENCE = 0.8
+# A column below MIN_CONFIDENCE still loses boxes while P(packs >= boxes) < dropBelow and gains one pack
+# where P(packs >= boxes + 1) >= addFrom (recount.ts; D35, chosen on the tuning sets 8001-8003).
+UNSURE = {"dropBelow": 0.1, "addFrom": 0.7}
 
 
 def front_view_images(root: str) -> list[bool]:
@@ -200,5 +203,6 @@ def model_entry(sha256: str, back: list[dict]) -> dict:
         "region": REGION,
         "classes": CLASSES,
         "minConfidence": MIN_CONFIDENCE,
+        "unsure": UNSURE,
         "backBoxes": back,
     }

@@ -147,6 +147,19 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
         positive(cc.region.height)),
     'counter must be {file, width > 0, height > 0, classes >= 2, minConfidence in [0, 1], region {left, up, width > 0, height > 0}}',
   );
+  const unsure = cc?.unsure;
+  need(
+    unsure === undefined ||
+      (typeof unsure === 'object' &&
+        unsure !== null &&
+        typeof unsure.dropBelow === 'number' &&
+        unsure.dropBelow >= 0 &&
+        unsure.dropBelow <= 1 &&
+        typeof unsure.addFrom === 'number' &&
+        unsure.addFrom >= 0 &&
+        unsure.addFrom <= 1),
+    'counter.unsure must be {dropBelow in [0, 1], addFrom in [0, 1]}',
+  );
   const back = cc?.backBoxes;
   need(
     back === undefined ||

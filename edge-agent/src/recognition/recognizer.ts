@@ -133,8 +133,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
         counts,
         kept.map((c) => c.box),
         back,
-        cc.minConfidence,
-        centreX,
+        { minConfidence: cc.minConfidence, addFrom: cc.unsure?.addFrom, centreX },
       ),
     };
   }

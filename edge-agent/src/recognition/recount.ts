@@ -21,8 +21,15 @@ export interface CounterConfig {
   region: { left: number; up: number; width: number; height: number };
   /** Class k of the net's output = k + 1 packs; the last class means "that many or more". */
   classes: number;
-  /** A verdict below this softmax probability leaves the column's boxes as the detector gave them. */
+  /** A verdict at or above this softmax probability sets the column's count (see `unsure` for below). */
   minConfidence: number;
+  /**
+   * A column the counter is unsure of (its best class below `minConfidence`) still loses boxes
+   * while the probability that it holds at least that many packs is below `dropBelow`, and gains
+   * one pack where the probability of one more than its boxes is at least `addFrom` (adding needs
+   * `backBoxes`). Absent: such columns keep the boxes the detector gave them.
+   */
+  unsure?: { dropBelow: number; addFrom: number };
   /**
    * Where the 1st, 2nd, ... pack behind the front one shows, relative to the front pack's box
    * (measured on the training set). Absent: the counter only removes boxes, it never adds any.
@@ -48,8 +55,24 @@ export function counterRegion(front: Box, r: CounterConfig['region']): Box {
   return [front[0] - r.left * front[2], front[1] - r.up * front[3], r.width * front[2], r.height * front[3]];
 }
 
+/** The counter's verdict on a column: its likeliest count, that count's probability, all classes'. */
+export interface Count {
+  packs: number;
+  p: number;
+  /** Softmax per class (class k = k + 1 packs, the last "or more"); absent, unsure columns stay as they are. */
+  probs?: number[];
+}
+
+/** Probability that a column holds at least `m` packs (m >= 1). */
+export function atLeast(n: Count, m: number): number {
+  if (!n.probs) return m <= n.packs ? n.p : 0;
+  let s = 0;
+  for (let k = Math.min(m, n.probs.length) - 1; k < n.probs.length; k++) s += n.probs[k]!;
+  return s;
+}
+
 /** Packs in a column and the counter's certainty, from one row of its logits. */
-export function readCount(logits: ArrayLike<number>, offset: number, classes: number): { packs: number; p: number } {
+export function readCount(logits: ArrayLike<number>, offset: number, classes: number): Required<Count> {
   let best = 0;
   let max = -Infinity;
   for (let k = 0; k < classes; k++) {
@@ -59,9 +82,9 @@ export function readCount(logits: ArrayLike<number>, offset: number, classes: nu
       best = k;
     }
   }
-  let sum = 0;
-  for (let k = 0; k < classes; k++) sum += Math.exp(logits[offset + k]! - max);
-  return { packs: best + 1, p: 1 / sum };
+  const probs = Array.from({ length: classes }, (_, k) => Math.exp(logits[offset + k]! - max));
+  const sum = probs.reduce((a, b) => a + b, 0);
+  return { packs: best + 1, p: 1 / sum, probs: probs.map((v) => v / sum) };
 }
 
 /** One column: its front pack and the boxes behind it. */
@@ -87,21 +110,30 @@ export function columnsOf(fronts: readonly number[], isProduct: readonly boolean
 
 /**
  * Boxes to drop so that no column holds more boxes than its count says: the weakest boxes behind the
- * front go first; the front pack always stays. A column the counter is unsure of, or that it counts
- * in its open-ended last class, or that holds fewer boxes than counted, is left alone (missingBoxes
- * deals with the last).
+ * front go first; the front pack always stays. A column counted in the open-ended last class, or
+ * holding fewer boxes than counted, is left alone (missingBoxes deals with the last); one the counter
+ * is unsure of loses boxes only as `unsure.dropBelow` says.
  */
 export function surplusBoxes(
   columns: readonly Column[],
-  counts: readonly { packs: number; p: number }[],
+  counts: readonly Count[],
   scores: readonly number[],
-  opts: { classes: number; minConfidence: number },
+  opts: Pick<CounterConfig, 'classes' | 'minConfidence' | 'unsure'>,
 ): Set<number> {
   const drop = new Set<number>();
   columns.forEach((c, k) => {
     const n = counts[k];
-    if (!n || n.p < opts.minConfidence || n.packs >= opts.classes) return;
-    const extra = 1 + c.behind.length - n.packs;
+    if (!n) return;
+    let keep: number;
+    if (n.p >= opts.minConfidence) {
+      if (n.packs >= opts.classes) return;
+      keep = n.packs;
+    } else {
+      if (!opts.unsure || !n.probs) return;
+      keep = 1 + c.behind.length;
+      while (keep > 1 && atLeast(n, keep) < opts.unsure.dropBelow) keep--;
+    }
+    const extra = 1 + c.behind.length - keep;
     if (extra <= 0) return;
     [...c.behind]
       .sort((a, b) => scores[a]! - scores[b]! || b - a)
@@ -123,27 +155,42 @@ export interface MissingPack {
 /**
  * Packs a column lacks boxes for: a column the counter confidently counts at n packs that holds
  * fewer boxes gets the missing ones at the usual place of the 2nd, 3rd ... pack, behind its front
- * box. The detector's own back boxes stay where they are; at most `back.length` packs are placed.
- * (Giving the detector's boxes the places nearest them and filling the rest placed no better.)
+ * box; one it is unsure of gets one pack where `addFrom` says. The detector's own back boxes stay
+ * where they are; at most `back.length` packs are placed. (Giving the detector's boxes the places
+ * nearest them and filling the rest placed no better.)
  */
 export function missingBoxes(
   columns: readonly Column[],
-  counts: readonly { packs: number; p: number }[],
+  counts: readonly Count[],
   boxes: readonly Box[],
   back: readonly BackBox[],
-  minConfidence: number,
-  /** Per box, its centre x as a share of the image width (for `dxPerX`). */
-  centreX: readonly number[] = [],
+  opts: {
+    minConfidence: number;
+    /** See CounterConfig.unsure. */
+    addFrom?: number;
+    /** Per box, its centre x as a share of the image width (for `dxPerX`). */
+    centreX?: readonly number[];
+  },
 ): MissingPack[] {
   const out: MissingPack[] = [];
   columns.forEach((c, i) => {
     const n = counts[i];
-    if (!n || n.p < minConfidence) return;
+    if (!n) return;
+    const have = 1 + c.behind.length;
+    let packs: number;
+    if (n.p >= opts.minConfidence) packs = n.packs;
+    else if (opts.addFrom !== undefined && n.probs && atLeast(n, have + 1) >= opts.addFrom) packs = have + 1;
+    else return;
     const f = boxes[c.front]!;
-    for (let k = 1 + c.behind.length; k < n.packs && k <= back.length; k++) {
+    for (let k = have; k < packs && k <= back.length; k++) {
       const b = back[k - 1]!;
-      const dx = b.dx + (b.dxPerX ?? 0) * ((centreX[c.front] ?? 0.5) - 0.5);
-      out.push({ front: c.front, k, box: [f[0] + dx * f[2], f[1] + b.dy * f[3], b.w * f[2], b.h * f[3]], p: n.p });
+      const dx = b.dx + (b.dxPerX ?? 0) * ((opts.centreX?.[c.front] ?? 0.5) - 0.5);
+      out.push({
+        front: c.front,
+        k,
+        box: [f[0] + dx * f[2], f[1] + b.dy * f[3], b.w * f[2], b.h * f[3]],
+        p: atLeast(n, k + 1),
+      });
     }
   });
   return out;

@@ -141,6 +141,16 @@ describe('model.json checks at load', () => {
     await withCounter({ ...(shipped.counter as object), ...bad });
     await expect(loadModelConfig(dir)).rejects.toThrow('model.json: counter must be {file, width > 0');
   });
+  it.each([{ dropBelow: 0.1 }, { dropBelow: 0.1, addFrom: 1.5 }, { dropBelow: '0.1', addFrom: 0.7 }, null, 0.7])(
+    'refuses counter.unsure %j and names the field',
+    async (unsure) => {
+      await withCounter({ ...(shipped.counter as object), unsure });
+      await expect(loadModelConfig(dir)).rejects.toThrow(
+        'model.json: counter.unsure must be {dropBelow in [0, 1], addFrom in [0, 1]}',
+      );
+    },
+  );
+
   const pack = { dx: 0.05, dy: -0.2, w: 0.9, h: 0.9 };
   it.each([
     { backBoxes: [{ ...pack, w: 0 }] },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  atLeast,
   columnsOf,
   counterRegion,
   missingBoxes,
@@ -113,7 +114,7 @@ describe('missingBoxes', () => {
       ],
       boxes,
       back,
-      0.8,
+      { minConfidence: 0.8 },
     );
     expect(add).toEqual([
       { front: 0, k: 1, box: [102.5, 180, 45, 90], p: 0.9 },
@@ -127,10 +128,14 @@ describe('missingBoxes', () => {
     const lens = [{ ...back[0]!, dxPerX: -2 }];
     const one = [{ packs: 2, p: 0.9 }];
     // Front centre at 0.25 of the image width: dx = 0.05 - 2 * (0.25 - 0.5) = 0.55 front widths right.
-    expect(missingBoxes([columns[0]!], one, boxes, lens, 0.8, [0.25])[0]!.box).toEqual([127.5, 180, 45, 90]);
+    expect(missingBoxes([columns[0]!], one, boxes, lens, { minConfidence: 0.8, centreX: [0.25] })[0]!.box).toEqual([
+      127.5, 180, 45, 90,
+    ]);
     // At the centre the slope does nothing; without centres it is taken as the centre.
-    expect(missingBoxes([columns[0]!], one, boxes, lens, 0.8, [0.5])[0]!.box).toEqual([102.5, 180, 45, 90]);
-    expect(missingBoxes([columns[0]!], one, boxes, lens, 0.8)[0]!.box).toEqual([102.5, 180, 45, 90]);
+    expect(missingBoxes([columns[0]!], one, boxes, lens, { minConfidence: 0.8, centreX: [0.5] })[0]!.box).toEqual([
+      102.5, 180, 45, 90,
+    ]);
+    expect(missingBoxes([columns[0]!], one, boxes, lens, { minConfidence: 0.8 })[0]!.box).toEqual([102.5, 180, 45, 90]);
   });
 
   it('adds nothing to an unsure count, a column holding its count, or beyond the known geometry', () => {
@@ -143,11 +148,48 @@ describe('missingBoxes', () => {
         ],
         boxes,
         back,
-        0.8,
+        { minConfidence: 0.8 },
       ),
     ).toEqual([]);
-    const deep = missingBoxes([columns[0]!], [{ packs: 4, p: 0.99 }], boxes, back, 0.8);
+    const deep = missingBoxes([columns[0]!], [{ packs: 4, p: 0.99 }], boxes, back, { minConfidence: 0.8 });
     expect(deep.map((a) => a.k)).toEqual([1, 2]);
-    expect(missingBoxes([columns[0]!], [{ packs: 3, p: 0.99 }], boxes, [], 0.8)).toEqual([]);
+    expect(missingBoxes([columns[0]!], [{ packs: 3, p: 0.99 }], boxes, [], { minConfidence: 0.8 })).toEqual([]);
+  });
+});
+
+describe('unsure columns (CounterConfig.unsure)', () => {
+  // Counter probabilities for 1, 2, 3, "4 or more" packs.
+  const unsure = (probs: number[]) => ({ packs: probs.indexOf(Math.max(...probs)) + 1, p: Math.max(...probs), probs });
+
+  it('reads the probability of at least m packs from the classes, the last one open-ended', () => {
+    const n = unsure([0.1, 0.5, 0.3, 0.1]);
+    expect(atLeast(n, 1)).toBeCloseTo(1);
+    expect(atLeast(n, 3)).toBeCloseTo(0.4);
+    expect(atLeast(n, 4)).toBeCloseTo(0.1);
+    expect(atLeast(n, 6)).toBeCloseTo(0.1);
+    expect(readCount([0, Math.log(3), 0, 0], 0, 4).probs).toEqual(
+      [1 / 6, 3 / 6, 1 / 6, 1 / 6].map((v) => expect.closeTo(v)),
+    );
+  });
+
+  it('drops boxes while the count is unlikely to reach them, weakest first', () => {
+    const col = [{ front: 0, behind: [1, 2, 3] }];
+    const scores = [0.9, 0.6, 0.35, 0.5];
+    const opts = { classes: 4, minConfidence: 0.8, unsure: { dropBelow: 0.1, addFrom: 0.7 } };
+    // P(>= 4) = 0.05 and P(>= 3) = 0.08 are below 0.1: two boxes go; P(>= 2) = 0.6 keeps the rest.
+    const n = unsure([0.4, 0.52, 0.03, 0.05]);
+    expect([...surplusBoxes(col, [n], scores, opts)].sort()).toEqual([2, 3]);
+    // Without `unsure` (older model files) an unsure column keeps its boxes.
+    expect(surplusBoxes(col, [n], scores, { classes: 4, minConfidence: 0.8 }).size).toBe(0);
+  });
+
+  it('adds one pack where one more than the boxes is likely enough', () => {
+    const back = [{ dx: 0, dy: -0.2, w: 0.9, h: 0.9 }];
+    const col = [{ front: 0, behind: [] }];
+    const boxes: [number, number, number, number][] = [[100, 200, 50, 100]];
+    const add = (probs: number[]) =>
+      missingBoxes(col, [unsure(probs)], boxes, back, { minConfidence: 0.8, addFrom: 0.7 });
+    expect(add([0.25, 0.45, 0.2, 0.1])).toEqual([{ front: 0, k: 1, box: [100, 180, 45, 90], p: expect.closeTo(0.75) }]);
+    expect(add([0.35, 0.45, 0.1, 0.1])).toEqual([]); // P(>= 2) = 0.65
   });
 });
