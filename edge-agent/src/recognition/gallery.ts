@@ -18,6 +18,12 @@ export interface GalleryEntry {
   enrolledAt?: string;
   /** Pack front in millimetres: lets the shelf scale tell size variants apart (see size.ts). */
   sizeMm?: { width: number; height: number };
+  /**
+   * A front pack is this SKU only at this cosine similarity or above (else unknown), where that is
+   * above the model's unknown threshold: calibrated on captures of known SKUs (eval/floors.ts), it
+   * keeps a foreign look-alike from passing as a SKU whose own packs always match closely.
+   */
+  minSimilarity?: number;
 }
 
 export interface GalleryFile {
@@ -39,6 +45,8 @@ export interface Gallery {
   matrix: Float32Array;
   /** Pack front in mm, for the SKUs whose entry gives sizeMm. */
   sizes: Map<string, { width: number; height: number }>;
+  /** Per matrix row, its SKU's minSimilarity (0 where the entry has none). */
+  floors: Float32Array;
 }
 
 export function buildGallery(file: GalleryFile): Gallery {
@@ -61,7 +69,15 @@ export function buildGallery(file: GalleryFile): Gallery {
     if (!(width > 0 && height > 0)) throw new Error(`gallery: ${e.sku} sizeMm must be {width > 0, height > 0} mm`);
     sizes.set(e.sku, { width, height });
   }
-  return { name: file.name, version: file.version, dim, skus: rows.map((r) => r.sku), matrix, sizes };
+  const floorOf = new Map<string, number>();
+  for (const e of file.entries) {
+    if (e.minSimilarity === undefined) continue;
+    if (!(typeof e.minSimilarity === 'number' && e.minSimilarity >= 0 && e.minSimilarity <= 1))
+      throw new Error(`gallery: ${e.sku} minSimilarity must be a number in [0, 1]`);
+    floorOf.set(e.sku, e.minSimilarity);
+  }
+  const floors = Float32Array.from(rows, (r) => floorOf.get(r.sku) ?? 0);
+  return { name: file.name, version: file.version, dim, skus: rows.map((r) => r.sku), matrix, sizes, floors };
 }
 
 export async function loadGallery(path: string): Promise<Gallery> {

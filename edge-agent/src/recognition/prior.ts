@@ -55,15 +55,23 @@ export function assignSkus(
   front: readonly number[],
   unknownThreshold: number,
   prior: StackPrior = DEFAULT_STACK_PRIOR,
+  /** Per gallery row, the similarity a front pack needs to be that SKU (Gallery.floors); none: 0. */
+  floors?: ArrayLike<number>,
 ): { sku: string | undefined; similarity: number }[] {
   const G = skus.length;
   const best = bestPerRow(sims, front.length, G);
+  // A front (or lone) pack must clear its SKU's floor too. A pack behind shows too little to be held
+  // to it: it only needs the unknown threshold, or its front's SKU through the prior.
+  const known = (b: { g: number; s: number }, floor: boolean) =>
+    b.g >= 0 && b.s >= unknownThreshold && (!floor || !floors || b.s >= floors[b.g]!);
   return best.map((b, r) => {
     const f = front[r]!;
-    const own = { sku: b.g >= 0 && b.s >= unknownThreshold ? skus[b.g] : undefined, similarity: b.s };
-    if (f === r || f < 0) return own;
+    if (f === r || f < 0) return { sku: known(b, true) ? skus[b.g] : undefined, similarity: b.s };
+    const own = { sku: known(b, false) ? skus[b.g] : undefined, similarity: b.s };
     const fb = best[f]!;
-    if (fb.g < 0 || fb.s < unknownThreshold || skus[fb.g] === skus[b.g]) return own;
+    // Behind an unknown front, the pack is judged as a front would be.
+    if (!known(fb, true)) return { sku: known(b, true) ? skus[b.g] : undefined, similarity: b.s };
+    if (skus[fb.g] === skus[b.g]) return own;
     // The crop's similarity to the front pack's SKU: its nearest row of that SKU (a SKU may have one row per shot).
     let s = -Infinity;
     for (let g = 0; g < G; g++) if (skus[g] === skus[fb.g]) s = Math.max(s, sims[r * G + g]!);

@@ -6,7 +6,7 @@ import { DEFAULT_QUALITY, loadModelConfig } from './config.js';
 import { decodeCenters } from './decode.js';
 import { mergeMirrored, mirrorPlanes } from './flip.js';
 import { loadGallery } from './gallery.js';
-import { assignSkus, DEFAULT_STACK_PRIOR, similarityMatrix } from './prior.js';
+import { assignSkus, bestPerRow, DEFAULT_STACK_PRIOR, similarityMatrix } from './prior.js';
 import { applySizeEvidence } from './size.js';
 import { layOut } from './layout.js';
 import {
@@ -248,10 +248,19 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       productIdx.map((i) => fronts[i]!),
       unknownThreshold,
       cfg.embedder.stackPrior ?? DEFAULT_STACK_PRIOR,
+      gallery.floors,
     );
+    const nearest = opts.identities ? bestPerRow(sims, productIdx.length, gallery.skus.length) : [];
+    const identityOf = new Map<Detection, { sku: string; similarity: number }>();
     let pi = 0;
     const detections: Detection[] = [];
-    kept.forEach((c, i) => detections.push(detectionOf(c, i)));
+    kept.forEach((c, i) => {
+      const k = pi;
+      const d = detectionOf(c, i);
+      if (opts.identities && pi > k && nearest[k]!.g >= 0)
+        identityOf.set(d, { sku: gallery.skus[nearest[k]!.g]!, similarity: nearest[k]!.s });
+      detections.push(d);
+    });
     function detectionOf(c: (typeof kept)[number], i: number): Detection {
       const where = placed[i]!;
       const base = { box: boxes[i]!.map((v) => round(v, 5)) as Box, ...where };
@@ -282,6 +291,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       ...summarise(detections),
       detections,
       inferenceMs: round(performance.now() - t0, 2),
+      ...(opts.identities ? { identities: detections.map((d) => identityOf.get(d)) } : {}),
     };
   }
 

@@ -11,6 +11,11 @@ export interface Recognition {
   detections: Detection[];
   /** Wall time of decode + detect + identify + facings, in milliseconds. */
   inferenceMs: number;
+  /**
+   * With RecognizeOptions.identities: per detection (same order), the embedder's nearest gallery SKU
+   * and its cosine similarity before any threshold; undefined for empty slots and added packs.
+   */
+  identities?: ({ sku: string; similarity: number } | undefined)[];
 }
 
 export interface RecognizerOptions {
@@ -30,6 +35,8 @@ export interface RecognizerOptions {
 export interface RecognizeOptions {
   /** How the camera sees the fixture (see layout.ts): `front` unless it looks down into a chest cooler. */
   view?: View;
+  /** Also return each detection's nearest SKU and similarity (Recognition.identities), for calibration. */
+  identities?: boolean;
 }
 
 export interface Recognizer {
