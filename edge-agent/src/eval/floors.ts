@@ -91,8 +91,10 @@ async function main(): Promise<void> {
       throw new UsageError(`--models ${a.models}: ${err.message}`);
     }),
   ) as GalleryFile;
+  const images = await loadCoco(dir, 0.9).catch((err: Error) => {
+    throw new UsageError(`--dataset ${dir}: ${err.message}`);
+  });
   const rec = await loadRecognizer({ modelDir: a.models, logger: log });
-  const images = await loadCoco(dir, 0.9);
   const samples = new Map<string, number[]>();
   const t0 = performance.now();
   for (const [i, im] of images.entries()) {
@@ -106,7 +108,9 @@ async function main(): Promise<void> {
       const t = im.truth[m[p]!];
       const id = r.identities?.[p];
       if (!t || !id || !d.facing || t.facing === false || id.sku !== t.name) return;
-      samples.set(t.name, [...(samples.get(t.name) ?? []), id.similarity]);
+      const list = samples.get(t.name) ?? [];
+      list.push(id.similarity);
+      samples.set(t.name, list);
     });
     if ((i + 1) % 50 === 0 || i + 1 === images.length)
       log.info(

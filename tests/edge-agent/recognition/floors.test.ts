@@ -86,6 +86,12 @@ describe('per-SKU similarity floors', () => {
     expect(r.stderr.trim()).toBe(`calibrate-floors: ${reason}`);
   });
 
+  it('names a dataset folder it cannot read, in one line with exit code 2', () => {
+    const r = floorsCli(['--dataset', '/nonexistent/set']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^calibrate-floors: --dataset \/nonexistent\/set: ENOENT/);
+  });
+
   it('calibrates on a COCO set and writes the floors with the next gallery version', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'floors-'));
     try {
