@@ -833,6 +833,16 @@ def main() -> None:
         json.dump(model, f, indent=2)
         f.write("\n")
     log(f"wrote model.json and gallery.json to {os.path.relpath(out, REPO)}; total {fmt_eta(time.time() - t_start)}")
+    calibrate_floors(out)
+    log(f"done; total {fmt_eta(time.time() - t_start)}")
+
+
+def calibrate_floors(out: str) -> None:
+    """Per-SKU similarity floors (gallery.json minSimilarity, D36) for the new embedder: the old ones
+    meant nothing for new vectors. Runs the device pipeline on a simulated set of known SKUs."""
+    cmd = ["npm", "run", "--silent", "calibrate-floors", "--", "--models", out, "--write"]
+    log("running " + " ".join(cmd))
+    subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
 
 
 if __name__ == "__main__":
