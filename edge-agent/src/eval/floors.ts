@@ -12,23 +12,17 @@
  * (seed 7001: never used for training, tuning or evaluation). --write stores the floors in the
  * models' gallery.json and gives it the next gallery version; without it they are only printed.
  */
-import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { loadRecognizer } from '../recognition/index.js';
 import { nextGalleryVersion } from '../recognition/enroll.js';
 import type { GalleryFile } from '../recognition/gallery.js';
+import { fractionArg, parseFlags, REPO, runCli, simulateSet, UsageError, wholeArg } from './cli.js';
 import { loadCoco } from './coco.js';
 import { matchFrame } from './metrics.js';
 import { floorsFrom } from './similarity-floors.js';
-
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-
-class UsageError extends Error {}
 
 const OPTIONS = {
   dataset: { type: 'string' },
@@ -42,48 +36,34 @@ const OPTIONS = {
   'cache-dir': { type: 'string', default: join(REPO, 'models/training/.cache') },
 } as const;
 
-const whole = (name: string, min: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, { message: `--${name} must be a whole number` })
-    .transform(Number)
-    .pipe(z.number().min(min, { message: `--${name} must be >= ${min}` }));
-const fraction = (name: string) =>
-  z
-    .string()
-    .regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, { message: `--${name} must be a number from 0 to 1` })
-    .transform(Number);
-
 const Args = z.strictObject({
   dataset: z.string().min(1).optional(),
-  count: whole('count', 1),
-  seed: whole('seed', 0),
+  count: wholeArg('count', 1, Number.MAX_SAFE_INTEGER),
+  seed: wholeArg('seed', 0, Number.MAX_SAFE_INTEGER),
   models: z.string().min(1),
-  quantile: fraction('quantile'),
-  slack: fraction('slack'),
-  'min-samples': whole('min-samples', 1),
+  quantile: fractionArg('quantile'),
+  slack: fractionArg('slack'),
+  'min-samples': wholeArg('min-samples', 1, Number.MAX_SAFE_INTEGER),
   write: z.boolean(),
   'cache-dir': z.string().min(1),
 });
 
 async function main(): Promise<void> {
-  let raw: Record<string, unknown>;
-  try {
-    raw = parseArgs({ options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const parsed = Args.safeParse(raw);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('; '));
-  const a = parsed.data;
+  const a = parseFlags(OPTIONS, Args);
   const log = pino({ name: 'calibrate-floors', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
   let dir = a.dataset;
   if (!dir) {
     dir = join(a['cache-dir'], `calib-mixed-s${a.seed}-n${a.count}`);
-    const args = ['dataset', '--out', dir, '--count', String(a.count), '--seed', String(a.seed)];
-    args.push('--difficulty', 'mixed', '--fixture', 'mixed', '--reuse');
-    const r = spawnSync(process.execPath, [join(REPO, 'simulators/dist/cli.js'), ...args], { stdio: ['ignore', 2, 2] });
-    if (r.status !== 0) throw new Error(`simulator exited with ${r.status}`);
+    simulateSet(dir, [
+      '--count',
+      String(a.count),
+      '--seed',
+      String(a.seed),
+      '--difficulty',
+      'mixed',
+      '--fixture',
+      'mixed',
+    ]);
   }
   const galleryPath = join(a.models, 'gallery.json');
   const gallery = JSON.parse(
@@ -142,11 +122,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    process.stderr.write(`calibrate-floors: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`calibrate-floors: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runCli('calibrate-floors', main);

@@ -9,22 +9,16 @@
  * --fixture says otherwise), using seeds never used for training (training uses seed 101), into
  * --cache-dir (models/training/.cache/), and makes it again when the simulator's code changed.
  */
-import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { loadRecognizer } from '../recognition/index.js';
+import { fractionArg, parseFlags, REPO, runCli, simulateSet, UsageError, wholeArg } from './cli.js';
 import { loadCoco } from './coco.js';
 import { computeMetrics, percentile, type FrameResult } from './metrics.js';
 import { pino } from 'pino';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const EVAL_SEED = 9001;
-
-/** A bad flag: printed as one line, exit code 2. */
-class UsageError extends Error {}
 
 const EVAL_OPTIONS = {
   json: { type: 'boolean', default: false },
@@ -41,23 +35,6 @@ const EVAL_OPTIONS = {
   'unknown-threshold': { type: 'string' },
   'cache-dir': { type: 'string', default: join(REPO, 'models/training/.cache') },
 } as const;
-
-const wholeArg = (name: string, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, { message: `--${name} must be a whole number` })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, { message: `--${name} must be >= ${min}` })
-        .max(max, { message: `--${name} must be <= ${max}` }),
-    );
-const fractionArg = (name: string) =>
-  z
-    .string()
-    .regex(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/, { message: `--${name} must be a number from 0 to 1` })
-    .transform(Number);
 
 /** The flags, checked here (the CLI boundary) so that a typo fails with its name, not as NaN deep in a run. */
 const EvalArgs = z.strictObject({
@@ -79,34 +56,18 @@ const EvalArgs = z.strictObject({
   'cache-dir': z.string().min(1, { message: '--cache-dir must name a folder' }),
 });
 
-function parseEvalArgs(): z.infer<typeof EvalArgs> {
-  let raw: Record<string, unknown>;
-  try {
-    raw = parseArgs({ options: EVAL_OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const r = EvalArgs.safeParse(raw);
-  if (!r.success) throw new UsageError(r.error.issues.map((i) => i.message).join('; '));
-  return r.data;
-}
-
 async function main(): Promise<void> {
-  const values = parseEvalArgs();
+  const values = parseFlags(EVAL_OPTIONS, EvalArgs);
   // In --json mode stdout must hold exactly one JSON object, so progress goes to stderr.
   const log = pino({ name: 'eval', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
   let dir = values.dataset;
   if (!dir) {
     const fx = values.fixture === 'upright' ? '' : `${values.fixture}-`;
     dir = join(values['cache-dir'], `eval-${fx}${values.difficulty}-s${values.seed}-n${values.count}`);
-    // The simulator keeps the cached set only if the current simulator code made it (--reuse): a
-    // changed renderer or truth is never measured on an old set.
-    const args = ['dataset', '--out', dir, '--count', String(values.count), '--seed', String(values.seed)];
-    args.push('--difficulty', values.difficulty, '--fixture', values.fixture, '--reuse');
-    const r = spawnSync(process.execPath, [join(REPO, 'simulators/dist/cli.js'), ...args], {
-      stdio: ['ignore', 2, 2],
-    });
-    if (r.status !== 0) throw new Error(`simulator exited with ${r.status}`);
+    simulateSet(dir, [
+      ...['--count', String(values.count), '--seed', String(values.seed)],
+      ...['--difficulty', values.difficulty, '--fixture', values.fixture],
+    ]);
   }
   // A wrong --models folder is the user's mistake: one line naming it, not a stack trace.
   const modelError = (err: unknown) => new UsageError(`--models ${values.models}: ${(err as Error).message}`);
@@ -193,11 +154,4 @@ function mean(xs: number[]): number {
   return xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 100) / 100 : 0;
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    console.error(`eval: ${err.message}`);
-    process.exit(2);
-  }
-  console.error(err);
-  process.exit(1);
-});
+runCli('eval', main);

@@ -70,6 +70,8 @@ export const DEFAULT_QUALITY: QualityThresholds = {
 };
 
 const positive = (v: unknown): boolean => typeof v === 'number' && v > 0;
+const nonNegative = (v: unknown): boolean => typeof v === 'number' && v >= 0;
+const inUnit = (v: unknown): boolean => typeof v === 'number' && v >= 0 && v <= 1;
 
 function need(cond: unknown, what: string): asserts cond {
   if (!cond) throw new Error(`model.json: ${what}`);
@@ -118,13 +120,7 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
   need(raw.embedder?.width > 0 && raw.embedder.height > 0 && raw.embedder.dim > 0, 'embedder size/dim');
   const sp = raw.embedder.stackPrior;
   need(
-    sp === undefined ||
-      (typeof sp === 'object' &&
-        sp !== null &&
-        typeof sp.margin === 'number' &&
-        sp.margin >= 0 &&
-        typeof sp.slack === 'number' &&
-        sp.slack >= 0),
+    sp === undefined || (typeof sp === 'object' && sp !== null && nonNegative(sp.margin) && nonNegative(sp.slack)),
     'embedder.stackPrior must be {margin >= 0, slack >= 0}',
   );
   const cc = raw.counter;
@@ -137,9 +133,7 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
         positive(cc.height) &&
         Number.isInteger(cc.classes) &&
         cc.classes >= 2 &&
-        typeof cc.minConfidence === 'number' &&
-        cc.minConfidence >= 0 &&
-        cc.minConfidence <= 1 &&
+        inUnit(cc.minConfidence) &&
         ['left', 'up', 'width', 'height'].every(
           (k) => typeof cc.region?.[k as keyof CounterConfig['region']] === 'number',
         ) &&
@@ -150,14 +144,7 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
   const unsure = cc?.unsure;
   need(
     unsure === undefined ||
-      (typeof unsure === 'object' &&
-        unsure !== null &&
-        typeof unsure.dropBelow === 'number' &&
-        unsure.dropBelow >= 0 &&
-        unsure.dropBelow <= 1 &&
-        typeof unsure.addFrom === 'number' &&
-        unsure.addFrom >= 0 &&
-        unsure.addFrom <= 1),
+      (typeof unsure === 'object' && unsure !== null && inUnit(unsure.dropBelow) && inUnit(unsure.addFrom)),
     'counter.unsure must be {dropBelow in [0, 1], addFrom in [0, 1]}',
   );
   const back = cc?.backBoxes;
