@@ -255,10 +255,10 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     let pi = 0;
     const detections: Detection[] = [];
     kept.forEach((c, i) => {
-      const k = pi;
+      const row = pi; // the embedder row of this detection, if detectionOf takes one
       const d = detectionOf(c, i);
-      if (opts.identities && pi > k && nearest[k]!.g >= 0)
-        identityOf.set(d, { sku: gallery.skus[nearest[k]!.g]!, similarity: nearest[k]!.s });
+      const near = pi > row ? nearest[row] : undefined;
+      if (near && near.g >= 0) identityOf.set(d, { sku: gallery.skus[near.g]!, similarity: near.s });
       detections.push(d);
     });
     function detectionOf(c: (typeof kept)[number], i: number): Detection {

@@ -143,12 +143,12 @@ export function surplusBoxes(
   return drop;
 }
 
-/** A pack the counter is sure of but the detector gave no box: `k`-th behind the column's front. */
+/** A pack the counter counts but the detector gave no box: `k`-th behind the column's front. */
 export interface MissingPack {
   front: number;
   k: number;
   box: Box;
-  /** The counter's probability for the column's count. */
+  /** The counter's probability that the column holds this pack (at least k + 1 packs). */
   p: number;
 }
 
