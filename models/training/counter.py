@@ -46,8 +46,9 @@ def front_view_images(root: str) -> list[bool]:
 
 def column_items(
     boxes: list[list[tuple]], idx: list[int], front_view: list[bool], max_occlusion: float
-) -> list[tuple[int, tuple, int]]:
-    """(image, front pack box in work pixels, class = packs - 1) for every stocked column of front views.
+) -> list[tuple[int, tuple, int, list[tuple]]]:
+    """(image, front pack box in work pixels, class = packs - 1, boxes of the packs behind it) for every
+    stocked column of front views.
 
     A pack hidden more than `max_occlusion` is not counted: the evaluation ignores it too.
     """
@@ -63,7 +64,8 @@ def column_items(
             packs.sort(key=lambda p: p[0])
             n = sum(1 for p in packs if p[2] <= max_occlusion)
             if n > 0:
-                items.append((i, packs[0][1], min(n, CLASSES) - 1))
+                behind = [p[1] for p in packs[1:] if p[2] <= max_occlusion]
+                items.append((i, packs[0][1], min(n, CLASSES) - 1, behind[: CLASSES - 1]))
     return items
 
 
@@ -111,19 +113,53 @@ def region(box: tuple) -> tuple:
     return (x - REGION["left"] * w, y - REGION["up"] * h, REGION["width"] * w, REGION["height"] * h)
 
 
-def crops_u8(work: np.ndarray, items: list[tuple[int, tuple, int]], rng: np.random.Generator | None, log=None) -> np.ndarray:
-    """The counter's crop of every item as uint8 HWC; with `rng`, boxes jittered as the detector's are."""
+def crops_u8(work: np.ndarray, items: list[tuple], rng: np.random.Generator | None, log=None) -> tuple[np.ndarray, np.ndarray]:
+    """The counter's crop of every item as uint8 HWC, and the front box each was cut round; with
+    `rng`, boxes jittered as the detector's are."""
     out = np.empty((len(items), COUNTER_H, COUNTER_W, 3), np.uint8)
+    fronts = np.empty((len(items), 4), np.float32)
     t0 = time.time()
-    for n, (i, box, _) in enumerate(items):
+    for n, (i, box, *_) in enumerate(items):
         x, y, w, h = box
         if rng is not None:  # the detector's front boxes are off by a few percent
             j = rng.uniform(-0.06, 0.06, 4)
             x, y, w, h = x + j[0] * w, y + j[1] * h, w * (1 + j[2]), h * (1 + j[3])
+        fronts[n] = (x, y, w, h)
         out[n] = np.clip(np.rint(sample_crop(work[i], region((x, y, w, h)), COUNTER_W, COUNTER_H)), 0, 255)
         if log and ((n + 1) % 20000 == 0 or n + 1 == len(items)):
             log(f"counter crops {n + 1}/{len(items)} ({(n + 1) / (time.time() - t0):.0f} crops/s)")
-    return out
+    return out, fronts
+
+
+def box_targets(items: list[tuple], fronts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per item, where each pack behind the front shows relative to the box the crop was cut round
+    (dx, dy in its widths and heights, w, h as shares of it; CLASSES - 1 packs x 4), and which of
+    those packs exist."""
+    t = np.zeros((len(items), CLASSES - 1, 4), np.float32)
+    m = np.zeros((len(items), CLASSES - 1), np.float32)
+    for n, (_, _, _, backs) in enumerate(items):
+        fx, fy, fw, fh = fronts[n]
+        for k, (x, y, w, h) in enumerate(backs[: CLASSES - 1]):
+            t[n, k] = ((x - fx) / fw, (y - fy) / fh, w / fw, h / fh)
+            m[n, k] = 1
+    return t, m
+
+
+def mirror_boxes(t: torch.Tensor) -> torch.Tensor:
+    """Targets of a mirrored crop: the region is symmetric about the front box's centre line."""
+    t = t.clone()
+    t[..., 0] = 1 - t[..., 0] - t[..., 2]
+    return t
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of (..., 4) x, y, w, h boxes, elementwise."""
+    x0 = np.maximum(a[..., 0], b[..., 0])
+    y0 = np.maximum(a[..., 1], b[..., 1])
+    x1 = np.minimum(a[..., 0] + a[..., 2], b[..., 0] + b[..., 2])
+    y1 = np.minimum(a[..., 1] + a[..., 3], b[..., 1] + b[..., 3])
+    i = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    return i / np.maximum(a[..., 2] * a[..., 3] + b[..., 2] * b[..., 3] - i, 1e-9)
 
 
 def to_tensor(x: np.ndarray, mean, std) -> torch.Tensor:
@@ -131,24 +167,81 @@ def to_tensor(x: np.ndarray, mean, std) -> torch.Tensor:
     return (t - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
 
 
-def train_counter(work, items, steps: int, mean, std, log, batch: int = 128, lr: float = 2e-3, jitters: int = 2) -> Counter:
+# Weight of the box loss (smooth L1 in front-box units) against the count's cross-entropy when both
+# are trained together: at 4 the two are of one size after a few hundred steps.
+BOX_LOSS_WEIGHT = 4.0
+
+
+def counter_from_onnx(path: str) -> Counter:
+    """A Counter holding the weights of an exported counter.onnx (the count part; its box branch is
+    new). The exporter folds each batch norm into the convolution before it, so the convolution takes
+    the folded weight and the batch norm becomes the identity plus the folded bias."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(path)
+    init = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in model.graph.initializer}
+    net = Counter(CLASSES)
+    convs = [n for n in model.graph.node if n.op_type == "Conv"]
+    layers = list(net.f)
+    if len(convs) != len(layers):
+        raise ValueError(f"{path}: {len(convs)} convolutions, the counter has {len(layers)}")
+    with torch.no_grad():
+        for node, layer in zip(convs, layers):
+            conv, bn = layer[0], layer[1]
+            w, b = init[node.input[1]], init[node.input[2]]
+            if tuple(w.shape) != tuple(conv.weight.shape):
+                raise ValueError(f"{path}: convolution {node.name} is {tuple(w.shape)}, expected {tuple(conv.weight.shape)}")
+            conv.weight.copy_(w)
+            bn.weight.fill_(1.0)
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1.0 - bn.eps)
+            bn.bias.copy_(b)
+        gemms = [n for n in model.graph.node if n.op_type == "Gemm"]
+        for node, lin in zip(gemms, (net.h[2], net.h[4])):
+            lin.weight.copy_(init[node.input[1]])
+            lin.bias.copy_(init[node.input[2]])
+    net.eval()
+    return net
+
+
+def train_counter(
+    work, items, steps: int, mean, std, log, batch: int = 128, lr: float = 2e-3, jitters: int = 2, base: Counter | None = None
+) -> Counter:
+    """Trains a counter from scratch (counts and places together) or, given `base`, only the box
+    branch of `base`: its convolutions and count head stay as they are, so every count does too."""
     rng = np.random.default_rng(3)
     # Crops cut once, each column at `jitters` jittered boxes: cutting them per step would take longer
     # than the training step itself.
-    x_all = crops_u8(work, items * jitters, rng, log)
-    labels = torch.tensor([c for _, _, c in items] * jitters)
-    net = Counter(CLASSES)
-    opt = torch.optim.AdamW(net.parameters(), lr, weight_decay=1e-4)
+    x_all, fronts = crops_u8(work, items * jitters, rng, log)
+    labels = torch.tensor([c for _, _, c, _ in items] * jitters)
+    t_np, m_np = box_targets(items * jitters, fronts)
+    targets, mask = torch.from_numpy(t_np), torch.from_numpy(m_np)
+    net = base if base is not None else Counter(CLASSES)
+    with torch.no_grad():  # start at the average place of each pack: the head learns the column's own
+        mean_box = (targets * mask[..., None]).sum(0) / mask.sum(0).clamp(min=1)[:, None]
+        net.b[3].bias.copy_(mean_box.flatten())
+        net.b[3].weight.mul_(0.1)
+    opt = torch.optim.AdamW((net.b if base is not None else net).parameters(), lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
     t0, run = time.time(), 0.0
     net.train()
+    if base is not None:
+        net.f.eval()
+        net.h.eval()
+        for p in [*net.f.parameters(), *net.h.parameters()]:
+            p.requires_grad_(False)
     for step in range(1, steps + 1):
         pick = rng.integers(0, len(x_all), batch)
         x = to_tensor(x_all[pick], mean, std)
+        t, m = targets[pick], mask[pick]
         if rng.random() < 0.5:  # a column's count does not change in a mirror
             x = x.flip(3)
+            t = mirror_boxes(t)
         x = x * torch.empty(batch, 1, 1, 1).uniform_(0.7, 1.3) + torch.empty(batch, 3, 1, 1).uniform_(-0.3, 0.3)
-        loss = F.cross_entropy(net(x), labels[pick], label_smoothing=0.05)
+        logits, boxes = net(x)
+        box_l1 = (F.smooth_l1_loss(boxes.view(batch, CLASSES - 1, 4), t, reduction="none", beta=0.02).sum(2) * m).sum() / m.sum().clamp(min=1)
+        loss = box_l1 if base is not None else F.cross_entropy(logits, labels[pick], label_smoothing=0.05) + BOX_LOSS_WEIGHT * box_l1
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -161,25 +254,41 @@ def train_counter(work, items, steps: int, mean, std, log, batch: int = 128, lr:
     return net
 
 
-def validate_counter(net: Counter, work, items, mean, std) -> dict:
-    x_all = crops_u8(work, items, None)
+def validate_counter(net: Counter, work, items, mean, std, back: list[dict], width: float) -> dict:
+    """Counting accuracy on `items`, and how well the packs behind the front are placed (mean IoU
+    with their truth boxes, per pack k behind the front) by the net and by the average places `back`
+    (back_boxes; `width`: image width in work pixels, for dxPerX)."""
+    x_all, fronts = crops_u8(work, items, None)
+    t, m = box_targets(items, fronts)
     right = confident = right_confident = 0
+    placed = np.zeros_like(t)
     with torch.no_grad():
         for k in range(0, len(items), 256):
-            p = net(to_tensor(x_all[k : k + 256], mean, std)).softmax(1)
-            conf, pred = p.max(1)
-            truth = torch.tensor([c for _, _, c in items[k : k + 256]])
+            logits, boxes = net(to_tensor(x_all[k : k + 256], mean, std))
+            conf, pred = logits.softmax(1).max(1)
+            placed[k : k + 256] = boxes.view(-1, CLASSES - 1, 4).numpy()
+            truth = torch.tensor([c for _, _, c, _ in items[k : k + 256]])
             right += int((pred == truth).sum())
             sure = conf >= MIN_CONFIDENCE
             confident += int(sure.sum())
             right_confident += int(((pred == truth) & sure).sum())
+    u = (fronts[:, 0] + fronts[:, 2] / 2) / width - 0.5
+    avg = np.zeros_like(t)
+    for k, b in enumerate(back[: CLASSES - 1]):
+        avg[:, k] = np.stack([b["dx"] + b.get("dxPerX", 0) * u, np.full_like(u, b["dy"]), np.full_like(u, b["w"]), np.full_like(u, b["h"])], 1)
     n = max(1, len(items))
-    return {
+    out = {
         "columns": len(items),
         "accuracy": right / n,
         "confidentShare": confident / n,
         "confidentAccuracy": right_confident / max(1, confident),
     }
+    for k in range(CLASSES - 1):
+        sel = m[:, k] > 0
+        if sel.any():
+            out[f"backIou{k + 1}"] = float(box_iou(placed[sel, k], t[sel, k]).mean())
+            out[f"backIou{k + 1}Average"] = float(box_iou(avg[sel, k], t[sel, k]).mean())
+    return out
 
 
 def export_counter(net: Counter, path: str) -> None:
@@ -188,8 +297,8 @@ def export_counter(net: Counter, path: str) -> None:
         torch.zeros(1, 3, COUNTER_H, COUNTER_W),
         path,
         input_names=["crops"],
-        output_names=["logits"],
-        dynamic_axes={"crops": {0: "n"}, "logits": {0: "n"}},
+        output_names=["logits", "boxes"],
+        dynamic_axes={"crops": {0: "n"}, "logits": {0: "n"}, "boxes": {0: "n"}},
         opset_version=17,
     )
 
@@ -205,4 +314,6 @@ def model_entry(sha256: str, back: list[dict]) -> dict:
         "minConfidence": MIN_CONFIDENCE,
         "unsure": UNSURE,
         "backBoxes": back,
+        # The net also says where each pack behind the front shows in this column (output `boxes`).
+        "boxOutput": True,
     }

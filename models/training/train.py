@@ -36,7 +36,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import EMPTY, UNKNOWN, PAD_VALUE, Sample, expand_box, letterbox, letterbox_params, load_coco, resize_u8, sample_crop  # noqa: E402
-from nets import CosineHead, Detector, Embedder  # noqa: E402
+from nets import CosineHead, Counter, Detector, Embedder  # noqa: E402
 import counter as column_counter  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -527,25 +527,31 @@ def file_hash(path: str) -> str:
         return hashlib.sha256(f.read()).hexdigest()[:12]
 
 
-def train_column_counter(work, boxes, samples, front_view, train_idx, val_idx, steps: int, out: str) -> tuple[dict, dict]:
-    """Trains, validates and exports the column counter; returns its model.json entry and training record."""
+def train_column_counter(
+    work, boxes, samples, front_view, train_idx, val_idx, steps: int, out: str, base: Counter | None = None
+) -> tuple[dict, dict]:
+    """Trains, validates and exports the column counter; returns its model.json entry and training
+    record. With `base` (a finished counter) only its box branch is trained: counts stay as they were."""
     items = column_counter.column_items(boxes, train_idx, front_view, MAX_OCCLUSION)
     val_items = column_counter.column_items(boxes, val_idx, front_view, MAX_OCCLUSION)
     log(f"column counter: {len(items)} training columns, {len(val_items)} validation columns, {steps} steps")
     ckpt = os.path.join(CACHE, "counter.pt")
-    net = column_counter.train_counter(work, items, steps, MEAN, STD, log)
+    net = column_counter.train_counter(work, items, steps, MEAN, STD, log, base=base)
     torch.save(net.state_dict(), ckpt)
-    val = column_counter.validate_counter(net, work, val_items, MEAN, STD)
+    back = column_counter.back_boxes(samples, train_idx, front_view, MAX_OCCLUSION)
+    log(f"column counter: back packs show on average at {back} (relative to the front pack's box)")
+    val = column_counter.validate_counter(net, work, val_items, MEAN, STD, back, WORK_W)
+    placed = ", ".join(
+        f"{k}: {val[f'backIou{k}']:.3f} (average place {val[f'backIou{k}Average']:.3f})" for k in range(1, column_counter.CLASSES) if f"backIou{k}" in val
+    )
     log(
         f"column counter on validation columns: {val['accuracy'] * 100:.1f}% counted right; "
         f"{val['confidentShare'] * 100:.0f}% of columns at >= {column_counter.MIN_CONFIDENCE} confidence, "
-        f"{val['confidentAccuracy'] * 100:.1f}% of those right"
+        f"{val['confidentAccuracy'] * 100:.1f}% of those right; mean IoU of the k-th pack behind the front placed by the net, {placed}"
     )
     path = os.path.join(out, "counter.onnx")
     column_counter.export_counter(net, path)
     record = {"steps": steps, "columns": len(items), "validation": {k: round(v, 4) for k, v in val.items()}}
-    back = column_counter.back_boxes(samples, train_idx, front_view, MAX_OCCLUSION)
-    log(f"column counter: back packs show at {back} (relative to the front pack's box)")
     return column_counter.model_entry(file_hash(path), back), record
 
 
@@ -582,11 +588,13 @@ def main() -> None:
     ap.add_argument("--init-embedder", help="fine-tune: start the embedder from this state_dict (.pt)")
     ap.add_argument(
         "--stage",
-        choices=["all", "detector", "embedder", "counter", "counter-geometry"],
+        choices=["all", "detector", "embedder", "counter", "counter-boxes", "counter-geometry"],
         default="all",
         help="train only the detector or only the embedder and save its checkpoint; then "
         "`--reuse-detector --reuse-embedder` exports. `counter` trains the column counter alone and adds it "
         "to the model in --out (counter.onnx and model.json's counter entry), leaving the other files as they are; "
+        "`counter-boxes` trains only the box branch of the counter in --out (where the packs behind a front show), "
+        "its counts unchanged; "
         "`counter-geometry` only measures where back packs show (model.json counter.backBoxes) on the training set",
     )
     ap.add_argument("--emb-lr", type=float, default=3e-3, help="peak learning rate (one-cycle) of the embedder")
@@ -635,11 +643,21 @@ def main() -> None:
     log(f"dataset {root}: {len(samples)} images ({len(train_idx)} train, {n_val} validation)")
 
     front_view = column_counter.front_view_images(root)
-    if args.stage == "counter":
+    if args.stage in ("counter", "counter-boxes"):
         out = os.path.abspath(args.out)
         with open(os.path.join(out, "model.json"), encoding="utf-8") as f:
             model = json.load(f)
-        model["counter"], model["training"]["counter"] = train_column_counter(work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out)
+        base = None
+        if args.stage == "counter-boxes":
+            if "counter" not in model:
+                ap.error(f"{out}/model.json has no column counter: train it with --stage counter first")
+            base = column_counter.counter_from_onnx(os.path.join(out, model["counter"]["file"]))
+        counted = model["training"].get("counter")
+        model["counter"], model["training"]["counter"] = train_column_counter(
+            work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out, base
+        )
+        if base is not None and counted:  # the counts were trained before: keep that record
+            model["training"]["counter"] = {**counted, "boxBranch": model["training"]["counter"]}
         with open(os.path.join(out, "model.json"), "w", encoding="utf-8") as f:
             json.dump(model, f, indent=2)
             f.write("\n")

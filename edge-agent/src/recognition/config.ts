@@ -147,6 +147,7 @@ export async function loadModelConfig(modelDir: string): Promise<ModelConfig> {
       (typeof unsure === 'object' && unsure !== null && inUnit(unsure.dropBelow) && inUnit(unsure.addFrom)),
     'counter.unsure must be {dropBelow in [0, 1], addFrom in [0, 1]}',
   );
+  need(cc?.boxOutput === undefined || typeof cc.boxOutput === 'boolean', 'counter.boxOutput must be true or false');
   const back = cc?.backBoxes;
   need(
     back === undefined ||

@@ -13,8 +13,10 @@ import {
   columnsOf,
   counterRegion,
   missingBoxes,
+  readPlaces,
   readCount,
   surplusBoxes,
+  type BackBox,
   type CounterConfig,
   type MissingPack,
 } from './recount.js';
@@ -47,6 +49,8 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
   const embedder = await ort.InferenceSession.create(join(opts.modelDir, cfg.embedder.file), sessionOpts);
   const counter =
     cfg.counter && (await ort.InferenceSession.create(join(opts.modelDir, cfg.counter.file), sessionOpts));
+  if (counter && cfg.counter?.boxOutput && !counter.outputNames.includes('boxes'))
+    throw new Error(`${cfg.counter.file} has no output "boxes", but model.json says counter.boxOutput: true`);
   const quality = { ...DEFAULT_QUALITY, ...cfg.quality };
   const unknownThreshold = opts.unknownThreshold ?? cfg.embedder.unknownThreshold;
   // A configured threshold (the cloud's or --score-threshold) is one threshold for every class.
@@ -106,11 +110,12 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     centreX: readonly number[],
   ): Promise<{ drop: Set<number>; add: MissingPack[] }> {
     const back = cc.backBoxes ?? [];
-    // A column of one box has nothing to drop; without back-box geometry it is not looked at.
+    const canAdd = back.length > 0 || cc.boxOutput === true;
+    // A column of one box has nothing to drop; where no pack can be placed it is not looked at.
     const columns = columnsOf(
       fronts,
       kept.map((c) => c.cls !== emptyCls),
-    ).filter((c) => c.behind.length > 0 || back.length > 0);
+    ).filter((c) => c.behind.length > 0 || canAdd);
     if (columns.length === 0) return { drop: new Set(), add: [] };
     const size = 3 * cc.width * cc.height;
     const crops = new Float32Array(columns.length * size);
@@ -121,6 +126,13 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     const logits = out.logits!.data as Float32Array;
     if (logits.length !== columns.length * cc.classes) throw new Error('counter output has unexpected size');
     const counts = columns.map((_, k) => readCount(logits, k * cc.classes, cc.classes));
+    let places: BackBox[][] | undefined;
+    if (cc.boxOutput) {
+      const b = out.boxes!.data as Float32Array;
+      if (b.length !== columns.length * (cc.classes - 1) * 4)
+        throw new Error('counter boxes output has unexpected size');
+      places = columns.map((_, k) => readPlaces(b, k, cc.classes));
+    }
     return {
       drop: surplusBoxes(
         columns,
@@ -133,7 +145,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
         counts,
         kept.map((c) => c.box),
         back,
-        { minConfidence: cc.minConfidence, addFrom: cc.unsure?.addFrom, centreX },
+        { minConfidence: cc.minConfidence, addFrom: cc.unsure?.addFrom, centreX, places },
       ),
     };
   }

@@ -1,4 +1,5 @@
 import type { Box } from './letterbox.js';
+import { iou } from './nms.js';
 
 /**
  * The column counter (counter.onnx) looks at one shelf column in the full-resolution work image and
@@ -35,6 +36,12 @@ export interface CounterConfig {
    * (measured on the training set). Absent: the counter only removes boxes, it never adds any.
    */
   backBoxes?: BackBox[];
+  /**
+   * The net has a second output, `boxes`: per column, where its 1st .. (classes - 1)-th pack behind
+   * the front shows (4 numbers each, as BackBox without dxPerX). Packs the detector missed are placed
+   * there rather than at the average places of `backBoxes`.
+   */
+  boxOutput?: boolean;
 }
 
 /** Offsets in front-box widths (dx) and heights (dy); size as a share of the front box's. */
@@ -85,6 +92,15 @@ export function readCount(logits: ArrayLike<number>, offset: number, classes: nu
   const probs = Array.from({ length: classes }, (_, k) => Math.exp(logits[offset + k]! - max));
   const sum = probs.reduce((a, b) => a + b, 0);
   return { packs: best + 1, p: 1 / sum, probs: probs.map((v) => v / sum) };
+}
+
+/** The places one column's `boxes` output row gives its packs behind the front (see boxOutput). */
+export function readPlaces(boxes: ArrayLike<number>, column: number, classes: number): BackBox[] {
+  const n = classes - 1;
+  return Array.from({ length: n }, (_, k) => {
+    const o = (column * n + k) * 4;
+    return { dx: boxes[o]!, dy: boxes[o + 1]!, w: boxes[o + 2]!, h: boxes[o + 3]! };
+  });
 }
 
 /** One column: its front pack and the boxes behind it. */
@@ -154,10 +170,13 @@ export interface MissingPack {
 
 /**
  * Packs a column lacks boxes for: a column the counter confidently counts at n packs that holds
- * fewer boxes gets the missing ones at the usual place of the 2nd, 3rd ... pack, behind its front
- * box; one it is unsure of gets one pack where `addFrom` says. The detector's own back boxes stay
- * where they are; at most `back.length` packs are placed. (Giving the detector's boxes the places
- * nearest them and filling the rest placed no better.)
+ * fewer boxes gets the missing ones behind its front box; one it is unsure of gets one pack where
+ * `addFrom` says. With the counter's own `places` for the column, the detector's back boxes take
+ * the places they overlap most and the missing packs the first places left (the detector often
+ * misses the 1st pack behind a front and sees the 2nd); without them the missing packs go to the
+ * average places `back` of the k-th pack, k counted on from the boxes the column has (taking the
+ * nearest average places placed no better). The detector's own boxes stay where they are; at most
+ * as many packs as there are places behind the front are placed.
  */
 export function missingBoxes(
   columns: readonly Column[],
@@ -170,6 +189,8 @@ export function missingBoxes(
     addFrom?: number;
     /** Per box, its centre x as a share of the image width (for `dxPerX`). */
     centreX?: readonly number[];
+    /** Per column, the counter's own places for its packs behind the front (see boxOutput). */
+    places?: readonly (readonly BackBox[])[];
   },
 ): MissingPack[] {
   const out: MissingPack[] = [];
@@ -181,17 +202,31 @@ export function missingBoxes(
     if (n.p >= opts.minConfidence) packs = n.packs;
     else if (opts.addFrom !== undefined && n.probs && atLeast(n, have + 1) >= opts.addFrom) packs = have + 1;
     else return;
+    if (packs <= have) return;
     const f = boxes[c.front]!;
-    for (let k = have; k < packs && k <= back.length; k++) {
-      const b = back[k - 1]!;
-      const dx = b.dx + (b.dxPerX ?? 0) * ((opts.centreX?.[c.front] ?? 0.5) - 0.5);
-      out.push({
-        front: c.front,
-        k,
-        box: [f[0] + dx * f[2], f[1] + b.dy * f[3], b.w * f[2], b.h * f[3]],
-        p: atLeast(n, k + 1),
-      });
-    }
+    const at = (b: BackBox, dx = b.dx): Box => [f[0] + dx * f[2], f[1] + b.dy * f[3], b.w * f[2], b.h * f[3]];
+    const own = opts.places?.[i];
+    let free: number[]; // indices k - 1 of the places still open, in order
+    if (own) {
+      free = own.map((_, k) => k);
+      for (const j of c.behind) {
+        if (free.length === 0) break;
+        let best = 0;
+        for (let m = 1; m < free.length; m++)
+          if (iou(at(own[free[m]!]!), boxes[j]!) > iou(at(own[free[best]!]!), boxes[j]!)) best = m;
+        free.splice(best, 1);
+      }
+    } else free = back.map((_, k) => k).slice(c.behind.length);
+    free.slice(0, packs - have).forEach((k, m) => {
+      let box: Box;
+      if (own) box = at(own[k]!);
+      else {
+        const b = back[k]!;
+        box = at(b, b.dx + (b.dxPerX ?? 0) * ((opts.centreX?.[c.front] ?? 0.5) - 0.5));
+      }
+      if (!(box[2] > 0 && box[3] > 0)) return; // a net's place can come out degenerate
+      out.push({ front: c.front, k: k + 1, box, p: atLeast(n, have + m + 1) });
+    });
   });
   return out;
 }

@@ -11,9 +11,9 @@ const MODELS = fileURLToPath(new URL('../../../models', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../fixtures/recognition', import.meta.url));
 
 /**
- * The committed model against the same folder without `counter.backBoxes` (the counter then only
- * drops boxes): on the committed upright frames, what the back-box geometry adds must be packs
- * behind a front, with that front's identity.
+ * The committed model against the same folder without `counter.backBoxes` and `counter.boxOutput`
+ * (the counter then only drops boxes): on the committed upright frames, what the counter adds must
+ * be packs behind a front, with that front's identity.
  */
 describe('packs the column counter adds (recount.ts missingBoxes)', () => {
   const withBack: Recognition[] = [];
@@ -25,6 +25,7 @@ describe('packs the column counter adds (recount.ts missingBoxes)', () => {
     await cp(MODELS, dir, { recursive: true, filter: (src) => !src.includes('training') });
     const cfg = JSON.parse(await readFile(join(MODELS, 'model.json'), 'utf8')) as { counter: Record<string, unknown> };
     delete cfg.counter.backBoxes;
+    delete cfg.counter.boxOutput;
     await writeFile(join(dir, 'model.json'), JSON.stringify(cfg));
     const logger = pino({ level: 'silent' });
     const a = await loadRecognizer({ modelDir: MODELS, logger });
@@ -59,9 +60,12 @@ describe('packs the column counter adds (recount.ts missingBoxes)', () => {
         expect(front, `a front for row ${d.row} column ${d.column}`).toBeDefined();
         expect(d.kind).toBe(front!.kind);
         expect(d.sku).toBe(front!.sku);
-        // Behind a front shows above it, at most the front box's size.
-        expect(d.box[1]).toBeLessThan(front!.box[1]);
-        expect(d.box[3]).toBeLessThanOrEqual(front!.box[3] + 1e-6);
+        // Behind a front shows over its upper half (from the camera above), overlapping it across,
+        // at most the front box's size.
+        const [fx, fy, fw, fh] = front!.box;
+        expect(d.box[1]).toBeLessThan(fy + fh / 2);
+        expect(Math.min(d.box[0] + d.box[2], fx + fw) - Math.max(d.box[0], fx)).toBeGreaterThan(0);
+        expect(d.box[3]).toBeLessThanOrEqual(fh + 1e-6);
       }
       const count = (x: Recognition) => x.skus.reduce((n, s) => n + s.count, 0) + x.unknownProducts;
       expect(count(r)).toBe(count(without[f]!) + r.detections.length - without[f]!.detections.length);
@@ -69,5 +73,30 @@ describe('packs the column counter adds (recount.ts missingBoxes)', () => {
     });
     // The committed frames have columns where the detector missed a back pack.
     expect(added).toBeGreaterThan(0);
+  });
+});
+
+describe('a counter said to place packs (counter.boxOutput)', () => {
+  it('refuses to load a counter net without the `boxes` output, naming the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shelfsight-noboxes-'));
+    try {
+      await cp(MODELS, dir, { recursive: true, filter: (src) => !src.includes('training') });
+      const cfg = JSON.parse(await readFile(join(MODELS, 'model.json'), 'utf8')) as {
+        counter: Record<string, unknown>;
+      };
+      // Any net without a `boxes` output stands in for an older counter.onnx.
+      await writeFile(
+        join(dir, 'model.json'),
+        JSON.stringify({
+          ...cfg,
+          counter: { ...cfg.counter, file: 'embedder.onnx', sha256: undefined, boxOutput: true },
+        }),
+      );
+      await expect(loadRecognizer({ modelDir: dir, logger: pino({ level: 'silent' }) })).rejects.toThrow(
+        'embedder.onnx has no output "boxes", but model.json says counter.boxOutput: true',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

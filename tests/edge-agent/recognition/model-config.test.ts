@@ -172,6 +172,10 @@ describe('model.json checks at load', () => {
     await withCounter({ ...(shipped.counter as object), backBoxes: undefined });
     expect((await loadModelConfig(dir)).counter?.backBoxes).toBeUndefined();
   });
+  it.each(['true', 1, null])('refuses counter.boxOutput %j', async (boxOutput) => {
+    await withCounter({ ...(shipped.counter as object), boxOutput });
+    await expect(loadModelConfig(dir)).rejects.toThrow('model.json: counter.boxOutput must be true or false');
+  });
   it('refuses a counter that is not an object', async () => {
     await withCounter(4);
     await expect(loadModelConfig(dir)).rejects.toThrow('model.json: counter must be');

@@ -5,6 +5,7 @@ import {
   counterRegion,
   missingBoxes,
   readCount,
+  readPlaces,
   surplusBoxes,
 } from '../../../edge-agent/src/recognition/recount.js';
 
@@ -154,6 +155,75 @@ describe('missingBoxes', () => {
     const deep = missingBoxes([columns[0]!], [{ packs: 4, p: 0.99 }], boxes, back, { minConfidence: 0.8 });
     expect(deep.map((a) => a.k)).toEqual([1, 2]);
     expect(missingBoxes([columns[0]!], [{ packs: 3, p: 0.99 }], boxes, [], { minConfidence: 0.8 })).toEqual([]);
+  });
+
+  describe("the counter's own places (boxOutput)", () => {
+    // The net's `boxes` output for two columns of a 4-class counter: 3 packs x (dx, dy, w, h) each.
+    const out = new Float32Array([
+      ...[0, -0.1, 1, 0.5, 0.1, -0.2, 0.8, 0.25, 0.2, -0.3, 0.5, 0.125],
+      ...[-0.1, -0.15, 0.75, 0.5, 0, -0.25, 0.5, 0.25, 0, -0.35, 0.5, 0.25],
+    ]);
+
+    it('reads one column’s row as places of the 1st, 2nd, 3rd pack behind the front', () => {
+      expect(readPlaces(out, 1, 4)).toEqual([
+        { dx: expect.closeTo(-0.1), dy: expect.closeTo(-0.15), w: 0.75, h: 0.5 },
+        { dx: 0, dy: -0.25, w: 0.5, h: 0.25 },
+        { dx: 0, dy: expect.closeTo(-0.35), w: 0.5, h: 0.25 },
+      ]);
+    });
+
+    it('places missing packs where the column’s own places say, without the lens shift of the average places', () => {
+      const places = [readPlaces(out, 0, 4), readPlaces(out, 1, 4)];
+      const lens = back.map((b) => ({ ...b, dxPerX: -2 }));
+      const add = missingBoxes(
+        columns,
+        [
+          { packs: 3, p: 0.9 },
+          { packs: 4, p: 0.95 },
+        ],
+        boxes,
+        lens,
+        { minConfidence: 0.8, centreX: [0.25, 0.75, 0.75], places },
+      );
+      const round = (b: number[]) => b.map((v) => Math.round(v * 1000) / 1000);
+      expect(add.map((a) => ({ ...a, box: round(a.box) }))).toEqual([
+        { front: 0, k: 1, box: [100, 190, 50, 50], p: 0.9 },
+        { front: 0, k: 2, box: [105, 180, 40, 25], p: 0.9 },
+        // the detector's back box overlaps column 1's 1st place most: the 2nd and 3rd are added
+        { front: 1, k: 2, box: [200, 180, 20, 20], p: 0.95 },
+        { front: 1, k: 3, box: [200, 172, 20, 20], p: 0.95 },
+      ]);
+    });
+
+    it('gives the detector’s back boxes the places they overlap most and adds the packs at the places left', () => {
+      const places = [readPlaces(out, 1, 4)];
+      // column 1's places: 1st [196, 188, 30, 40], 2nd [200, 180, 20, 20], 3rd [200, 172, 20, 20]
+      const seenSecond: [number, number, number, number][] = [...boxes.slice(0, 2), [200, 179, 20, 22]];
+      const count = { packs: 3, p: 0.9, probs: [0.02, 0.08, 0.9, 0] };
+      const add = missingBoxes([columns[1]!], [count], seenSecond, [], { minConfidence: 0.8, places });
+      expect(add.map((a) => ({ ...a, box: a.box.map((v) => Math.round(v * 1000) / 1000) }))).toEqual([
+        { front: 1, k: 1, box: [196, 188, 30, 40], p: 0.9 },
+      ]);
+      // Each added pack carries the probability that the column holds it: at least 3, then at least 4 packs.
+      const deeper = { packs: 4, p: 0.85, probs: [0, 0.05, 0.1, 0.85] };
+      const two = missingBoxes([columns[1]!], [deeper], seenSecond, [], { minConfidence: 0.8, places });
+      expect(two.map((a) => [a.k, Math.round(a.p * 100) / 100])).toEqual([
+        [1, 0.95],
+        [3, 0.85],
+      ]);
+    });
+
+    it('skips a place the net gives no size, and places no more packs than it has places for', () => {
+      const flat = [[{ dx: 0, dy: -0.1, w: 0, h: 0.5 }, ...readPlaces(out, 0, 4).slice(1)]];
+      const add = missingBoxes([columns[0]!], [{ packs: 4, p: 0.99 }], boxes, [], { minConfidence: 0.8, places: flat });
+      expect(add.map((a) => a.k)).toEqual([2, 3]);
+      const two = [readPlaces(out, 0, 4).slice(0, 2)];
+      const few = missingBoxes([columns[0]!], [{ packs: 4, p: 0.99 }], boxes, back, {
+        minConfidence: 0.8,
+        places: two,
+      });
+      expect(few.map((a) => a.k)).toEqual([1, 2]);
+    });
   });
 });
 
