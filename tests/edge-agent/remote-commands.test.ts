@@ -56,7 +56,8 @@ describe('remote management commands', () => {
       }),
     );
     agent = runNode('edge-agent/dist/cli.js', ['--config', file]);
-    await waitUntil(() => logEntries(agent.lines, 'mqtt connected').length >= 1, 30_000, 'agent connected');
+    // Subscribed, not only connected: a command sent before the broker grants the subscription is lost.
+    await waitUntil(() => logEntries(agent.lines, 'mqtt subscribed').length >= 1, 30_000, 'agent subscribed');
   });
 
   afterAll(async () => {

@@ -318,7 +318,7 @@ describe('edge disk full: nothing accepted is lost, nothing counted twice', () =
       agent = runNode('edge-agent/dist/cli.js', ['--config', configFile]);
       procs.push(agent);
       const a = agent;
-      await waitUntil(() => logEntries(a.lines, 'mqtt connected').length >= 1, 30_000, 'agent connected');
+      await waitUntil(() => logEntries(a.lines, 'mqtt subscribed').length >= 1, 30_000, 'agent subscribed');
       await fill(filler);
       client = await mqtt.connectAsync(broker.url, { clientId: 'disk-full-cloud' });
       await client.publishAsync(

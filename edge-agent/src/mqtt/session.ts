@@ -47,7 +47,9 @@ export class DeviceSession extends EventEmitter<SessionEvents> {
         [topics.config(cfg.deviceId), topics.commands(cfg.deviceId), topics.ota(cfg.deviceId)],
         { qos: 1 },
         (err) => {
+          // Until the broker grants these, commands and configs sent to a new session are lost.
           if (err) log.error({ err }, 'subscribe failed');
+          else log.info('mqtt subscribed');
         },
       );
       this.emit('connect');
