@@ -173,8 +173,8 @@ BOX_LOSS_WEIGHT = 4.0
 
 
 def counter_from_onnx(path: str) -> Counter:
-    """A Counter holding the weights of an exported counter.onnx (the count part; its box branch is
-    new). The exporter folds each batch norm into the convolution before it, so the convolution takes
+    """A Counter holding the counting weights of an exported counter.onnx (its box branch starts
+    afresh, whether or not the file has one). The exporter folds each batch norm into the convolution before it, so the convolution takes
     the folded weight and the batch norm becomes the identity plus the folded bias."""
     import onnx
     from onnx import numpy_helper
@@ -197,10 +197,12 @@ def counter_from_onnx(path: str) -> Counter:
             bn.running_mean.zero_()
             bn.running_var.fill_(1.0 - bn.eps)
             bn.bias.copy_(b)
-        gemms = [n for n in model.graph.node if n.op_type == "Gemm"]
-        for node, lin in zip(gemms, (net.h[2], net.h[4])):
-            lin.weight.copy_(init[node.input[1]])
-            lin.bias.copy_(init[node.input[2]])
+        # Dense layers keep their names in the export (h.2.weight, ...; b.* where it has a box branch).
+        state = net.state_dict()
+        for name in ("h.2.weight", "h.2.bias", "h.4.weight", "h.4.bias"):
+            if name not in init:
+                raise ValueError(f"{path}: no {name}: not a column counter")
+            state[name].copy_(init[name])
     net.eval()
     return net
 
@@ -240,7 +242,8 @@ def train_counter(
             t = mirror_boxes(t)
         x = x * torch.empty(batch, 1, 1, 1).uniform_(0.7, 1.3) + torch.empty(batch, 3, 1, 1).uniform_(-0.3, 0.3)
         logits, boxes = net(x)
-        box_l1 = (F.smooth_l1_loss(boxes.view(batch, CLASSES - 1, 4), t, reduction="none", beta=0.02).sum(2) * m).sum() / m.sum().clamp(min=1)
+        b = boxes.view(batch, CLASSES - 1, 4)
+        box_l1 = (F.smooth_l1_loss(b, t, reduction="none", beta=0.02).sum(2) * m).sum() / m.sum().clamp(min=1)
         loss = box_l1 if base is not None else F.cross_entropy(logits, labels[pick], label_smoothing=0.05) + BOX_LOSS_WEIGHT * box_l1
         opt.zero_grad()
         loss.backward()
@@ -286,8 +289,12 @@ def validate_counter(net: Counter, work, items, mean, std, back: list[dict], wid
     for k in range(CLASSES - 1):
         sel = m[:, k] > 0
         if sel.any():
-            out[f"backIou{k + 1}"] = float(box_iou(placed[sel, k], t[sel, k]).mean())
-            out[f"backIou{k + 1}Average"] = float(box_iou(avg[sel, k], t[sel, k]).mean())
+            net_iou, avg_iou = box_iou(placed[sel, k], t[sel, k]), box_iou(avg[sel, k], t[sel, k])
+            out[f"backIou{k + 1}"] = float(net_iou.mean())
+            out[f"backIou{k + 1}Average"] = float(avg_iou.mean())
+            # The evaluation's criterion: a box counts as found at IoU 0.5.
+            out[f"backHit{k + 1}"] = float((net_iou >= 0.5).mean())
+            out[f"backHit{k + 1}Average"] = float((avg_iou >= 0.5).mean())
     return out
 
 
