@@ -174,8 +174,9 @@ BOX_LOSS_WEIGHT = 4.0
 
 def counter_from_onnx(path: str) -> Counter:
     """A Counter holding the counting weights of an exported counter.onnx (its box branch starts
-    afresh, whether or not the file has one). The exporter folds each batch norm into the convolution before it, so the convolution takes
-    the folded weight and the batch norm becomes the identity plus the folded bias."""
+    afresh, whether or not the file has one). The exporter folds each batch norm into the
+    convolution before it, so the convolution takes the folded weight and the batch norm becomes
+    the identity plus the folded bias."""
     import onnx
     from onnx import numpy_helper
 

@@ -211,10 +211,8 @@ export function missingBoxes(
       free = own.map((_, k) => k);
       for (const j of c.behind) {
         if (free.length === 0) break;
-        let best = 0;
-        for (let m = 1; m < free.length; m++)
-          if (iou(at(own[free[m]!]!), boxes[j]!) > iou(at(own[free[best]!]!), boxes[j]!)) best = m;
-        free.splice(best, 1);
+        const overlap = free.map((k) => iou(at(own[k]!), boxes[j]!));
+        free.splice(overlap.indexOf(Math.max(...overlap)), 1);
       }
     } else free = back.map((_, k) => k).slice(c.behind.length);
     free.slice(0, packs - have).forEach((k, m) => {
