@@ -71,8 +71,9 @@ export function assignSkus(
     const fb = best[f]!;
     // Behind an unknown front, the pack is judged as a front would be.
     if (!known(fb, true)) return { sku: known(b, true) ? skus[b.g] : undefined, similarity: b.s };
-    if (skus[fb.g] === skus[b.g]) return own;
     // The crop's similarity to the front pack's SKU: its nearest row of that SKU (a SKU may have one row per shot).
+    // Where that SKU is the crop's own best match, it is b.s: below the unknown threshold the pack still
+    // takes it within the slack, as it would if another SKU had matched a little better (D38).
     let s = -Infinity;
     for (let g = 0; g < G; g++) if (skus[g] === skus[fb.g]) s = Math.max(s, sims[r * G + g]!);
     if (s >= b.s - prior.margin && s >= unknownThreshold - prior.slack) return { sku: skus[fb.g], similarity: s };

@@ -37,6 +37,21 @@ describe('stack prior', () => {
     expect(wide[1]!.similarity).toBeCloseTo(0.3);
   });
 
+  it('lets a faint cap whose best match is the front SKU take it as it would behind a closer look-alike (D38)', () => {
+    // 0: front, clearly cola; 1: behind it, best cola at 0.4 (below the 0.6 threshold);
+    // 2: behind it, lemon 0.45 over cola 0.4. Both take cola within the slack, neither is unknown.
+    const s = new Float32Array([0.9, 0.5, 0.1, 0.4, 0.2, 0.1, 0.4, 0.2, 0.45]);
+    const r = assignSkus(s, skus, [0, 0, 0], 0.6, { margin: 0.3, slack: 0.5 });
+    expect(r.map((m) => m.sku)).toEqual(['cola', 'cola', 'cola']);
+    expect(r[1]!.similarity).toBeCloseTo(0.4);
+    // Below the slack (0.6 - 0.5 = 0.1) a cap stays unknown whichever SKU it matches best.
+    const faint = new Float32Array([0.9, 0.5, 0.1, 0.08, 0.02, 0.01]);
+    expect(assignSkus(faint, skus, [0, 0], 0.6, { margin: 0.3, slack: 0.5 }).map((m) => m.sku)).toEqual([
+      'cola',
+      undefined,
+    ]);
+  });
+
   it('is plain best-match without stacks', () => {
     const r = assignSkus(sims, skus, [0, 1, 2, 3], 0.6);
     expect(r.map((m) => m.sku)).toEqual(['cola', 'delta-cola', 'lemon', undefined]);
