@@ -25,6 +25,8 @@ const routes: { re: RegExp; nav: Key | null; page: PageFn }[] = [
   { re: /^\/devices$/, nav: 'nav.devices', page: devicesPage },
   { re: /^\/catalog$/, nav: 'nav.catalog', page: catalogPage },
 ];
+/** Pages whose numbers follow the filter bar's query (filters.ts). */
+const FILTERED = new Set(['/', '/outlets']);
 const NAV: [string, Key][] = [
   ['/', 'nav.overview'],
   ['/outlets', 'nav.outlets'],
@@ -49,7 +51,8 @@ document.addEventListener('click', (e) => {
   const href = a.getAttribute('href');
   if (!href?.startsWith('/') || href.startsWith('/api/')) return;
   e.preventDefault();
-  navigate(href);
+  // Pages that read the filters keep the ones in use (period, region, ...), as the address holds them.
+  navigate(a.dataset.keepFilters !== undefined ? `${href}${location.search}` : href);
 });
 window.addEventListener('popstate', () => render());
 
@@ -147,6 +150,7 @@ const shell = (active: Key | null): { el: HTMLElement; main: HTMLElement } => {
         'a',
         {
           href,
+          ...(FILTERED.has(href) ? { 'data-keep-filters': '' } : {}),
           class: `nav__link${key === active ? ' nav__link--active' : ''}`,
           ...(key === active ? { 'aria-current': 'page' } : {}),
         },

@@ -170,6 +170,18 @@ describe('dashboard in headless Chromium against a running cloud', () => {
       .toContain(`region=${region}`);
     await page.locator('[data-kpi=availability]').waitFor();
     await shot('03-overview-filtered');
+    // Moving between pages keeps the filters in use; pages that do not use them get a clean address.
+    await page.click('a.nav__link[href="/outlets"]');
+    await page.waitForURL((u) => u.pathname === '/outlets');
+    expect(new URL(page.url()).searchParams.get('region')).toBe(region);
+    expect(new URL(page.url()).searchParams.get('range')).toBe('30d');
+    await page.click('a.nav__link[href="/devices"]');
+    await page.waitForURL((u) => u.pathname === '/devices');
+    expect(new URL(page.url()).search).toBe('');
+    await page.goBack();
+    await page.click('a.nav__link[href="/"]');
+    await page.waitForURL((u) => u.pathname === '/');
+    await expect.poll(() => page.locator('select[data-filter=region]').inputValue()).toBe(region);
     await page.goto(`${cloud.httpUrl}/?range=30d`);
   });
 
