@@ -17,7 +17,7 @@ npx tsc -b protocol edge-agent simulators
 
 mkdir "$work/device" && cd "$work/device"
 cp "$root/.npmrc" .
-echo '{"name":"device","private":true}' > package.json
+echo '{"name":"device","private":true,"allowScripts":{"onnxruntime-node":false}}' > package.json
 npm install --omit=dev --no-audit --no-fund --loglevel=error "$work"/shelfsight-protocol-*.tgz "$work"/shelfsight-edge-agent-*.tgz
 for forbidden in aedes express socket.io @duckdb/node-api @influxdata/influxdb-client vite echarts @shelfsight/cloud @shelfsight/simulators; do
   if [ -e "node_modules/$forbidden" ]; then echo "standalone agent pulled in $forbidden"; exit 1; fi
