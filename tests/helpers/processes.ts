@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const repoPath = (rel: string): string => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
@@ -13,6 +13,13 @@ export interface Proc {
   kill9(): Promise<void>;
   stop(): Promise<number | null>;
 }
+
+/** Runs one of our built CLIs to its end with logs silenced, for checks on its exit code, stdout and stderr. */
+export const runNodeSync = (script: string, args: string[]) =>
+  spawnSync(process.execPath, [repoPath(script), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LOG_LEVEL: 'silent' },
+  });
 
 /** Runs one of our built CLIs as a real process, collecting its stdout lines. `env` adds to ours. */
 export const runNode = (script: string, args: string[], env: Record<string, string> = {}): Proc => {

@@ -1,15 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoPath } from '../../helpers/processes.js';
+import { repoPath, runNodeSync } from '../../helpers/processes.js';
 
-const evalCli = (args: string[]) =>
-  spawnSync(process.execPath, [repoPath('edge-agent/dist/eval/main.js'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, LOG_LEVEL: 'silent' },
-  });
+const evalCli = (args: string[]) => runNodeSync('edge-agent/dist/eval/main.js', args);
 
 interface CocoInfo {
   info: { simulator?: string };

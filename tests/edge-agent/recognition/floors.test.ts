@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,13 +6,9 @@ import { buildGallery } from '../../../edge-agent/src/recognition/gallery.js';
 import { assignSkus } from '../../../edge-agent/src/recognition/prior.js';
 import { floorsFrom, quantile } from '../../../edge-agent/src/eval/similarity-floors.js';
 import type { GalleryFile } from '../../../edge-agent/src/recognition/gallery.js';
-import { repoPath } from '../../helpers/processes.js';
+import { repoPath, runNodeSync } from '../../helpers/processes.js';
 
-const floorsCli = (args: string[]) =>
-  spawnSync(process.execPath, [repoPath('edge-agent/dist/eval/floors.js'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, LOG_LEVEL: 'silent' },
-  });
+const floorsCli = (args: string[]) => runNodeSync('edge-agent/dist/eval/floors.js', args);
 
 describe('per-SKU similarity floors', () => {
   const skus = ['tea', 'cola'];

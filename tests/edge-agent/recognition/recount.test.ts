@@ -163,6 +163,8 @@ describe('missingBoxes', () => {
       ...[0, -0.1, 1, 0.5, 0.1, -0.2, 0.8, 0.25, 0.2, -0.3, 0.5, 0.125],
       ...[-0.1, -0.15, 0.75, 0.5, 0, -0.25, 0.5, 0.25, 0, -0.35, 0.5, 0.25],
     ]);
+    // Places are float32: compare boxes to a thousandth of a pixel.
+    const roundBox = (b: readonly number[]) => b.map((v) => Math.round(v * 1000) / 1000);
 
     it('reads one column’s row as places of the 1st, 2nd, 3rd pack behind the front', () => {
       expect(readPlaces(out, 1, 4)).toEqual([
@@ -185,8 +187,7 @@ describe('missingBoxes', () => {
         lens,
         { minConfidence: 0.8, centreX: [0.25, 0.75, 0.75], places },
       );
-      const round = (b: number[]) => b.map((v) => Math.round(v * 1000) / 1000);
-      expect(add.map((a) => ({ ...a, box: round(a.box) }))).toEqual([
+      expect(add.map((a) => ({ ...a, box: roundBox(a.box) }))).toEqual([
         { front: 0, k: 1, box: [100, 190, 50, 50], p: 0.9 },
         { front: 0, k: 2, box: [105, 180, 40, 25], p: 0.9 },
         // the detector's back box overlaps column 1's 1st place most: the 2nd and 3rd are added
@@ -201,7 +202,7 @@ describe('missingBoxes', () => {
       const seenSecond: [number, number, number, number][] = [...boxes.slice(0, 2), [200, 179, 20, 22]];
       const count = { packs: 3, p: 0.9, probs: [0.02, 0.08, 0.9, 0] };
       const add = missingBoxes([columns[1]!], [count], seenSecond, [], { minConfidence: 0.8, places });
-      expect(add.map((a) => ({ ...a, box: a.box.map((v) => Math.round(v * 1000) / 1000) }))).toEqual([
+      expect(add.map((a) => ({ ...a, box: roundBox(a.box) }))).toEqual([
         { front: 1, k: 1, box: [196, 188, 30, 40], p: 0.9 },
       ]);
       // Each added pack carries the probability that the column holds it: at least 3, then at least 4 packs.
