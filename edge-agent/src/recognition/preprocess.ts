@@ -56,25 +56,34 @@ export function cropInto(
   const b0 = -mean[0]! / std[0]!;
   const b1 = -mean[1]! / std[1]!;
   const b2 = -mean[2]! / std[2]!;
+  // Source columns and weights are the same for every output row: worked out once per crop
+  // (this loop runs for every pack and column of every frame).
+  const { c0, c1, fxs } = columnScratch(outW);
+  for (let ox = 0; ox < outW; ox++) {
+    const xs = Math.min(W - 1, Math.max(0, box[0] + (ox + 0.5) * sx - 0.5));
+    const x0 = Math.floor(xs);
+    c0[ox] = x0 * 3;
+    c1[ox] = Math.min(x0 + 1, W - 1) * 3;
+    fxs[ox] = xs - x0;
+  }
   for (let oy = 0; oy < outH; oy++) {
     const ys = Math.min(H - 1, Math.max(0, box[1] + (oy + 0.5) * sy - 0.5));
     const y0 = Math.floor(ys);
-    const y1 = Math.min(y0 + 1, H - 1);
+    const r0 = y0 * W * 3;
+    const r1 = Math.min(y0 + 1, H - 1) * W * 3;
     const fy = ys - y0;
+    const o0 = offset + oy * outW;
     for (let ox = 0; ox < outW; ox++) {
-      const xs = Math.min(W - 1, Math.max(0, box[0] + (ox + 0.5) * sx - 0.5));
-      const x0 = Math.floor(xs);
-      const x1 = Math.min(x0 + 1, W - 1);
-      const fx = xs - x0;
-      const p00 = (y0 * W + x0) * 3;
-      const p01 = (y0 * W + x1) * 3;
-      const p10 = (y1 * W + x0) * 3;
-      const p11 = (y1 * W + x1) * 3;
+      const fx = fxs[ox]!;
+      const p00 = r0 + c0[ox]!;
+      const p01 = r0 + c1[ox]!;
+      const p10 = r1 + c0[ox]!;
+      const p11 = r1 + c1[ox]!;
       const w00 = (1 - fx) * (1 - fy);
       const w01 = fx * (1 - fy);
       const w10 = (1 - fx) * fy;
       const w11 = fx * fy;
-      const o = offset + oy * outW + ox;
+      const o = o0 + ox;
       dst[o] = (data[p00]! * w00 + data[p01]! * w01 + data[p10]! * w10 + data[p11]! * w11) * a0 + b0;
       dst[o + plane] =
         (data[p00 + 1]! * w00 + data[p01 + 1]! * w01 + data[p10 + 1]! * w10 + data[p11 + 1]! * w11) * a1 + b1;
@@ -82,4 +91,13 @@ export function cropInto(
         (data[p00 + 2]! * w00 + data[p01 + 2]! * w01 + data[p10 + 2]! * w10 + data[p11 + 2]! * w11) * a2 + b2;
     }
   }
+}
+
+let scratch = { c0: new Int32Array(0), c1: new Int32Array(0), fxs: new Float64Array(0) };
+
+/** Per-column source offsets and weights of cropInto, reused between calls (grown when a crop is wider). */
+function columnScratch(outW: number): typeof scratch {
+  if (scratch.c0.length < outW)
+    scratch = { c0: new Int32Array(outW), c1: new Int32Array(outW), fxs: new Float64Array(outW) };
+  return scratch;
 }

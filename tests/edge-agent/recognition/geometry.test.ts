@@ -206,6 +206,45 @@ describe('preprocess', () => {
     expect(dst[1]! * 255).toBeCloseTo(227.5);
   });
 
+  it('samples a 2-D crop that runs off the image like a naive per-pixel bilinear sampler, whatever crop came before', () => {
+    const W = 7;
+    const H = 5;
+    const img = { width: W, height: H, data: Uint8Array.from({ length: W * H * 3 }, (_, i) => (i * 37) % 256) };
+    const at = (x: number, y: number, c: number) => img.data[(y * W + x) * 3 + c]!;
+    // Straight from the definition: pixel-centre sampling, coordinates clamped to the image.
+    const naive = (box: Box, ow: number, oh: number) => {
+      const out = new Float32Array(3 * ow * oh);
+      for (let oy = 0; oy < oh; oy++)
+        for (let ox = 0; ox < ow; ox++) {
+          const xs = Math.min(W - 1, Math.max(0, box[0] + ((ox + 0.5) * box[2]) / ow - 0.5));
+          const ys = Math.min(H - 1, Math.max(0, box[1] + ((oy + 0.5) * box[3]) / oh - 0.5));
+          const [x0, y0] = [Math.floor(xs), Math.floor(ys)];
+          const [x1, y1] = [Math.min(x0 + 1, W - 1), Math.min(y0 + 1, H - 1)];
+          const [fx, fy] = [xs - x0, ys - y0];
+          for (let c = 0; c < 3; c++)
+            out[c * ow * oh + oy * ow + ox] =
+              ((1 - fx) * (1 - fy) * at(x0, y0, c) +
+                fx * (1 - fy) * at(x1, y0, c) +
+                (1 - fx) * fy * at(x0, y1, c) +
+                fx * fy * at(x1, y1, c)) /
+              255;
+        }
+      return out;
+    };
+    // A wide crop, then a narrow one: the narrow one must not read the wide one's column table.
+    const crops: [Box, number, number][] = [
+      [[-2, -1, 10, 8], 9, 4],
+      [[1.3, 0.7, 3.1, 2.2], 3, 6],
+      [[4, 2, 6, 6], 5, 5],
+    ];
+    for (const [box, ow, oh] of crops) {
+      const dst = new Float32Array(3 * ow * oh + 4);
+      cropInto(img, box, ow, oh, [0, 0, 0], [1, 1, 1], dst, 4);
+      const want = naive(box, ow, oh);
+      want.forEach((v, i) => expect(dst[4 + i]).toBeCloseTo(v, 5));
+    }
+  });
+
   it('expands boxes by a fraction on each side', () => {
     expect(expandBox([10, 10, 100, 200], 0.1)).toEqual([0, -10, 120, 240]);
   });
