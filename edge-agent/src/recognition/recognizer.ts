@@ -66,6 +66,9 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     throw new Error(`model.json asks for detector.depthSuppression but ${cfg.detector.file} has no depth output`);
   const detInput = new Float32Array(3 * IW * IH);
   const mirrorInput = cfg.detector.flipTest ? new Float32Array(3 * IW * IH) : undefined;
+  // Crop batches are megabytes per frame; kept between frames so the agent does not churn the heap.
+  const counterCrops = reusable();
+  const embedderCrops = reusable();
   const numClasses = cfg.detector.classes.length;
   const gridW = Math.floor(IW / cfg.detector.stride);
   const gridH = Math.floor(IH / cfg.detector.stride);
@@ -118,7 +121,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     ).filter((c) => c.behind.length > 0 || canAdd);
     if (columns.length === 0) return { drop: new Set(), add: [] };
     const size = 3 * cc.width * cc.height;
-    const crops = new Float32Array(columns.length * size);
+    const crops = counterCrops(columns.length * size);
     columns.forEach((c, k) =>
       cropInto(work, counterRegion(kept[c.front]!.box, cc.region), cc.width, cc.height, mean, std, crops, k * size),
     );
@@ -222,7 +225,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     const { width: EW, height: EH, dim } = cfg.embedder;
     let sims: Float32Array = new Float32Array(0);
     if (products.length > 0) {
-      const crops = new Float32Array(products.length * 3 * EW * EH);
+      const crops = embedderCrops(products.length * 3 * EW * EH);
       products.forEach((p, i) =>
         cropInto(work, expandBox(p.box, cfg.embedder.cropPad), EW, EH, mean, std, crops, i * 3 * EW * EH),
       );
@@ -316,5 +319,17 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       await embedder.release();
       await counter?.release();
     },
+  };
+}
+
+/**
+ * A Float32Array of length n on a buffer kept between calls and grown when a call needs more
+ * (recognize runs one call at a time, so a batch is never overwritten while in use).
+ */
+function reusable(): (n: number) => Float32Array {
+  let buf = new Float32Array(0);
+  return (n) => {
+    if (buf.length < n) buf = new Float32Array(n);
+    return buf.subarray(0, n);
   };
 }
