@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from data import sample_crop
 from nets import Counter
 
-COUNTER_W, COUNTER_H = 64, 160
+COUNTER_W, COUNTER_H = 64, 160  # crop size in pixels; train.py --counter-size changes it (set_size)
 # The crop round a front pack's box (x, y, w, h), in box widths and heights: packs further back show
 # above the front pack and up to a third of a width beside it (measured on the training set).
 REGION = {"left": 0.4, "up": 0.6, "width": 1.8, "height": 1.6}
@@ -34,6 +34,12 @@ MIN_CONFIDENCE = 0.8
 # A column below MIN_CONFIDENCE still loses boxes while P(packs >= boxes) < dropBelow and gains one pack
 # where P(packs >= boxes + 1) >= addFrom (recount.ts; D35, chosen on the tuning sets 8001-8003).
 UNSURE = {"dropBelow": 0.1, "addFrom": 0.7}
+
+
+def set_size(width: int, height: int) -> None:
+    """Crop size of the counter trained, exported and validated from here on."""
+    global COUNTER_W, COUNTER_H
+    COUNTER_W, COUNTER_H = width, height
 
 
 def front_view_images(root: str) -> list[bool]:
@@ -182,7 +188,9 @@ def counter_from_onnx(path: str) -> Counter:
 
     model = onnx.load(path)
     init = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in model.graph.initializer}
-    net = Counter(CLASSES)
+    dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+    set_size(dims[3], dims[2])  # the crop size the file was trained at
+    net = Counter(CLASSES, COUNTER_W, COUNTER_H)
     convs = [n for n in model.graph.node if n.op_type == "Conv"]
     layers = list(net.f)
     if len(convs) != len(layers):
@@ -209,7 +217,17 @@ def counter_from_onnx(path: str) -> Counter:
 
 
 def train_counter(
-    work, items, steps: int, mean, std, log, batch: int = 128, lr: float = 2e-3, jitters: int = 2, base: Counter | None = None
+    work,
+    items,
+    steps: int,
+    mean,
+    std,
+    log,
+    batch: int = 128,
+    lr: float = 2e-3,
+    jitters: int = 2,
+    base: Counter | None = None,
+    box_weight: float = BOX_LOSS_WEIGHT,
 ) -> Counter:
     """Trains a counter from scratch (counts and places together) or, given `base`, only the box
     branch of `base`: its convolutions and count head stay as they are, so every count does too."""
@@ -220,7 +238,7 @@ def train_counter(
     labels = torch.tensor([c for _, _, c, _ in items] * jitters)
     t_np, m_np = box_targets(items * jitters, fronts)
     targets, mask = torch.from_numpy(t_np), torch.from_numpy(m_np)
-    net = base if base is not None else Counter(CLASSES)
+    net = base if base is not None else Counter(CLASSES, COUNTER_W, COUNTER_H)
     with torch.no_grad():  # start at the average place of each pack: the head learns the column's own
         mean_box = (targets * mask[..., None]).sum(0) / mask.sum(0).clamp(min=1)[:, None]
         net.b[3].bias.copy_(mean_box.flatten())
@@ -245,7 +263,7 @@ def train_counter(
         logits, boxes = net(x)
         b = boxes.view(batch, CLASSES - 1, 4)
         box_l1 = (F.smooth_l1_loss(b, t, reduction="none", beta=0.02).sum(2) * m).sum() / m.sum().clamp(min=1)
-        loss = box_l1 if base is not None else F.cross_entropy(logits, labels[pick], label_smoothing=0.05) + BOX_LOSS_WEIGHT * box_l1
+        loss = box_l1 if base is not None else F.cross_entropy(logits, labels[pick], label_smoothing=0.05) + box_weight * box_l1
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -140,14 +140,15 @@ class Counter(nn.Module):
     pooled. About 8 M multiply-adds per column, a few milliseconds for a whole cooler on one core.
     """
 
-    def __init__(self, classes: int = 4) -> None:
+    def __init__(self, classes: int = 4, width: int = 64, height: int = 160) -> None:
         super().__init__()
         self.f = nn.Sequential(conv_bn(3, 16, 3, 2), conv_bn(16, 24, 3, 2), conv_bn(24, 32, 3, 2), conv_bn(32, 48), conv_bn(48, 64, 3, 2))
-        self.h = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(64 * 10 * 4, 64), nn.ReLU(inplace=True), nn.Linear(64, classes))
+        cells = -(-width // 16) * -(-height // 16)  # four stride-2 convolutions with padding 1
+        self.h = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(64 * cells, 64), nn.ReLU(inplace=True), nn.Linear(64, classes))
         # Where the 1st .. (classes - 1)-th pack behind the front shows in this column: x, y offset in
         # front-box widths and heights and size as a share of the front box, 4 numbers per pack. A
         # branch of its own, so that it can be trained on a finished counter without changing a count.
-        self.b = nn.Sequential(nn.Flatten(), nn.Linear(64 * 10 * 4, 64), nn.ReLU(inplace=True), nn.Linear(64, 4 * (classes - 1)))
+        self.b = nn.Sequential(nn.Flatten(), nn.Linear(64 * cells, 64), nn.ReLU(inplace=True), nn.Linear(64, 4 * (classes - 1)))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.f(x)

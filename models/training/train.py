@@ -508,6 +508,17 @@ def export_onnx(det: Detector, emb: Embedder, out: str) -> None:
         log(f"exported {os.path.relpath(os.path.join(out, f), REPO)} ({os.path.getsize(os.path.join(out, f)) / 1e6:.2f} MB)")
 
 
+def counter_size(spec: str) -> tuple[int, int]:
+    """Parse WxH, each a multiple of 16 (the counter's four stride-2 convolutions)."""
+    try:
+        w, h = (int(v) for v in spec.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{spec!r} is not WIDTHxHEIGHT (e.g. 96x240)") from None
+    if w < 16 or h < 16 or w % 16 or h % 16:
+        raise argparse.ArgumentTypeError(f"{spec!r}: width and height must be multiples of 16, at least 16")
+    return w, h
+
+
 def det_cycles(spec: str) -> list[tuple[int, float]]:
     """Parse STEPS:PEAK_LR[,STEPS:PEAK_LR...] into one-cycle runs."""
     out = []
@@ -528,7 +539,16 @@ def file_hash(path: str) -> str:
 
 
 def train_column_counter(
-    work, boxes, samples, front_view, train_idx, val_idx, steps: int, out: str, base: Counter | None = None
+    work,
+    boxes,
+    samples,
+    front_view,
+    train_idx,
+    val_idx,
+    steps: int,
+    out: str,
+    base: Counter | None = None,
+    box_weight: float = column_counter.BOX_LOSS_WEIGHT,
 ) -> tuple[dict, dict]:
     """Trains, validates and exports the column counter; returns its model.json entry and training
     record. With `base` (a finished counter) only its box branch is trained: counts stay as they were."""
@@ -536,7 +556,7 @@ def train_column_counter(
     val_items = column_counter.column_items(boxes, val_idx, front_view, MAX_OCCLUSION)
     log(f"column counter: {len(items)} training columns, {len(val_items)} validation columns, {steps} steps")
     ckpt = os.path.join(CACHE, "counter.pt")
-    net = column_counter.train_counter(work, items, steps, MEAN, STD, log, base=base)
+    net = column_counter.train_counter(work, items, steps, MEAN, STD, log, base=base, box_weight=box_weight)
     torch.save(net.state_dict(), ckpt)
     back = column_counter.back_boxes(samples, train_idx, front_view, MAX_OCCLUSION)
     log(f"column counter: back packs show on average at {back} (relative to the front pack's box)")
@@ -577,6 +597,20 @@ def main() -> None:
         default=int(os.environ.get("SHELFSIGHT_COUNTER_STEPS", "4000")),
         help="training steps of the column counter (128 columns each)",
     )
+    ap.add_argument(
+        "--counter-size",
+        type=counter_size,
+        default=(column_counter.COUNTER_W, column_counter.COUNTER_H),
+        help="crop size WxH of a column counter trained from scratch "
+        f"(default {column_counter.COUNTER_W}x{column_counter.COUNTER_H})",
+    )
+    ap.add_argument(
+        "--counter-box-weight",
+        type=float,
+        default=column_counter.BOX_LOSS_WEIGHT,
+        help="weight of the place loss when a counter is trained from scratch; 0 trains counts alone "
+        f"(then --stage counter-boxes adds the places) (default {column_counter.BOX_LOSS_WEIGHT:g})",
+    )
     ap.add_argument("--fixture", default="mixed", help="simulator fixture mix for a generated set (upright|chest|shelf|mixed)")
     ap.add_argument("--difficulty", default="mixed", help="simulator difficulty for a generated set (easy|default|hard|mixed)")
     ap.add_argument("--init-detector", help="fine-tune: start the detector's first cycle from this state_dict (.pt)")
@@ -602,6 +636,7 @@ def main() -> None:
     ap.add_argument("--out", default=MODELS, help="where the ONNX files, gallery.json and model.json go (default: models/)")
     ap.add_argument("--version", default=os.environ.get("SHELFSIGHT_MODEL_VERSION", "0.1.0"))
     args = ap.parse_args()
+    column_counter.set_size(*args.counter_size)  # --stage counter-boxes takes the size of the counter it loads
     if args.det_depth_only and not args.init_detector:
         ap.error("--det-depth-only needs --init-detector: the depth head is trained on a trained detector")
 
@@ -654,7 +689,7 @@ def main() -> None:
             base = column_counter.counter_from_onnx(os.path.join(out, model["counter"]["file"]))
         counted = model["training"].get("counter")
         model["counter"], model["training"]["counter"] = train_column_counter(
-            work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out, base
+            work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out, base, args.counter_box_weight
         )
         if base is not None and counted:  # the counts were trained before: keep that record
             model["training"]["counter"] = {**counted, "boxBranch": model["training"]["counter"]}
@@ -776,7 +811,9 @@ def main() -> None:
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     export_onnx(det, emb, out)
-    counter_entry, counter_training = train_column_counter(work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out)
+    counter_entry, counter_training = train_column_counter(
+        work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out, box_weight=args.counter_box_weight
+    )
     version = args.version
     gallery = {
         "name": "shelfsight-cooler-gallery",
