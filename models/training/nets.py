@@ -132,10 +132,10 @@ class CosineHead(nn.Module):
 
 
 class Counter(nn.Module):
-    """Packs in one shelf column, and where those behind the front show, from a 64 x 160 crop round
-    its front pack (see counter.py).
+    """Packs in one shelf column, and where those behind the front show, from a crop round its front
+    pack (64 x 160 as shipped; see counter.py).
 
-    Plain strided convolutions down to a 10 x 4 grid, then two small dense heads (count; places):
+    Plain strided convolutions down to a 1/16 grid (10 x 4 as shipped), then two small dense heads (count; places):
     where in the crop a sliver of a back pack shows matters, so the map is flattened rather than
     pooled. About 8 M multiply-adds per column, a few milliseconds for a whole cooler on one core.
     """
