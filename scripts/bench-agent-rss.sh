@@ -22,7 +22,8 @@ cat > "$work/agent.json" <<JSON
   "camera": { "kind": "http", "url": "http://127.0.0.1:$cam_port/cameras/cooler-01/snapshot.jpg" },
   "capture": { "intervalS": 1 }, "modelDir": "$root/models", "dataDir": "$work/data", "logLevel": "info" }
 JSON
-node edge-agent/dist/cli.js --config "$work/agent.json" > "$work/agent.log" 2>&1 & agent=$!; pids+=($agent)
+# As the systemd unit runs it (edge-agent/deploy/shelfsight-agent.service, D41); MALLOC_ARENA_MAX=16 (glibc's default on 2 cores) to compare.
+MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" node edge-agent/dist/cli.js --config "$work/agent.json" > "$work/agent.log" 2>&1 & agent=$!; pids+=($agent)
 sleep "$duration"
 hwm_kb=$(awk '/VmHWM/ {print $2}' "/proc/$agent/status")
 rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$agent/status")
