@@ -146,14 +146,19 @@ describe('a cloud cluster: two cloud processes and an ingest worker behind Mosqu
       30_000,
       'live events on both sockets',
     );
+    // Stored exactly once, and the load really was split between the three members. The live event
+    // can reach a socket before the member's write to InfluxDB lands (a loaded machine showed 47 of 48),
+    // so wait for every write, then give a doubled one time to arrive too.
+    const storedCount = async () => {
+      const q = await fetch(
+        `${influx.url}/query?${new URLSearchParams({ db, q: 'SELECT count("seq") FROM observations' })}`,
+      );
+      const counted = (await q.json()) as { results: { series?: { values: [string, number][] }[] }[] };
+      return counted.results[0]?.series?.[0]?.values[0]?.[1];
+    };
+    await waitUntil(async () => ((await storedCount()) ?? 0) >= total, 30_000, 'every observation stored');
     await new Promise((r) => setTimeout(r, 500)); // anything doubled would arrive by now
-
-    // Stored exactly once, and the load really was split between the three members.
-    const q = await fetch(
-      `${influx.url}/query?${new URLSearchParams({ db, q: 'SELECT count("seq") FROM observations' })}`,
-    );
-    const counted = (await q.json()) as { results: { series?: { values: [string, number][] }[] }[] };
-    expect(counted.results[0]?.series?.[0]?.values[0]?.[1]).toBe(total);
+    expect(await storedCount()).toBe(total);
     const accepted = await Promise.all(
       clouds.map(async (c) => {
         const r = await fetch(`${c.url}/api/v1/ingest/stats`, { headers: auth });
