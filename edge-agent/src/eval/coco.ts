@@ -52,7 +52,10 @@ export async function loadCoco(dir: string, maxOcclusion = 0.9): Promise<EvalIma
     const truth: Truth = { name, box: [x / im.width, y / im.height, w / im.width, h / im.height] };
     const facing = facingOf(a);
     if (facing !== undefined) truth.facing = facing;
-    if (typeof a.occlusion === 'number' && a.occlusion > maxOcclusion) truth.ignore = true;
+    if (typeof a.occlusion === 'number') {
+      truth.occlusion = a.occlusion;
+      if (a.occlusion > maxOcclusion) truth.ignore = true;
+    }
     if (typeof a.depth === 'number' && Number.isInteger(a.depth) && a.depth >= 0) truth.depth = a.depth;
     byImage.get(a.image_id)!.push(truth);
   }

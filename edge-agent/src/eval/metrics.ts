@@ -18,7 +18,16 @@ export interface Truth {
   ignore?: boolean;
   /** Position in its stack, 0 = front-most (simulator sets record it; other sets may not). */
   depth?: number;
+  /** Share of the object hidden, 0-1, where the set records it (simulator sets do). */
+  occlusion?: number;
 }
+
+/**
+ * The band of hiddenness round maxOcclusion (0.9) in which countDiagnosis lets a pack count or not:
+ * a pack 88 % hidden must be counted and one 92 % hidden must not, and column counts err mostly
+ * there (D42).
+ */
+export const HIDDEN_BAND = { from: 0.8, to: 0.95 } as const;
 
 export interface FrameResult {
   truth: Truth[];
@@ -96,6 +105,22 @@ export interface Metrics {
    * under-counts from missed packs; a pack given the wrong SKU makes one of each.
    */
   countError: { over: number; under: number; meanAbs: number };
+  /**
+   * Why counts miss, for a set that records how hidden each pack is (simulator sets do); each an
+   * exact-match rate over (frame, SKU) pairs like countExactMatch.
+   * - `withinHiddenBand`: the sharp line between packs to count and packs too hidden to count
+   *   (maxOcclusion) blurred into `hiddenBand`: a count is right anywhere between the truth's packs at
+   *   most `from` hidden and its packs at most `to` hidden (equal to countExactMatch without occlusion).
+   * - `ifSkusRight`: every prediction that hits a pack given that pack's SKU (and one that hits a
+   *   foreign pack left out), so that only boxes missed, doubled or invented are left; and the same
+   *   `…WithinHiddenBand`.
+   */
+  countDiagnosis: {
+    hiddenBand: { from: number; to: number };
+    withinHiddenBand: number;
+    ifSkusRight: number;
+    ifSkusRightWithinHiddenBand: number;
+  };
   imagesAllCountsExact: number;
   facingsAccuracy: number;
   empty: { precision: number; recall: number };
@@ -135,6 +160,7 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
   let pairsOk = 0;
   let pairsOver = 0;
   let pairsUnder = 0;
+  const diag = { pairs: 0, band: 0, rightPairs: 0, right: 0, rightBand: 0 };
   let absErr = 0;
   let facePairs = 0;
   let facePairsOk = 0;
@@ -217,6 +243,7 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
       if ((tf.get(sku) ?? 0) === (pf.get(sku) ?? 0)) facePairsOk++;
     }
     if (all) framesOk++;
+    diagnoseCounts(f, m, tc, pc, diag);
   }
   // Not ratio(): with no pairs there is no error, where ratio() reports a perfect accuracy of 1.
   const perPair = (n: number) => (pairs === 0 ? 0 : n / pairs);
@@ -228,6 +255,12 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
     facingSkuAccuracy: ratio(faceOk, faceTotal),
     countExactMatch: ratio(pairsOk, pairs),
     countError: { over: perPair(pairsOver), under: perPair(pairsUnder), meanAbs: perPair(absErr) },
+    countDiagnosis: {
+      hiddenBand: { ...HIDDEN_BAND },
+      withinHiddenBand: ratio(diag.band, diag.pairs),
+      ifSkusRight: ratio(diag.right, diag.rightPairs),
+      ifSkusRightWithinHiddenBand: ratio(diag.rightBand, diag.rightPairs),
+    },
     imagesAllCountsExact: ratio(framesOk, frames.length),
     facingsAccuracy: ratio(facePairsOk, facePairs),
     empty: { precision: ratio(emptyC.tp, emptyC.pred), recall: ratio(emptyC.tp, emptyC.truth) },
@@ -245,4 +278,44 @@ export function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return 0;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/** One frame's share of Metrics.countDiagnosis: `tc` and `pc` are its true and predicted counts per SKU. */
+function diagnoseCounts(
+  f: FrameResult,
+  m: readonly number[],
+  tc: ReadonlyMap<string, number>,
+  pc: ReadonlyMap<string, number>,
+  acc: { pairs: number; band: number; rightPairs: number; right: number; rightBand: number },
+): void {
+  const isSku = (t: Truth) => t.name !== EMPTY && t.name !== UNKNOWN;
+  const hidden = (t: Truth) => t.occlusion ?? (t.ignore ? 1 : 0);
+  const count = (names: string[]) => {
+    const c = new Map<string, number>();
+    for (const n of names) c.set(n, (c.get(n) ?? 0) + 1);
+    return c;
+  };
+  // Fewest and most packs a count may say with the line blurred (ignored packs within the band may count).
+  const least = count(f.truth.filter((t) => isSku(t) && !t.ignore && hidden(t) <= HIDDEN_BAND.from).map((t) => t.name));
+  const most = count(f.truth.filter((t) => isSku(t) && (!t.ignore || hidden(t) <= HIDDEN_BAND.to)).map((t) => t.name));
+  const inBand = (sku: string, n: number) =>
+    n >= Math.min(least.get(sku) ?? 0, tc.get(sku) ?? 0) && n <= Math.max(most.get(sku) ?? 0, tc.get(sku) ?? 0);
+  for (const sku of new Set([...tc.keys(), ...pc.keys()])) {
+    acc.pairs++;
+    if (inBand(sku, pc.get(sku) ?? 0)) acc.band++;
+  }
+  const right = count(
+    f.pred.flatMap((d, p) => {
+      const j = m[p]!;
+      if (j === -2 || d.kind === 'empty') return [];
+      if (j >= 0) return isSku(f.truth[j]!) ? [f.truth[j]!.name] : [];
+      return d.kind === 'product' && d.sku ? [d.sku] : [];
+    }),
+  );
+  for (const sku of new Set([...tc.keys(), ...right.keys()])) {
+    acc.rightPairs++;
+    const n = right.get(sku) ?? 0;
+    if (n === (tc.get(sku) ?? 0)) acc.right++;
+    if (inBand(sku, n)) acc.rightBand++;
+  }
 }

@@ -72,6 +72,80 @@ describe('eval metrics', () => {
     expect(m.countError.meanAbs).toBeCloseTo(1);
   });
 
+  it('lets packs hidden within the band round the ignore line count either way in countDiagnosis', () => {
+    // Column of `a`: a front pack, one 85 % hidden (must be counted) and one 92 % hidden (ignored).
+    const truth = [
+      { name: 'a', box: [0, 0.5, 0.1, 0.2] as const, occlusion: 0 },
+      { name: 'a', box: [0, 0.4, 0.1, 0.05] as const, occlusion: 0.85 },
+      { name: 'a', box: [0, 0.3, 0.1, 0.02] as const, occlusion: 0.92, ignore: true },
+      { name: 'b', box: [0.5, 0.5, 0.1, 0.2] as const, occlusion: 0 },
+      { name: 'b', box: [0.5, 0.4, 0.1, 0.05] as const, occlusion: 0.5 },
+    ].map((t) => ({ ...t, box: [...t.box] as [number, number, number, number] }));
+    const front = (sku: string, x: number) => det({ kind: 'product', sku, box: [x, 0.5, 0.1, 0.2] });
+    const far = (sku: string, x: number) => det({ kind: 'product', sku, box: [x, 0.9, 0.05, 0.05] });
+    // a counted 1 (the 85 % hidden pack missed: in the band), b counted 1 (its 50 % hidden pack missed: not).
+    let m = computeMetrics([{ truth, pred: [front('a', 0), front('b', 0.5)] }]);
+    expect(m.countExactMatch).toBe(0);
+    expect(m.countDiagnosis.hiddenBand).toEqual({ from: 0.8, to: 0.95 });
+    expect(m.countDiagnosis.withinHiddenBand).toBe(0.5);
+    // a counted 3 (a third box nowhere near a truth: the 92 % hidden pack may count), b exact.
+    m = computeMetrics([
+      {
+        truth,
+        pred: [front('a', 0), det({ kind: 'product', sku: 'a', box: [0, 0.4, 0.1, 0.05] }), far('a', 0.8)].concat(
+          front('b', 0.5),
+          det({ kind: 'product', sku: 'b', box: [0.5, 0.4, 0.1, 0.05] }),
+        ),
+      },
+    ]);
+    expect(m.countExactMatch).toBe(0.5);
+    expect(m.countDiagnosis.withinHiddenBand).toBe(1);
+    // a counted 4: beyond even the band.
+    m = computeMetrics([{ truth, pred: [front('a', 0), far('a', 0.6), far('a', 0.7), far('a', 0.8)] }]);
+    expect(m.countDiagnosis.withinHiddenBand).toBe(0);
+  });
+
+  it('keeps withinHiddenBand equal to countExactMatch where the set records no occlusion', () => {
+    const m = computeMetrics([
+      {
+        truth: [
+          { name: 'a', box: [0, 0, 0.1, 0.2] },
+          { name: 'a', box: [0.2, 0, 0.1, 0.2] },
+        ],
+        pred: [det({ kind: 'product', sku: 'a', box: [0, 0, 0.1, 0.2] })],
+      },
+    ]);
+    expect(m.countExactMatch).toBe(0);
+    expect(m.countDiagnosis.withinHiddenBand).toBe(0);
+  });
+
+  it('says what counts would be with every pack hit given its own SKU', () => {
+    const m = computeMetrics([
+      {
+        truth: [
+          { name: 'a', box: [0, 0, 0.1, 0.2] },
+          { name: 'a', box: [0.2, 0, 0.1, 0.2] },
+          { name: 'b', box: [0.4, 0, 0.1, 0.2] },
+          { name: '__unknown__', box: [0.6, 0, 0.1, 0.2] },
+          { name: 'c', box: [0, 0.5, 0.1, 0.2] }, // missed
+        ],
+        pred: [
+          det({ kind: 'product', sku: 'a', box: [0, 0, 0.1, 0.2] }),
+          det({ kind: 'product', sku: 'b', box: [0.2, 0, 0.1, 0.2] }), // an a called b
+          det({ kind: 'unknown', box: [0.4, 0, 0.1, 0.2] }), // the b called unknown
+          det({ kind: 'product', sku: 'e', box: [0.6, 0, 0.1, 0.2] }), // the foreign pack called e
+          det({ kind: 'product', sku: 'd', box: [0.8, 0.5, 0.1, 0.2] }), // a box on nothing
+        ],
+      },
+    ]);
+    // As predicted: a 1 of 2, b 1 of 1 (by luck), c 0 of 1, d 1 of 0, e 1 of 0.
+    expect(m.countExactMatch).toBeCloseTo(1 / 5);
+    // SKUs right: a 2, b 1 exact; c missed and d invented stay wrong; the foreign pack is no SKU.
+    expect(m.countDiagnosis.ifSkusRight).toBeCloseTo(2 / 4);
+    expect(m.countDiagnosis.ifSkusRightWithinHiddenBand).toBeCloseTo(2 / 4);
+    expect(m.countDiagnosis.withinHiddenBand).toBeCloseTo(1 / 5);
+  });
+
   it('breaks SKU accuracy and misses down by stack depth where the set records it', () => {
     const m = computeMetrics([
       {
