@@ -13,9 +13,14 @@ export interface Managed {
  * Starts a child in its own process group so that Ctrl-C reaches only the demo, which then stops
  * the parts in order (agents first, so they can say goodbye to the broker, then the cloud).
  */
-export const startProcess = (name: string, args: string[], logFile: string): Managed => {
+export const startProcess = (
+  name: string,
+  args: string[],
+  logFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Managed => {
   const out = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
