@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from data import sample_crop
 from nets import Counter
 
-COUNTER_W, COUNTER_H = 64, 160  # crop size in pixels; train.py --counter-size changes it (set_size)
+COUNTER_W, COUNTER_H = 64, 160  # default crop size in pixels (train.py --counter-size); a net keeps its own
 # The crop round a front pack's box (x, y, w, h), in box widths and heights: packs further back show
 # above the front pack and up to a third of a width beside it (measured on the training set).
 REGION = {"left": 0.4, "up": 0.6, "width": 1.8, "height": 1.6}
@@ -34,12 +34,6 @@ MIN_CONFIDENCE = 0.8
 # A column below MIN_CONFIDENCE still loses boxes while P(packs >= boxes) < dropBelow and gains one pack
 # where P(packs >= boxes + 1) >= addFrom (recount.ts; D35, chosen on the tuning sets 8001-8003).
 UNSURE = {"dropBelow": 0.1, "addFrom": 0.7}
-
-
-def set_size(width: int, height: int) -> None:
-    """Crop size of the counter trained, exported and validated from here on."""
-    global COUNTER_W, COUNTER_H
-    COUNTER_W, COUNTER_H = width, height
 
 
 def front_view_images(root: str) -> list[bool]:
@@ -119,10 +113,13 @@ def region(box: tuple) -> tuple:
     return (x - REGION["left"] * w, y - REGION["up"] * h, REGION["width"] * w, REGION["height"] * h)
 
 
-def crops_u8(work: np.ndarray, items: list[tuple], rng: np.random.Generator | None, log=None) -> tuple[np.ndarray, np.ndarray]:
-    """The counter's crop of every item as uint8 HWC, and the front box each was cut round; with
-    `rng`, boxes jittered as the detector's are."""
-    out = np.empty((len(items), COUNTER_H, COUNTER_W, 3), np.uint8)
+def crops_u8(
+    work: np.ndarray, items: list[tuple], size: tuple[int, int], rng: np.random.Generator | None, log=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The counter's crop of every item as uint8 HWC at `size` (width, height), and the front box each
+    was cut round; with `rng`, boxes jittered as the detector's are."""
+    cw, ch = size
+    out = np.empty((len(items), ch, cw, 3), np.uint8)
     fronts = np.empty((len(items), 4), np.float32)
     t0 = time.time()
     for n, (i, box, *_) in enumerate(items):
@@ -131,7 +128,7 @@ def crops_u8(work: np.ndarray, items: list[tuple], rng: np.random.Generator | No
             j = rng.uniform(-0.06, 0.06, 4)
             x, y, w, h = x + j[0] * w, y + j[1] * h, w * (1 + j[2]), h * (1 + j[3])
         fronts[n] = (x, y, w, h)
-        out[n] = np.clip(np.rint(sample_crop(work[i], region((x, y, w, h)), COUNTER_W, COUNTER_H)), 0, 255)
+        out[n] = np.clip(np.rint(sample_crop(work[i], region((x, y, w, h)), cw, ch)), 0, 255)
         if log and ((n + 1) % 20000 == 0 or n + 1 == len(items)):
             log(f"counter crops {n + 1}/{len(items)} ({(n + 1) / (time.time() - t0):.0f} crops/s)")
     return out, fronts
@@ -189,8 +186,7 @@ def counter_from_onnx(path: str) -> Counter:
     model = onnx.load(path)
     init = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in model.graph.initializer}
     dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
-    set_size(dims[3], dims[2])  # the crop size the file was trained at
-    net = Counter(CLASSES, COUNTER_W, COUNTER_H)
+    net = Counter(CLASSES, dims[3], dims[2])  # at the crop size the file was trained at
     convs = [n for n in model.graph.node if n.op_type == "Conv"]
     layers = list(net.f)
     if len(convs) != len(layers):
@@ -228,17 +224,19 @@ def train_counter(
     jitters: int = 2,
     base: Counter | None = None,
     box_weight: float = BOX_LOSS_WEIGHT,
+    size: tuple[int, int] = (COUNTER_W, COUNTER_H),
 ) -> Counter:
-    """Trains a counter from scratch (counts and places together) or, given `base`, only the box
-    branch of `base`: its convolutions and count head stay as they are, so every count does too."""
+    """Trains a counter from scratch (counts and places together, crops of `size` = width, height) or,
+    given `base`, only the box branch of `base` (at its own crop size): its convolutions and count head
+    stay as they are, so every count does too."""
+    net = base if base is not None else Counter(CLASSES, *size)
     rng = np.random.default_rng(3)
     # Crops cut once, each column at `jitters` jittered boxes: cutting them per step would take longer
     # than the training step itself.
-    x_all, fronts = crops_u8(work, items * jitters, rng, log)
+    x_all, fronts = crops_u8(work, items * jitters, (net.width, net.height), rng, log)
     labels = torch.tensor([c for _, _, c, _ in items] * jitters)
     t_np, m_np = box_targets(items * jitters, fronts)
     targets, mask = torch.from_numpy(t_np), torch.from_numpy(m_np)
-    net = base if base is not None else Counter(CLASSES, COUNTER_W, COUNTER_H)
     with torch.no_grad():  # start at the average place of each pack: the head learns the column's own
         mean_box = (targets * mask[..., None]).sum(0) / mask.sum(0).clamp(min=1)[:, None]
         net.b[3].bias.copy_(mean_box.flatten())
@@ -280,7 +278,7 @@ def validate_counter(net: Counter, work, items, mean, std, back: list[dict], wid
     """Counting accuracy on `items`, and how well the packs behind the front are placed (mean IoU
     with their truth boxes, per pack k behind the front) by the net and by the average places `back`
     (back_boxes; `width`: image width in work pixels, for dxPerX)."""
-    x_all, fronts = crops_u8(work, items, None)
+    x_all, fronts = crops_u8(work, items, (net.width, net.height), None)
     t, m = box_targets(items, fronts)
     right = confident = right_confident = 0
     placed = np.zeros_like(t)
@@ -320,7 +318,7 @@ def validate_counter(net: Counter, work, items, mean, std, back: list[dict], wid
 def export_counter(net: Counter, path: str) -> None:
     torch.onnx.export(
         net,
-        torch.zeros(1, 3, COUNTER_H, COUNTER_W),
+        torch.zeros(1, 3, net.height, net.width),
         path,
         input_names=["crops"],
         output_names=["logits", "boxes"],
@@ -329,12 +327,12 @@ def export_counter(net: Counter, path: str) -> None:
     )
 
 
-def model_entry(sha256: str, back: list[dict]) -> dict:
+def model_entry(sha256: str, back: list[dict], net: Counter) -> dict:
     return {
         "file": "counter.onnx",
         "sha256": sha256,
-        "width": COUNTER_W,
-        "height": COUNTER_H,
+        "width": net.width,
+        "height": net.height,
         "region": REGION,
         "classes": CLASSES,
         "minConfidence": MIN_CONFIDENCE,

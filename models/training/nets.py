@@ -142,6 +142,7 @@ class Counter(nn.Module):
 
     def __init__(self, classes: int = 4, width: int = 64, height: int = 160) -> None:
         super().__init__()
+        self.width, self.height = width, height  # the crop size it takes (counter.py cuts crops at it)
         self.f = nn.Sequential(conv_bn(3, 16, 3, 2), conv_bn(16, 24, 3, 2), conv_bn(24, 32, 3, 2), conv_bn(32, 48), conv_bn(48, 64, 3, 2))
         cells = -(-width // 16) * -(-height // 16)  # four stride-2 convolutions with padding 1
         self.h = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(64 * cells, 64), nn.ReLU(inplace=True), nn.Linear(64, classes))

@@ -549,6 +549,7 @@ def train_column_counter(
     out: str,
     base: Counter | None = None,
     box_weight: float = column_counter.BOX_LOSS_WEIGHT,
+    size: tuple[int, int] = (column_counter.COUNTER_W, column_counter.COUNTER_H),
 ) -> tuple[dict, dict]:
     """Trains, validates and exports the column counter; returns its model.json entry and training
     record. With `base` (a finished counter) only its box branch is trained: counts stay as they were."""
@@ -556,7 +557,7 @@ def train_column_counter(
     val_items = column_counter.column_items(boxes, val_idx, front_view, MAX_OCCLUSION)
     log(f"column counter: {len(items)} training columns, {len(val_items)} validation columns, {steps} steps")
     ckpt = os.path.join(CACHE, "counter.pt")
-    net = column_counter.train_counter(work, items, steps, MEAN, STD, log, base=base, box_weight=box_weight)
+    net = column_counter.train_counter(work, items, steps, MEAN, STD, log, base=base, box_weight=box_weight, size=size)
     torch.save(net.state_dict(), ckpt)
     back = column_counter.back_boxes(samples, train_idx, front_view, MAX_OCCLUSION)
     log(f"column counter: back packs show on average at {back} (relative to the front pack's box)")
@@ -572,7 +573,7 @@ def train_column_counter(
     path = os.path.join(out, "counter.onnx")
     column_counter.export_counter(net, path)
     record = {"steps": steps, "columns": len(items), "validation": {k: round(v, 4) for k, v in val.items()}}
-    return column_counter.model_entry(file_hash(path), back), record
+    return column_counter.model_entry(file_hash(path), back, net), record
 
 
 def main() -> None:
@@ -636,7 +637,6 @@ def main() -> None:
     ap.add_argument("--out", default=MODELS, help="where the ONNX files, gallery.json and model.json go (default: models/)")
     ap.add_argument("--version", default=os.environ.get("SHELFSIGHT_MODEL_VERSION", "0.1.0"))
     args = ap.parse_args()
-    column_counter.set_size(*args.counter_size)  # --stage counter-boxes takes the size of the counter it loads
     if args.det_depth_only and not args.init_detector:
         ap.error("--det-depth-only needs --init-detector: the depth head is trained on a trained detector")
 
@@ -689,7 +689,8 @@ def main() -> None:
             base = column_counter.counter_from_onnx(os.path.join(out, model["counter"]["file"]))
         counted = model["training"].get("counter")
         model["counter"], model["training"]["counter"] = train_column_counter(
-            work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out, base, args.counter_box_weight
+            work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out, base, args.counter_box_weight,
+            args.counter_size,
         )
         if base is not None and counted:  # the counts were trained before: keep that record
             model["training"]["counter"] = {**counted, "boxBranch": model["training"]["counter"]}
@@ -812,7 +813,8 @@ def main() -> None:
     os.makedirs(out, exist_ok=True)
     export_onnx(det, emb, out)
     counter_entry, counter_training = train_column_counter(
-        work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out, box_weight=args.counter_box_weight
+        work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out, box_weight=args.counter_box_weight,
+        size=args.counter_size,
     )
     version = args.version
     gallery = {
