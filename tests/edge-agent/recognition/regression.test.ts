@@ -23,6 +23,11 @@ type Floors = {
   skuAccuracy: number;
   facingSkuAccuracy: number;
   countExactMatch: number;
+  /**
+   * countDiagnosis.withinHiddenBand (D42): counts right but for packs 80–95 % hidden, which either way
+   * is a coin toss; a drop here is a counting regression, not that noise.
+   */
+  countWithinHiddenBand: number;
   emptyRecall: number;
 };
 const FLOORS: Record<'all' | 'upright' | 'chest', Floors> = {
@@ -49,6 +54,7 @@ const FLOORS: Record<'all' | 'upright' | 'chest', Floors> = {
     skuAccuracy: 0.92,
     facingSkuAccuracy: 0.95,
     countExactMatch: 0.75,
+    countWithinHiddenBand: 0.83, // 84.6 % with v0.4.11 + D38
     emptyRecall: 0.93,
   },
   // v0.4.11 + D38: 94.3 / 93.6 / 92.0 / 96.9 / 72.7 % on the 10 upright frames; v0.4.11: 94.3 / 93.6 / 91.3 / 96.9 / 71.1 %; v0.4.10: 94.1 / 93.5 / 91.1 / 96.9 / 71.1 %; v0.4.9: 94.1 / 93.5 / 91.3 / 97.3 / 68.5 %; v0.4.8: 94.6 / 93.7 / 91.8 / 97.7 / 66.2 %;
@@ -60,6 +66,7 @@ const FLOORS: Record<'all' | 'upright' | 'chest', Floors> = {
     skuAccuracy: 0.915,
     facingSkuAccuracy: 0.96,
     countExactMatch: 0.72,
+    countWithinHiddenBand: 0.84, // 85.2 %
     emptyRecall: 0.95,
   },
   // v0.4.11 + D38: 99.1 / 97.8 / 95.5 / 95.5 / 81.8 / 90.9 % on the 4 chest frames (v0.4.10: 94.5 / 95.5 / 80.3 SKU /
@@ -71,6 +78,7 @@ const FLOORS: Record<'all' | 'upright' | 'chest', Floors> = {
     skuAccuracy: 0.94,
     facingSkuAccuracy: 0.94,
     countExactMatch: 0.78,
+    countWithinHiddenBand: 0.8, // 81.8 %: as count exact (stacks seen from above are counted by their boxes)
     emptyRecall: 0.85,
   },
 };
@@ -119,6 +127,7 @@ describe('recognition regression on committed frames with the committed models',
     expect(m.skuAccuracy).toBeGreaterThanOrEqual(floor.skuAccuracy);
     expect(m.facingSkuAccuracy).toBeGreaterThanOrEqual(floor.facingSkuAccuracy);
     expect(m.countExactMatch).toBeGreaterThanOrEqual(floor.countExactMatch);
+    expect(m.countDiagnosis.withinHiddenBand).toBeGreaterThanOrEqual(floor.countWithinHiddenBand);
     expect(m.empty.recall).toBeGreaterThanOrEqual(floor.emptyRecall);
   });
 });
