@@ -133,9 +133,15 @@ export interface Metrics {
    * recognition fails first.
    */
   byDepth: Record<string, { instances: number; skuAccuracy: number; missed: number }>;
+  /**
+   * The same by how hidden the pack is ("0-50%", "50-80%", "80-90%"; packs hidden more are ignored),
+   * where the set records occlusion: packs near the 90 % line are the ones a count can miss (D42).
+   */
+  byHidden: Record<string, { instances: number; skuAccuracy: number; missed: number }>;
 }
 
 const depthKey = (d: number) => (d >= 3 ? '3+' : String(d));
+const hiddenKey = (o: number) => (o < 0.5 ? '0-50%' : o < 0.8 ? '50-80%' : '80-90%');
 
 /**
  * Accuracy over frames. skuAccuracy is per ground-truth instance of a catalog SKU: a miss and a
@@ -168,6 +174,7 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
   const emptyC = { tp: 0, pred: 0, truth: 0 };
   const unkC = { tp: 0, pred: 0, truth: 0 };
   const depthC = new Map<string, { n: number; ok: number; missed: number }>();
+  const hiddenC = new Map<string, { n: number; ok: number; missed: number }>();
   for (const f of frames) {
     const m = matchFrame(f);
     const matchedTruth = new Map<number, number>();
@@ -204,6 +211,13 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
           if (ok) c.ok++;
           if (!d) c.missed++;
           depthC.set(depthKey(t.depth), c);
+        }
+        if (t.occlusion !== undefined) {
+          const c = hiddenC.get(hiddenKey(t.occlusion)) ?? { n: 0, ok: 0, missed: 0 };
+          c.n++;
+          if (ok) c.ok++;
+          if (!d) c.missed++;
+          hiddenC.set(hiddenKey(t.occlusion), c);
         }
         if (t.facing) {
           faceTotal++;
@@ -266,11 +280,8 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
     empty: { precision: ratio(emptyC.tp, emptyC.pred), recall: ratio(emptyC.tp, emptyC.truth) },
     unknown: { precision: ratio(unkC.tp, unkC.pred), recall: ratio(unkC.tp, unkC.truth) },
     instances: { products: skuTotal, heldOut: heldTotal, empty: emptyC.truth, unknown: unkC.truth },
-    byDepth: Object.fromEntries(
-      [...depthC.entries()]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, c]) => [k, { instances: c.n, skuAccuracy: ratio(c.ok, c.n), missed: ratio(c.missed, c.n) }]),
-    ),
+    byDepth: breakdown(depthC),
+    byHidden: breakdown(hiddenC),
   };
 }
 
@@ -278,6 +289,14 @@ export function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return 0;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+function breakdown(m: ReadonlyMap<string, { n: number; ok: number; missed: number }>): Metrics['byDepth'] {
+  return Object.fromEntries(
+    [...m.entries()]
+      .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+      .map(([k, c]) => [k, { instances: c.n, skuAccuracy: ratio(c.ok, c.n), missed: ratio(c.missed, c.n) }]),
+  );
 }
 
 /** One frame's share of Metrics.countDiagnosis: `tc` and `pc` are its true and predicted counts per SKU. */

@@ -146,6 +146,32 @@ describe('eval metrics', () => {
     expect(m.countDiagnosis.withinHiddenBand).toBeCloseTo(1 / 5);
   });
 
+  it('breaks SKU accuracy and misses down by how hidden the pack is where the set records it', () => {
+    const m = computeMetrics([
+      {
+        truth: [
+          { name: 'a', box: [0, 0.5, 0.1, 0.2], occlusion: 0 },
+          { name: 'a', box: [0, 0.3, 0.1, 0.2], occlusion: 0.6 },
+          { name: 'a', box: [0.3, 0.3, 0.1, 0.2], occlusion: 0.85 },
+          { name: 'a', box: [0.6, 0.3, 0.1, 0.2], occlusion: 0.88 },
+          { name: 'a', box: [0.8, 0.3, 0.1, 0.05], occlusion: 0.95, ignore: true },
+          { name: 'c', box: [0.8, 0.6, 0.1, 0.2] },
+        ],
+        pred: [
+          det({ kind: 'product', sku: 'a', box: [0, 0.5, 0.1, 0.2] }),
+          det({ kind: 'product', sku: 'b', box: [0, 0.3, 0.1, 0.2] }),
+          det({ kind: 'product', sku: 'a', box: [0.6, 0.3, 0.1, 0.2] }),
+        ],
+      },
+    ]);
+    // 80-90 %: one missed, one right; ignored packs and packs without occlusion are not counted.
+    expect(m.byHidden).toEqual({
+      '0-50%': { instances: 1, skuAccuracy: 1, missed: 0 },
+      '50-80%': { instances: 1, skuAccuracy: 0, missed: 0 },
+      '80-90%': { instances: 2, skuAccuracy: 0.5, missed: 0.5 },
+    });
+  });
+
   it('breaks SKU accuracy and misses down by stack depth where the set records it', () => {
     const m = computeMetrics([
       {
