@@ -205,20 +205,8 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
         skuTotal++;
         const ok = d?.kind === 'product' && d.sku === t.name;
         if (ok) skuOk++;
-        if (t.depth !== undefined) {
-          const c = depthC.get(depthKey(t.depth)) ?? { n: 0, ok: 0, missed: 0 };
-          c.n++;
-          if (ok) c.ok++;
-          if (!d) c.missed++;
-          depthC.set(depthKey(t.depth), c);
-        }
-        if (t.occlusion !== undefined) {
-          const c = hiddenC.get(hiddenKey(t.occlusion)) ?? { n: 0, ok: 0, missed: 0 };
-          c.n++;
-          if (ok) c.ok++;
-          if (!d) c.missed++;
-          hiddenC.set(hiddenKey(t.occlusion), c);
-        }
+        if (t.depth !== undefined) tally(depthC, depthKey(t.depth), ok, !d);
+        if (t.occlusion !== undefined) tally(hiddenC, hiddenKey(t.occlusion), ok, !d);
         if (t.facing) {
           faceTotal++;
           if (ok) faceOk++;
@@ -289,6 +277,15 @@ export function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return 0;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/** Counts one catalog pack into a byDepth / byHidden group. */
+function tally(m: Map<string, { n: number; ok: number; missed: number }>, key: string, ok: boolean, missed: boolean) {
+  const c = m.get(key) ?? { n: 0, ok: 0, missed: 0 };
+  c.n++;
+  if (ok) c.ok++;
+  if (missed) c.missed++;
+  m.set(key, c);
 }
 
 function breakdown(m: ReadonlyMap<string, { n: number; ok: number; missed: number }>): Metrics['byDepth'] {
