@@ -59,6 +59,7 @@ EMB_DIM = 128
 CROP_PAD = 0.04
 GALLERY_SHOTS = 5  # reference crops per SKU: "a few images" enroll a SKU
 TRAIN_SEED = 101
+EXTRA_SEED = 102  # the invented-brand scenes that widen the embedder's training (--emb-extra-brands)
 # Packs hidden more than this (e.g. the third pack back, of which only a rim shows) are "ignore"
 # objects: never trained as negatives, and neither hits nor misses in evaluation.
 MAX_OCCLUSION = 0.9
@@ -92,7 +93,7 @@ def sim(*args: str) -> None:
     subprocess.run(cmd, cwd=REPO, check=True)
 
 
-def ensure_dataset(root: str, count: int, seed: int, difficulty: str | None, fixture: str) -> bool:
+def ensure_dataset(root: str, count: int, seed: int, difficulty: str | None, fixture: str, extra_brands: int = 0) -> bool:
     """Has the simulator make the cached training set unless ROOT already holds it, made by the
     current simulator code (`sim dataset --reuse`). Returns True when the set was (re)made."""
     ann = os.path.join(root, "annotations.json")
@@ -100,6 +101,8 @@ def ensure_dataset(root: str, count: int, seed: int, difficulty: str | None, fix
     args = ["dataset", "--out", root, "--count", str(count), "--seed", str(seed), "--fixture", fixture, "--reuse"]
     if difficulty:
         args += ["--difficulty", difficulty]
+    if extra_brands:
+        args += ["--extra-brands", str(extra_brands)]
     sim(*args)
     return before is None or os.path.getmtime(ann) != before
 
@@ -145,6 +148,22 @@ def letterbox_cache(samples: list[Sample], key: str) -> tuple[np.ndarray, np.nda
     os.replace(wpath + ".tmp.npy", wpath)
     os.replace(dpath + ".tmp.npy", dpath)
     return np.load(wpath, mmap_mode="r"), np.load(dpath, mmap_mode="r"), boxes
+
+
+class Frames:
+    """Several image arrays indexed as one, so crops can come from the training set and the
+    invented-brand set alike without copying gigabytes of decoded frames into one array."""
+
+    def __init__(self, *arrays: np.ndarray) -> None:
+        self.arrays = arrays
+        self.starts = np.cumsum([0] + [len(a) for a in arrays])
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        k = int(np.searchsorted(self.starts, i, side="right")) - 1
+        return self.arrays[k][i - self.starts[k]]
 
 
 def det_boxes(boxes: list[list[tuple]]) -> list[list[tuple]]:
@@ -632,6 +651,18 @@ def main() -> None:
         "its counts unchanged; "
         "`counter-geometry` only measures where back packs show (model.json counter.backBoxes) on the training set",
     )
+    ap.add_argument(
+        "--emb-extra-brands",
+        type=int,
+        default=int(os.environ.get("SHELFSIGHT_EMB_EXTRA_BRANDS", "0")),
+        help="also train the embedder on scenes of this many invented brands (sim dataset --extra-brands; 0: off)",
+    )
+    ap.add_argument(
+        "--emb-extra-count",
+        type=int,
+        default=int(os.environ.get("SHELFSIGHT_EMB_EXTRA_COUNT", "800")),
+        help="frames in the invented-brand set (default 800)",
+    )
     ap.add_argument("--emb-lr", type=float, default=3e-3, help="peak learning rate (one-cycle) of the embedder")
     ap.add_argument("--emb-width", type=int, default=32, help="embedder channel width (the ONNX input and output stay the same)")
     ap.add_argument("--out", default=MODELS, help="where the ONNX files, gallery.json and model.json go (default: models/)")
@@ -731,8 +762,33 @@ def main() -> None:
         for n, b, e in boxes[i]
         if n in cls_of and b[2] >= 4 and b[3] >= 4 and e.get("occlusion", 0) <= MAX_OCCLUSION
     ]
+    extra_tag = f"-x{args.emb_extra_brands}" if args.emb_extra_brands > 0 else ""
+    emb_ckpt = os.path.join(CACHE, f"embedder-{key}{'' if args.emb_width == 24 else f'-w{args.emb_width}'}{extra_tag}.pt")
     log(f"embedder: {len(train_skus)} training SKUs, {len(items)} crops; held out for enrollment: {', '.join(held_out)}")
-    emb_ckpt = os.path.join(CACHE, f"embedder-{key}{'' if args.emb_width == 24 else f'-w{args.emb_width}'}.pt")
+    emb_frames = work
+    extra_skus: list[str] = []
+    if args.emb_extra_brands > 0 and not (args.reuse_embedder and os.path.exists(emb_ckpt)):
+        eroot = os.path.join(CACHE, f"extra-s{EXTRA_SEED}-n{args.emb_extra_count}-b{args.emb_extra_brands}-mixed-mixed")
+        eregen = ensure_dataset(eroot, args.emb_extra_count, EXTRA_SEED, "mixed", "mixed", args.emb_extra_brands)
+        esamples = load_coco(eroot)
+        ekey = hashlib.sha1(os.path.abspath(eroot).encode()).hexdigest()[:8]
+        if eregen:
+            for stale in (f"work-{ekey}-{WORK_W}x{WORK_H}.npy", f"det-{ekey}-{INPUT_W}x{INPUT_H}.npy"):
+                if os.path.exists(os.path.join(CACHE, stale)):
+                    os.remove(os.path.join(CACHE, stale))
+        ework, _, eboxes = letterbox_cache(esamples, ekey)
+        extra_skus = sorted({n for b in eboxes for n, _, _ in b if n.startswith("syn")})
+        cls_of.update({s: len(train_skus) + k for k, s in enumerate(extra_skus)})
+        base = len(work)
+        extra_items = [
+            (base + i, b, cls_of[n])
+            for i in range(len(esamples))
+            for n, b, e in eboxes[i]
+            if n in cls_of and b[2] >= 4 and b[3] >= 4 and e.get("occlusion", 0) <= MAX_OCCLUSION
+        ]
+        items += extra_items
+        emb_frames = Frames(work, ework)
+        log(f"embedder: + {len(extra_skus)} invented SKUs of {args.emb_extra_brands} brands, {len(extra_items)} crops ({eroot})")
     if args.reuse_embedder and os.path.exists(emb_ckpt):
         emb = Embedder(EMB_DIM, args.emb_width)
         emb.load_state_dict(torch.load(emb_ckpt))
@@ -740,7 +796,7 @@ def main() -> None:
         log(f"reusing embedder checkpoint {os.path.relpath(emb_ckpt, REPO)}")
     else:
         emb = train_embedder(
-            work, items, len(train_skus), args.emb_steps, args.emb_batch, args.init_embedder, args.emb_lr, args.emb_width
+            emb_frames, items, len(train_skus) + len(extra_skus), args.emb_steps, args.emb_batch, args.init_embedder, args.emb_lr, args.emb_width
         )
         torch.save(emb.state_dict(), emb_ckpt)
     if args.stage == "embedder":
@@ -874,6 +930,8 @@ def main() -> None:
             "embedderInit": os.path.basename(args.init_embedder) if args.init_embedder else None,
             "embedderLr": args.emb_lr,
             "embedderWidth": args.emb_width,
+            "embedderExtraBrands": args.emb_extra_brands,
+            "embedderExtraImages": args.emb_extra_count if args.emb_extra_brands > 0 else 0,
             "heldOutSkus": held_out,
             "counter": counter_training,
             "validation": {

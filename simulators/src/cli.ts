@@ -11,9 +11,10 @@ import { currentDataset, exportDataset, type DatasetProgress } from './dataset/e
 import { log } from './util/log.js';
 
 const USAGE = `usage:
-  sim dataset --out DIR --count N --seed S [--difficulty easy|default|hard|mixed] [--fixture mixed|upright|chest|shelf] [--reuse]
+  sim dataset --out DIR --count N --seed S [--difficulty easy|default|hard|mixed] [--fixture mixed|upright|chest|shelf] [--extra-brands N] [--reuse]
       --fixture defaults to mixed (50 % upright, 25 % chest, 25 % shelf, drawn per image);
       --difficulty defaults to default; mixed = 25 % easy, 50 % default, 25 % hard;
+      --extra-brands N stocks the scenes with N invented brands (syn... SKUs, not in the catalog) to train an embedder on;
       --reuse keeps DIR when it already holds this set made by the current simulator code
   sim catalog --out DIR
   sim serve [--port 8090] [--host 127.0.0.1] [--cameras 4] [--seed 1] [--speed 60] [--sales-per-hour 40]`;
@@ -55,6 +56,7 @@ const DatasetArgs = z.strictObject({
   fixture: z
     .enum(['mixed', 'upright', 'shelf', 'chest'], { message: '--fixture must be mixed, upright, shelf or chest' })
     .default('mixed'),
+  'extra-brands': intArg('extra-brands', 0, 999).default(0),
   reuse: z.boolean().default(false),
 });
 
@@ -91,15 +93,17 @@ async function main(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         difficulty: { type: 'string' },
         fixture: { type: 'string' },
+        'extra-brands': { type: 'string' },
         reuse: { type: 'boolean' },
       });
-      if (a.reuse && (await currentDataset(a))) {
+      const opts = { ...a, extraBrands: a['extra-brands'] };
+      if (a.reuse && (await currentDataset(opts))) {
         log.info({ out: a.out }, `${a.out} already holds this set, made by the current simulator code: kept`);
         return 0;
       }
       const t0 = performance.now();
       const coco = await exportDataset({
-        ...a,
+        ...opts,
         onProgress: (p: DatasetProgress) => {
           const per = Object.entries(p.byFixture)
             .map(([f, v]) => `${f} ${v.imagesPerCoreS.toFixed(1)}`)

@@ -1,6 +1,7 @@
 export * from './catalog/types.js';
 export { loadCatalog, foreignProducts, productBySku, toCatalogJson, catalogBrands } from './catalog/catalog.js';
-export { PACKS } from './catalog/packs.js';
+export { PACKS, ROW_FAMILIES } from './catalog/packs.js';
+export { syntheticProducts, syntheticBrand } from './catalog/synthetic.js';
 export { packPng } from './render/sprites.js';
 export * from './fixtures/types.js';
 export { fixtureGeometry, IMAGE_WIDTH, IMAGE_HEIGHT } from './fixtures/geometry.js';

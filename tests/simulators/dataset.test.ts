@@ -138,6 +138,10 @@ describe('cli', () => {
     [['dataset', '--out', 'x', '--count', '2', '--seed', '1', '--fixture', 'fridge'], /--fixture must be mixed/],
     [['dataset', '--out', 'x', '--count', '2', '--seed', '1', '--difficulty', 'extreme'], /--difficulty/],
     [['dataset', '--count', '2', '--seed', '1'], /--out/],
+    [
+      ['dataset', '--out', 'x', '--count', '2', '--seed', '1', '--extra-brands', 'many'],
+      /--extra-brands must be a whole/,
+    ],
     [['dataset', '--out', 'x', '--count', '2', '--seed', '1', '--bogus'], /Unknown option '--bogus'/],
     [['frobnicate'], /unknown command/],
   ])('rejects %j with exit code 2', async (args, message) => {

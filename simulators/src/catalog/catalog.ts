@@ -1,27 +1,6 @@
-import { PACKS, formatSuffix } from './packs.js';
-import type { CatalogEntry, CatalogJsonEntry, LogoShape, PackFormat } from './types.js';
-
-interface Line {
-  flavour: string;
-  flavourText: string;
-  /** Body and band colours; variants of one brand often share `body` and differ only in `band`. */
-  body: string;
-  band: string;
-  text?: string;
-  liquid?: string;
-  formats: PackFormat[];
-}
-
-interface Brand {
-  prefix: string;
-  name: string;
-  own: boolean;
-  logo: LogoShape;
-  accent: string;
-  cap: string;
-  text: string;
-  lines: Line[];
-}
+import { expandBrands, type Brand } from './brand.js';
+import { syntheticProductBySku } from './synthetic.js';
+import type { CatalogEntry, CatalogJsonEntry } from './types.js';
 
 // Aurora is the customer that owns the coolers. Delta Cola is deliberately a look-alike of Aurora
 // Cola (red can, white text) and Citra overlaps Aurora's citrus flavours, so recognition has to
@@ -372,48 +351,18 @@ const FOREIGN_BRANDS: Brand[] = [
   },
 ];
 
-function expand(brands: Brand[]): CatalogEntry[] {
-  const out: CatalogEntry[] = [];
-  for (const b of brands) {
-    for (const l of b.lines) {
-      for (const f of l.formats) {
-        const pack = PACKS[f];
-        out.push({
-          sku: `${b.prefix}-${l.flavour}-${formatSuffix(f)}`,
-          brand: b.name,
-          own: b.own,
-          name: `${b.name} ${l.flavourText.toLowerCase().replace(/\b\w/g, (c) => c.toUpperCase())} ${pack.volumeMl} ml ${f.replace(/\d+/, '')}`,
-          pack,
-          art: {
-            body: l.body,
-            band: l.band,
-            text: l.text ?? b.text,
-            accent: b.accent,
-            cap: b.cap,
-            liquid: l.liquid ?? l.body,
-            logo: b.logo,
-            brandText: b.name.toUpperCase(),
-            flavourText: l.flavourText,
-          },
-        });
-      }
-    }
-  }
-  return out;
-}
-
 let catalogCache: CatalogEntry[] | undefined;
 let foreignCache: CatalogEntry[] | undefined;
 
 /** The product catalog, in a fixed order so COCO category ids are stable across exports. */
 export function loadCatalog(): CatalogEntry[] {
-  catalogCache ??= expand(BRANDS);
+  catalogCache ??= expandBrands(BRANDS);
   return catalogCache;
 }
 
 /** Products that exist in shops but not in the catalog; never listed in catalog.json. */
 export function foreignProducts(): CatalogEntry[] {
-  foreignCache ??= expand(FOREIGN_BRANDS);
+  foreignCache ??= expandBrands(FOREIGN_BRANDS);
   return foreignCache;
 }
 
@@ -434,5 +383,5 @@ export function toCatalogJson(entries: CatalogEntry[]): CatalogJsonEntry[] {
 const bySku = new Map<string, CatalogEntry>();
 export function productBySku(sku: string): CatalogEntry | undefined {
   if (bySku.size === 0) for (const e of [...loadCatalog(), ...foreignProducts()]) bySku.set(e.sku, e);
-  return bySku.get(sku);
+  return bySku.get(sku) ?? syntheticProductBySku(sku);
 }

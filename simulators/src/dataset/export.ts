@@ -1,6 +1,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadCatalog, toCatalogJson } from '../catalog/catalog.js';
+import { syntheticProducts } from '../catalog/synthetic.js';
+import type { CatalogEntry } from '../catalog/types.js';
 import { EMPTY_CATEGORY, UNKNOWN_CATEGORY } from '../catalog/types.js';
 import { fixtureGeometry } from '../fixtures/geometry.js';
 import { DEFAULT_STOCK, makePlanogram, makeStock, type StockOptions } from '../fixtures/planogram.js';
@@ -41,6 +43,11 @@ export interface DatasetOptions {
   onProgress?: (p: DatasetProgress) => void;
   /** Progress every N images (default 50). */
   progressEvery?: number;
+  /**
+   * Stock the scenes with this many invented brands (`syn…` SKUs, never in the catalog) instead of
+   * the catalog's products, for training an SKU embedder on more packs than the catalog has. 0: off.
+   */
+  extraBrands?: number;
 }
 
 export interface CocoCategory {
@@ -97,13 +104,16 @@ export const MAX_ANNOTATED_OCCLUSION = 0.97;
 export const MIN_ANNOTATED_PX = 40;
 
 /**
- * Stable category ids: catalog order, then `__empty__`, then `__unknown__`. Training and
- * evaluation can rely on the same id meaning the same SKU across exports.
+ * Stable category ids: catalog order, then `__empty__`, then `__unknown__`, then the invented
+ * brands' products when a set has them. Training and evaluation can rely on the same id meaning
+ * the same SKU across exports.
  */
-export function cocoCategories(): CocoCategory[] {
+export function cocoCategories(extraBrands = 0): CocoCategory[] {
   const cats: CocoCategory[] = loadCatalog().map((e, i) => ({ id: i + 1, name: e.sku, supercategory: e.brand }));
   cats.push({ id: cats.length + 1, name: EMPTY_CATEGORY, supercategory: 'empty' });
   cats.push({ id: cats.length + 1, name: UNKNOWN_CATEGORY, supercategory: 'unknown' });
+  for (const e of syntheticProducts(extraBrands))
+    cats.push({ id: cats.length + 1, name: e.sku, supercategory: e.brand });
   return cats;
 }
 
@@ -140,15 +150,23 @@ export function imageSetup(
   };
 }
 
-export async function renderDatasetScene(seed: number, index: number, difficulty: Difficulty, fixture: FixtureKind) {
+/** `products` (default: the catalog) are what the planogram and stock draw from. */
+export async function renderDatasetScene(
+  seed: number,
+  index: number,
+  difficulty: Difficulty,
+  fixture: FixtureKind,
+  products?: readonly CatalogEntry[],
+) {
   const s = sceneSeed(seed, index);
-  const planogram = makePlanogram({ seed: s, fixture });
+  const planogram = makePlanogram({ seed: s, fixture, products });
   const g = fixtureGeometry(planogram);
   const stock = makeStock(
     planogram,
     g.rows.map((r) => r.depthSlots),
     new Rng(s ^ 0x5bd1e995),
     STOCK_BY_DIFFICULTY[difficulty],
+    products,
   );
   return renderScene({ planogram, stock, seed: s, difficulty });
 }
@@ -172,7 +190,8 @@ export async function currentDataset(o: DatasetOptions): Promise<CocoDataset | n
     i.seed === o.seed &&
     i.count === o.count &&
     i.difficulty === o.difficulty &&
-    i.fixture === (o.fixture ?? 'mixed');
+    i.fixture === (o.fixture ?? 'mixed') &&
+    (i.extra_brands ?? 0) === (o.extraBrands ?? 0);
   return same ? coco : null;
 }
 
@@ -180,7 +199,9 @@ export async function exportDataset(o: DatasetOptions): Promise<CocoDataset> {
   const out = path.resolve(o.out);
   await mkdir(path.join(out, 'images'), { recursive: true });
   await mkdir(path.join(out, 'truth'), { recursive: true });
-  const categories = cocoCategories();
+  const extraBrands = o.extraBrands ?? 0;
+  const products = extraBrands > 0 ? syntheticProducts(extraBrands) : undefined;
+  const categories = cocoCategories(extraBrands);
   const catId = new Map(categories.map((c) => [c.name, c.id]));
   const images: CocoDataset['images'] = [];
   const annotations: CocoAnnotation[] = [];
@@ -217,7 +238,7 @@ export async function exportDataset(o: DatasetOptions): Promise<CocoDataset> {
       account();
       const token = { fixture: setup.fixture };
       inFlight.add(token);
-      const scene = await renderDatasetScene(o.seed, i, setup.difficulty, setup.fixture);
+      const scene = await renderDatasetScene(o.seed, i, setup.difficulty, setup.fixture, products);
       account();
       inFlight.delete(token);
       const e = fixCpu.get(setup.fixture) ?? { images: 0, cpuS: 0 };
@@ -291,6 +312,7 @@ export async function exportDataset(o: DatasetOptions): Promise<CocoDataset> {
       fixture: fixtureChoice,
       fixture_mix: fixtureChoice === 'mixed' ? FIXTURE_MIX : undefined,
       difficulty_mix: o.difficulty === 'mixed' ? DIFFICULTY_MIX : undefined,
+      extra_brands: extraBrands > 0 ? extraBrands : undefined,
       bbox: 'visible part of the object, [x, y, w, h] pixels; amodal_bbox is the whole object',
       notes: `objects more than ${MAX_ANNOTATED_OCCLUSION * 100}% hidden or under ${MIN_ANNOTATED_PX} px are only in truth files`,
     },
