@@ -25,6 +25,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -441,6 +442,8 @@ def train_embedder(
     init: str | None = None,
     lr: float = 3e-3,
     width: int = 24,
+    extra_from: int | None = None,
+    extra_share: float | None = None,
 ) -> Embedder:
     emb = Embedder(EMB_DIM, width)
     head = CosineHead(EMB_DIM, num_classes)
@@ -468,7 +471,13 @@ def train_embedder(
     t0 = time.time()
     run_loss, run_acc = 0.0, 0.0
     for step in range(1, steps + 1):
-        pick = rng.integers(0, len(items), size=batch)
+        if extra_from is not None and extra_share is not None:
+            n_extra = round(batch * extra_share)
+            pick = np.concatenate(
+                [rng.integers(0, extra_from, size=batch - n_extra), rng.integers(extra_from, len(items), size=n_extra)]
+            )
+        else:
+            pick = rng.integers(0, len(items), size=batch)
         x = crop_aug(crop_batch(images, [(items[p][0], items[p][1]) for p in pick], rng), gen)
         y = torch.tensor([items[p][2] for p in pick])
         logits = head(emb(x), y)
@@ -658,6 +667,12 @@ def main() -> None:
         help="also train the embedder on scenes of this many invented brands (sim dataset --extra-brands; 0: off)",
     )
     ap.add_argument(
+        "--emb-extra-share",
+        type=float,
+        default=None,
+        help="share of each embedder batch drawn from the invented-brand crops (default: as many as they are)",
+    )
+    ap.add_argument(
         "--emb-extra-count",
         type=int,
         default=int(os.environ.get("SHELFSIGHT_EMB_EXTRA_COUNT", "800")),
@@ -767,6 +782,7 @@ def main() -> None:
     log(f"embedder: {len(train_skus)} training SKUs, {len(items)} crops; held out for enrollment: {', '.join(held_out)}")
     emb_frames = work
     extra_skus: list[str] = []
+    extra_from = None
     if args.emb_extra_brands > 0 and not (args.reuse_embedder and os.path.exists(emb_ckpt)):
         eroot = os.path.join(CACHE, f"extra-s{EXTRA_SEED}-n{args.emb_extra_count}-b{args.emb_extra_brands}-mixed-mixed")
         eregen = ensure_dataset(eroot, args.emb_extra_count, EXTRA_SEED, "mixed", "mixed", args.emb_extra_brands)
@@ -777,8 +793,13 @@ def main() -> None:
                 if os.path.exists(os.path.join(CACHE, stale)):
                     os.remove(os.path.join(CACHE, stale))
         ework, _, eboxes = letterbox_cache(esamples, ekey)
-        extra_skus = sorted({n for b in eboxes for n, _, _ in b if n.startswith("syn")})
-        cls_of.update({s: len(train_skus) + k for k, s in enumerate(extra_skus)})
+        # Size variants of an invented line share their art and nearly their crop's shape (a 250 ml
+        # and a 500 ml can): one class, as the shelf scale, not the embedder, tells them apart (D28).
+        # Taught to split them, the embedder learned cues that cost the catalog's size variants.
+        line_of = {n: re.sub(r"-\d+([cpgt])$", r"-\1", n) for b in eboxes for n, _, _ in b if n.startswith("syn")}
+        extra_skus = sorted(set(line_of.values()))
+        line_cls = {s: len(train_skus) + k for k, s in enumerate(extra_skus)}
+        cls_of.update({n: line_cls[line] for n, line in line_of.items()})
         base = len(work)
         extra_items = [
             (base + i, b, cls_of[n])
@@ -786,9 +807,10 @@ def main() -> None:
             for n, b, e in eboxes[i]
             if n in cls_of and b[2] >= 4 and b[3] >= 4 and e.get("occlusion", 0) <= MAX_OCCLUSION
         ]
+        extra_from = len(items)
         items += extra_items
         emb_frames = Frames(work, ework)
-        log(f"embedder: + {len(extra_skus)} invented SKUs of {args.emb_extra_brands} brands, {len(extra_items)} crops ({eroot})")
+        log(f"embedder: + {len(line_of)} invented SKUs ({len(extra_skus)} classes: sizes of a line are one) of {args.emb_extra_brands} brands, {len(extra_items)} crops ({eroot})")
     if args.reuse_embedder and os.path.exists(emb_ckpt):
         emb = Embedder(EMB_DIM, args.emb_width)
         emb.load_state_dict(torch.load(emb_ckpt))
@@ -796,7 +818,8 @@ def main() -> None:
         log(f"reusing embedder checkpoint {os.path.relpath(emb_ckpt, REPO)}")
     else:
         emb = train_embedder(
-            emb_frames, items, len(train_skus) + len(extra_skus), args.emb_steps, args.emb_batch, args.init_embedder, args.emb_lr, args.emb_width
+            emb_frames, items, len(train_skus) + len(extra_skus), args.emb_steps, args.emb_batch, args.init_embedder, args.emb_lr, args.emb_width,
+            extra_from, args.emb_extra_share,
         )
         torch.save(emb.state_dict(), emb_ckpt)
     if args.stage == "embedder":
