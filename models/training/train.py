@@ -683,6 +683,10 @@ def main() -> None:
     ap.add_argument("--out", default=MODELS, help="where the ONNX files, gallery.json and model.json go (default: models/)")
     ap.add_argument("--version", default=os.environ.get("SHELFSIGHT_MODEL_VERSION", "0.1.0"))
     args = ap.parse_args()
+    if args.emb_extra_brands < 0 or args.emb_extra_count < 1:
+        ap.error("--emb-extra-brands must be >= 0 and --emb-extra-count >= 1")
+    if args.emb_extra_share is not None and not (args.emb_extra_brands > 0 and 0 <= args.emb_extra_share <= 1):
+        ap.error("--emb-extra-share needs --emb-extra-brands and is a fraction in 0-1")
     if args.det_depth_only and not args.init_detector:
         ap.error("--det-depth-only needs --init-detector: the depth head is trained on a trained detector")
 
@@ -777,7 +781,8 @@ def main() -> None:
         for n, b, e in boxes[i]
         if n in cls_of and b[2] >= 4 and b[3] >= 4 and e.get("occlusion", 0) <= MAX_OCCLUSION
     ]
-    extra_tag = f"-x{args.emb_extra_brands}" if args.emb_extra_brands > 0 else ""
+    extra_tag = f"-x{args.emb_extra_brands}n{args.emb_extra_count}" if args.emb_extra_brands > 0 else ""
+    extra_tag += f"s{args.emb_extra_share:g}" if args.emb_extra_share is not None else ""
     emb_ckpt = os.path.join(CACHE, f"embedder-{key}{'' if args.emb_width == 24 else f'-w{args.emb_width}'}{extra_tag}.pt")
     log(f"embedder: {len(train_skus)} training SKUs, {len(items)} crops; held out for enrollment: {', '.join(held_out)}")
     emb_frames = work
