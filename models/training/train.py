@@ -151,6 +151,28 @@ def letterbox_cache(samples: list[Sample], key: str) -> tuple[np.ndarray, np.nda
     return np.load(wpath, mmap_mode="r"), np.load(dpath, mmap_mode="r"), boxes
 
 
+def decoded_set(root: str, samples: list[Sample], regenerated: bool) -> tuple[str, tuple]:
+    """The cache key of the set in ROOT and its decoded images (letterbox_cache); a set the simulator
+    just (re)made drops its old decoded images first."""
+    key = hashlib.sha1(os.path.abspath(root).encode()).hexdigest()[:8]
+    if regenerated:  # decoded images of the old set are stale
+        for stale in (f"work-{key}-{WORK_W}x{WORK_H}.npy", f"det-{key}-{INPUT_W}x{INPUT_H}.npy"):
+            if os.path.exists(os.path.join(CACHE, stale)):
+                os.remove(os.path.join(CACHE, stale))
+    return key, letterbox_cache(samples, key)
+
+
+def embedder_items(boxes: list[list[tuple]], idx, cls_of: dict[str, int], offset: int = 0) -> list[tuple[int, tuple, int]]:
+    """(frame, box, class) of every pack an embedder trains on: a known class, at least 4 px each
+    way, at most MAX_OCCLUSION hidden. `offset` numbers the frames of a second set after the first."""
+    return [
+        (offset + i, b, cls_of[n])
+        for i in idx
+        for n, b, e in boxes[i]
+        if n in cls_of and b[2] >= 4 and b[3] >= 4 and e.get("occlusion", 0) <= MAX_OCCLUSION
+    ]
+
+
 class Frames:
     """Several image arrays indexed as one, so crops can come from the training set and the
     invented-brand set alike without copying gigabytes of decoded frames into one array."""
@@ -715,12 +737,7 @@ def main() -> None:
             f.write("\n")
         log(f"back packs show at {back}; written to {os.path.relpath(out, REPO)}/model.json")
         return
-    key = hashlib.sha1(os.path.abspath(root).encode()).hexdigest()[:8]
-    if regenerated:  # decoded images of the old set are stale
-        for stale in (f"work-{key}-{WORK_W}x{WORK_H}.npy", f"det-{key}-{INPUT_W}x{INPUT_H}.npy"):
-            if os.path.exists(os.path.join(CACHE, stale)):
-                os.remove(os.path.join(CACHE, stale))
-    work, images, boxes = letterbox_cache(samples, key)
+    key, (work, images, boxes) = decoded_set(root, samples, regenerated)
     dboxes = det_boxes(boxes)
     n_val = max(2, len(samples) // 10)
     train_idx = list(range(len(samples) - n_val))
@@ -775,12 +792,7 @@ def main() -> None:
     held_out = sorted(skus[len(skus) // (HELD_OUT_COUNT + 1) :: max(1, len(skus) // (HELD_OUT_COUNT + 1))][:HELD_OUT_COUNT])
     train_skus = [s for s in skus if s not in held_out]
     cls_of = {s: k for k, s in enumerate(train_skus)}
-    items = [
-        (i, b, cls_of[n])
-        for i in train_idx
-        for n, b, e in boxes[i]
-        if n in cls_of and b[2] >= 4 and b[3] >= 4 and e.get("occlusion", 0) <= MAX_OCCLUSION
-    ]
+    items = embedder_items(boxes, train_idx, cls_of)
     extra_tag = f"-x{args.emb_extra_brands}n{args.emb_extra_count}" if args.emb_extra_brands > 0 else ""
     extra_tag += f"s{args.emb_extra_share:g}" if args.emb_extra_share is not None else ""
     emb_ckpt = os.path.join(CACHE, f"embedder-{key}{'' if args.emb_width == 24 else f'-w{args.emb_width}'}{extra_tag}.pt")
@@ -792,12 +804,7 @@ def main() -> None:
         eroot = os.path.join(CACHE, f"extra-s{EXTRA_SEED}-n{args.emb_extra_count}-b{args.emb_extra_brands}-mixed-mixed")
         eregen = ensure_dataset(eroot, args.emb_extra_count, EXTRA_SEED, "mixed", "mixed", args.emb_extra_brands)
         esamples = load_coco(eroot)
-        ekey = hashlib.sha1(os.path.abspath(eroot).encode()).hexdigest()[:8]
-        if eregen:
-            for stale in (f"work-{ekey}-{WORK_W}x{WORK_H}.npy", f"det-{ekey}-{INPUT_W}x{INPUT_H}.npy"):
-                if os.path.exists(os.path.join(CACHE, stale)):
-                    os.remove(os.path.join(CACHE, stale))
-        ework, _, eboxes = letterbox_cache(esamples, ekey)
+        _, (ework, _, eboxes) = decoded_set(eroot, esamples, eregen)
         # Size variants of an invented line share their art and nearly their crop's shape (a 250 ml
         # and a 500 ml can): one class, as the shelf scale, not the embedder, tells them apart (D28).
         # Taught to split them, the embedder learned cues that cost the catalog's size variants.
@@ -805,13 +812,7 @@ def main() -> None:
         extra_skus = sorted(set(line_of.values()))
         line_cls = {s: len(train_skus) + k for k, s in enumerate(extra_skus)}
         cls_of.update({n: line_cls[line] for n, line in line_of.items()})
-        base = len(work)
-        extra_items = [
-            (base + i, b, cls_of[n])
-            for i in range(len(esamples))
-            for n, b, e in eboxes[i]
-            if n in cls_of and b[2] >= 4 and b[3] >= 4 and e.get("occlusion", 0) <= MAX_OCCLUSION
-        ]
+        extra_items = embedder_items(eboxes, range(len(esamples)), cls_of, offset=len(work))
         extra_from = len(items)
         items += extra_items
         emb_frames = Frames(work, ework)

@@ -39,6 +39,7 @@ const FLAVOURS = [
 const CONSONANTS = 'BDFGKLMNPRSTVZ';
 const VOWELS = 'AEIOU';
 export const SYNTHETIC_PREFIX = 'syn';
+const SKU_PATTERN = new RegExp(`^${SYNTHETIC_PREFIX}(\\d{3})-`);
 
 function hex(h: number, s: number, l: number): string {
   // HSL (degrees, 0-1, 0-1) to #rrggbb.
@@ -112,6 +113,6 @@ export function syntheticProducts(brands: number): CatalogEntry[] {
 
 /** An invented product by SKU (`syn007-mango-330c`), or undefined. */
 export function syntheticProductBySku(sku: string): CatalogEntry | undefined {
-  const m = /^syn(\d{3})-/.exec(sku);
+  const m = SKU_PATTERN.exec(sku);
   return m ? brandProducts(Number(m[1])).find((e) => e.sku === sku) : undefined;
 }
