@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+import cpu_training
 from data import sample_crop
 from nets import Counter
 
@@ -225,6 +226,7 @@ def train_counter(
     base: Counter | None = None,
     box_weight: float = BOX_LOSS_WEIGHT,
     size: tuple[int, int] = (COUNTER_W, COUNTER_H),
+    precision: str = "fp32",
 ) -> Counter:
     """Trains a counter from scratch (counts and places together, crops of `size` = width, height) or,
     given `base`, only the box branch of `base` (at its own crop size): its convolutions and count head
@@ -244,6 +246,7 @@ def train_counter(
     opt = torch.optim.AdamW((net.b if base is not None else net).parameters(), lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.1)
     t0, run = time.time(), 0.0
+    cpu_training.channels_last(net)
     net.train()
     if base is not None:
         net.f.eval()
@@ -258,7 +261,9 @@ def train_counter(
             x = x.flip(3)
             t = mirror_boxes(t)
         x = x * torch.empty(batch, 1, 1, 1).uniform_(0.7, 1.3) + torch.empty(batch, 3, 1, 1).uniform_(-0.3, 0.3)
-        logits, boxes = net(x)
+        with cpu_training.autocast(precision):
+            z = net.f(cpu_training.batch(x))
+        logits, boxes = net.heads(z.float())
         b = boxes.view(batch, CLASSES - 1, 4)
         box_l1 = (F.smooth_l1_loss(b, t, reduction="none", beta=0.02).sum(2) * m).sum() / m.sum().clamp(min=1)
         loss = box_l1 if base is not None else F.cross_entropy(logits, labels[pick], label_smoothing=0.05) + box_weight * box_l1
@@ -271,7 +276,7 @@ def train_counter(
             rate = step / (time.time() - t0)
             log(f"counter step {step}/{steps}: loss {run:.3f}, {rate * batch:.0f} crops/s, eta {(steps - step) / rate / 60:.1f} min")
     net.eval()
-    return net
+    return cpu_training.plain(net)
 
 
 def validate_counter(net: Counter, work, items, mean, std, back: list[dict], width: float) -> dict:

@@ -110,7 +110,10 @@ class Embedder(nn.Module):
         self.bn = nn.BatchNorm1d(dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f = self.features(x)
+        return self.project(self.features(x))
+
+    def project(self, f: torch.Tensor) -> torch.Tensor:
+        """Feature map -> embedding (training runs it in fp32 where the features came out bf16)."""
         # Mean + max pooling: max keeps small distinctive marks (flavour badges) that averaging dilutes.
         f = f.mean(dim=(2, 3)) + f.amax(dim=(2, 3))
         return F.normalize(self.bn(self.proj(f)), dim=1)
@@ -152,5 +155,8 @@ class Counter(nn.Module):
         self.b = nn.Sequential(nn.Flatten(), nn.Linear(64 * cells, 64), nn.ReLU(inplace=True), nn.Linear(64, 4 * (classes - 1)))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        z = self.f(x)
+        return self.heads(self.f(x))
+
+    def heads(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Count logits and back-pack places from the feature map (fp32 in training, like the losses)."""
         return self.h(z), self.b(z)

@@ -39,6 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import EMPTY, UNKNOWN, PAD_VALUE, Sample, expand_box, letterbox, letterbox_params, load_coco, resize_u8, sample_crop  # noqa: E402
 from nets import CosineHead, Counter, Detector, Embedder  # noqa: E402
 import counter as column_counter  # noqa: E402
+import cpu_training  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = os.path.dirname(HERE)
@@ -279,6 +280,7 @@ def train_detector(
     init: str | None = None,
     lr: float = 3e-3,
     depth_only: bool = False,
+    precision: str = "fp32",
 ) -> Detector:
     det = Detector(len(CLASSES))
     if init:  # fine-tune: start from a checkpoint instead of from scratch
@@ -292,6 +294,7 @@ def train_detector(
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
     gen = torch.Generator().manual_seed(0)
     rng = np.random.default_rng(0)
+    cpu_training.channels_last(det)
     det.train()
     if depth_only:
         det.eval()  # frozen batch-norm statistics too
@@ -318,14 +321,18 @@ def train_detector(
         ign = torch.from_numpy(np.stack([t[3] for t in tg])).unsqueeze(1)
         dep = torch.from_numpy(np.stack([t[4] for t in tg])).unsqueeze(1)
         dmask = torch.from_numpy(np.stack([t[5] for t in tg])).unsqueeze(1)
-        x = photometric(to_tensor(imgs), gen)
+        x = cpu_training.batch(photometric(to_tensor(imgs), gen))
+        with cpu_training.autocast(precision):
+            if depth_only:
+                with torch.no_grad():
+                    p4 = det.features(x)
+                outs = (None, None, det.depth(p4))
+            else:
+                outs = det.logits(x)
+        heat_logits, reg_pred, dep_pred = (o.float() if o is not None else None for o in outs)
         if depth_only:
-            with torch.no_grad():
-                p4 = det.features(x)
-            dep_pred = det.depth(p4)
             l_hm = l_reg = torch.zeros(())
         else:
-            heat_logits, reg_pred, dep_pred = det.logits(x)
             l_hm = focal_loss(heat_logits, hm, ign)
             l_reg = (F.l1_loss(reg_pred * mask, reg * mask, reduction="sum")) / mask.sum().clamp(min=1)
         l_dep = F.smooth_l1_loss(dep_pred * dmask, dep * dmask, reduction="sum") / dmask.sum().clamp(min=1)
@@ -345,7 +352,7 @@ def train_detector(
                 f"{step * batch / el:.1f} img/s, ETA {fmt_eta(el / step * (steps - step))}"
             )
     det.eval()
-    return det
+    return cpu_training.plain(det)
 
 
 def decode_numpy(heat: np.ndarray, reg: np.ndarray, thr: float, max_det: int = 300) -> list[tuple]:
@@ -466,6 +473,7 @@ def train_embedder(
     width: int = 24,
     extra_from: int | None = None,
     extra_share: float | None = None,
+    precision: str = "fp32",
 ) -> Embedder:
     emb = Embedder(EMB_DIM, width)
     head = CosineHead(EMB_DIM, num_classes)
@@ -489,6 +497,7 @@ def train_embedder(
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
     gen = torch.Generator().manual_seed(1)
     rng = np.random.default_rng(1)
+    cpu_training.channels_last(emb)
     emb.train()
     t0 = time.time()
     run_loss, run_acc = 0.0, 0.0
@@ -500,9 +509,11 @@ def train_embedder(
             )
         else:
             pick = rng.integers(0, len(items), size=batch)
-        x = crop_aug(crop_batch(images, [(items[p][0], items[p][1]) for p in pick], rng), gen)
+        x = cpu_training.batch(crop_aug(crop_batch(images, [(items[p][0], items[p][1]) for p in pick], rng), gen))
         y = torch.tensor([items[p][2] for p in pick])
-        logits = head(emb(x), y)
+        with cpu_training.autocast(precision):
+            f = emb.features(x)
+        logits = head(emb.project(f.float()), y)
         loss = F.cross_entropy(logits, y)
         opt.zero_grad()
         loss.backward()
@@ -518,7 +529,7 @@ def train_embedder(
                 f"{step * batch / el:.0f} crops/s, ETA {fmt_eta(el / step * (steps - step))}"
             )
     emb.eval()
-    return emb
+    return cpu_training.plain(emb)
 
 
 def embed(emb: Embedder, images: np.ndarray, items: list[tuple[int, tuple]]) -> np.ndarray:
@@ -600,6 +611,7 @@ def train_column_counter(
     base: Counter | None = None,
     box_weight: float = column_counter.BOX_LOSS_WEIGHT,
     size: tuple[int, int] = (column_counter.COUNTER_W, column_counter.COUNTER_H),
+    precision: str = "fp32",
 ) -> tuple[dict, dict]:
     """Trains, validates and exports the column counter; returns its model.json entry and training
     record. With `base` (a finished counter) only its box branch is trained: counts stay as they were."""
@@ -607,7 +619,9 @@ def train_column_counter(
     val_items = column_counter.column_items(boxes, val_idx, front_view, MAX_OCCLUSION)
     log(f"column counter: {len(items)} training columns, {len(val_items)} validation columns, {steps} steps")
     ckpt = os.path.join(CACHE, "counter.pt")
-    net = column_counter.train_counter(work, items, steps, MEAN, STD, log, base=base, box_weight=box_weight, size=size)
+    net = column_counter.train_counter(
+        work, items, steps, MEAN, STD, log, base=base, box_weight=box_weight, size=size, precision=precision
+    )
     torch.save(net.state_dict(), ckpt)
     back = column_counter.back_boxes(samples, train_idx, front_view, MAX_OCCLUSION)
     log(f"column counter: back packs show on average at {back} (relative to the front pack's box)")
@@ -622,7 +636,7 @@ def train_column_counter(
     )
     path = os.path.join(out, "counter.onnx")
     column_counter.export_counter(net, path)
-    record = {"steps": steps, "columns": len(items), "validation": {k: round(v, 4) for k, v in val.items()}}
+    record = {"steps": steps, "precision": precision, "columns": len(items), "validation": {k: round(v, 4) for k, v in val.items()}}
     return column_counter.model_entry(file_hash(path), back, net), record
 
 
@@ -702,6 +716,13 @@ def main() -> None:
     )
     ap.add_argument("--emb-lr", type=float, default=3e-3, help="peak learning rate (one-cycle) of the embedder")
     ap.add_argument("--emb-width", type=int, default=32, help="embedder channel width (the ONNX input and output stay the same)")
+    ap.add_argument(
+        "--precision",
+        choices=cpu_training.PRECISIONS,
+        default=cpu_training.default_spec(),
+        help="arithmetic of the training passes: bf16 autocast (about twice as fast where the CPU has "
+        "AVX512-BF16 or AMX), fp32, or auto = bf16 where the CPU has it (default auto; weights and ONNX stay fp32)",
+    )
     ap.add_argument("--out", default=MODELS, help="where the ONNX files, gallery.json and model.json go (default: models/)")
     ap.add_argument("--version", default=os.environ.get("SHELFSIGHT_MODEL_VERSION", "0.1.0"))
     args = ap.parse_args()
@@ -709,6 +730,10 @@ def main() -> None:
         ap.error("--emb-extra-brands must be >= 0 and --emb-extra-count >= 1")
     if args.emb_extra_share is not None and not (args.emb_extra_brands > 0 and 0 <= args.emb_extra_share <= 1):
         ap.error("--emb-extra-share needs --emb-extra-brands and is a fraction in 0-1")
+    try:
+        precision = cpu_training.resolve(args.precision)
+    except ValueError as e:  # a bad SHELFSIGHT_TRAIN_PRECISION (argparse checks only the flag)
+        ap.error(str(e))
     if args.det_depth_only and not args.init_detector:
         ap.error("--det-depth-only needs --init-detector: the depth head is trained on a trained detector")
 
@@ -717,7 +742,7 @@ def main() -> None:
     torch.manual_seed(0)
     os.makedirs(CACHE, exist_ok=True)
     t_start = time.time()
-    log(f"torch {torch.__version__}, {threads} thread(s)")
+    log(f"torch {torch.__version__}, {threads} thread(s), {precision} training passes, channels-last")
 
     root = args.dataset or os.path.join(CACHE, f"train-s{TRAIN_SEED}-n{args.count}-{args.fixture}-{args.difficulty}")
     # A set given with --dataset is the user's: used as it is. A generated one follows the simulator.
@@ -757,7 +782,7 @@ def main() -> None:
         counted = model["training"].get("counter")
         model["counter"], model["training"]["counter"] = train_column_counter(
             work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out, base, args.counter_box_weight,
-            args.counter_size,
+            args.counter_size, precision,
         )
         if base is not None and counted:  # the counts were trained before: keep that record
             model["training"]["counter"] = {**counted, "boxBranch": model["training"]["counter"]}
@@ -778,7 +803,7 @@ def main() -> None:
         init = args.init_detector
         for k, (steps, lr) in enumerate(args.det_cycles):
             log(f"detector cycle {k + 1}/{len(args.det_cycles)}: {steps} steps, peak learning rate {lr:g}")
-            det = train_detector(images, dboxes, train_idx, steps, args.det_batch, init, lr, args.det_depth_only)
+            det = train_detector(images, dboxes, train_idx, steps, args.det_batch, init, lr, args.det_depth_only, precision)
             torch.save(det.state_dict(), ckpt)
             init = ckpt  # a warm restart: the next cycle starts from this one's weights, fresh optimizer
     if args.stage != "embedder":
@@ -825,7 +850,7 @@ def main() -> None:
     else:
         emb = train_embedder(
             emb_frames, items, len(train_skus) + len(extra_skus), args.emb_steps, args.emb_batch, args.init_embedder, args.emb_lr, args.emb_width,
-            extra_from, args.emb_extra_share,
+            extra_from, args.emb_extra_share, precision,
         )
         torch.save(emb.state_dict(), emb_ckpt)
     if args.stage == "embedder":
@@ -899,7 +924,7 @@ def main() -> None:
     export_onnx(det, emb, out)
     counter_entry, counter_training = train_column_counter(
         work, boxes, samples, front_view, train_idx, val_idx, args.counter_steps, out, box_weight=args.counter_box_weight,
-        size=args.counter_size,
+        size=args.counter_size, precision=precision,
     )
     version = args.version
     gallery = {
@@ -962,6 +987,7 @@ def main() -> None:
             "embedderExtraBrands": args.emb_extra_brands,
             "embedderExtraImages": args.emb_extra_count if args.emb_extra_brands > 0 else 0,
             "heldOutSkus": held_out,
+            "precision": precision,
             "counter": counter_training,
             "validation": {
                 "detectorPrecision": round(det_val["precision"], 4),
