@@ -101,11 +101,13 @@ def sample_crop(img: np.ndarray, box: tuple[float, float, float, float], out_w: 
     y1 = np.minimum(y0 + 1, H - 1)
     fx = (xs - x0)[None, :, None].astype(np.float32)
     fy = (ys - y0)[:, None, None].astype(np.float32)
-    # Gather the four neighbours of each output pixel as uint8 and convert only those: converting the
-    # whole window the crop spans cost more than the interpolation (same values either way).
-    r0, r1 = y0[:, None], y1[:, None]
-    top = img[r0, x0].astype(np.float32) * (1 - fx) + img[r0, x1].astype(np.float32) * fx
-    bot = img[r1, x0].astype(np.float32) * (1 - fx) + img[r1, x1].astype(np.float32) * fx
+    # Convert only the window the crop touches: the frame itself can be megapixels.
+    ya, yb, xa, xb = int(y0.min()), int(y1.max()) + 1, int(x0.min()), int(x1.max()) + 1
+    sub = np.asarray(img[ya:yb, xa:xb], dtype=np.float32)
+    y0, y1, x0, x1 = y0 - ya, y1 - ya, x0 - xa, x1 - xa
+    r0, r1 = sub[y0], sub[y1]
+    top = r0[:, x0] * (1 - fx) + r0[:, x1] * fx
+    bot = r1[:, x0] * (1 - fx) + r1[:, x1] * fx
     return top * (1 - fy) + bot * fy  # float32 0-255, (out_h, out_w, 3)
 
 
