@@ -155,8 +155,5 @@ class Counter(nn.Module):
         self.b = nn.Sequential(nn.Flatten(), nn.Linear(64 * cells, 64), nn.ReLU(inplace=True), nn.Linear(64, 4 * (classes - 1)))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.heads(self.f(x))
-
-    def heads(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Count logits and back-pack places from the feature map (fp32 in training, like the losses)."""
+        z = self.f(x)
         return self.h(z), self.b(z)
