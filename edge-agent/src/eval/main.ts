@@ -16,6 +16,7 @@ import { loadRecognizer } from '../recognition/index.js';
 import { fractionArg, parseFlags, REPO, runCli, simulateSet, UsageError, wholeArg } from './cli.js';
 import { loadCoco } from './coco.js';
 import { computeMetrics, percentile, type FrameResult } from './metrics.js';
+import { intervals } from './uncertainty.js';
 import { pino } from 'pino';
 
 const EVAL_SEED = 9001;
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
           {
             images: g.frames.length,
             ...computeMetrics(g.frames, heldOut),
+            ci95: intervals(g.frames, heldOut),
             latencyMs: { p50: percentile(g.latency, 50), p95: percentile(g.latency, 95), mean: mean(g.latency) },
           },
         ]),
@@ -136,6 +138,7 @@ async function main(): Promise<void> {
     dataset: dir,
     images: images.length,
     ...m,
+    ci95: intervals(frames, heldOut),
     latencyMs: { p50: percentile(latency, 50), p95: percentile(latency, 95), mean: mean(latency) },
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     byFixture: breakdown(groups.byFixture),

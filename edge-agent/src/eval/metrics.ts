@@ -138,7 +138,31 @@ export interface Metrics {
    * where the set records occlusion: packs near the 90 % line are the ones a count can miss (D42).
    */
   byHidden: Record<string, { instances: number; skuAccuracy: number; missed: number }>;
+  /**
+   * The hits and the whole behind each proportion above ([hits, of]; e.g. empty.recall is
+   * tallies['empty.recall'][0] / [1]): what a reader needs to judge a rate, and what the confidence
+   * intervals (uncertainty.ts) are computed from. Each is a sum over frames.
+   */
+  tallies: Tallies;
 }
+
+/** The proportions that have confidence intervals; `detection.map50` is not a proportion and has none. */
+export const PROPORTIONS = [
+  'detection.precision',
+  'detection.recall',
+  'skuAccuracy',
+  'heldOutSkuAccuracy',
+  'facingSkuAccuracy',
+  'countExactMatch',
+  'imagesAllCountsExact',
+  'facingsAccuracy',
+  'empty.precision',
+  'empty.recall',
+  'unknown.precision',
+  'unknown.recall',
+] as const;
+export type Proportion = (typeof PROPORTIONS)[number];
+export type Tallies = Record<Proportion, [hits: number, of: number]>;
 
 const depthKey = (d: number) => (d >= 3 ? '3+' : String(d));
 const hiddenKey = (o: number) => (o < 0.5 ? '0-50%' : o < 0.8 ? '50-80%' : '80-90%');
@@ -270,6 +294,20 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
     instances: { products: skuTotal, heldOut: heldTotal, empty: emptyC.truth, unknown: unkC.truth },
     byDepth: breakdown(depthC),
     byHidden: breakdown(hiddenC),
+    tallies: {
+      'detection.precision': [tp, tp + fp],
+      'detection.recall': [tp, tp + fn],
+      skuAccuracy: [skuOk, skuTotal],
+      heldOutSkuAccuracy: [heldOk, heldTotal],
+      facingSkuAccuracy: [faceOk, faceTotal],
+      countExactMatch: [pairsOk, pairs],
+      imagesAllCountsExact: [framesOk, frames.length],
+      facingsAccuracy: [facePairsOk, facePairs],
+      'empty.precision': [emptyC.tp, emptyC.pred],
+      'empty.recall': [emptyC.tp, emptyC.truth],
+      'unknown.precision': [unkC.tp, unkC.pred],
+      'unknown.recall': [unkC.tp, unkC.truth],
+    },
   };
 }
 

@@ -47,10 +47,25 @@ describe('npm run eval', () => {
   it('prints one JSON object for a COCO set', () => {
     const r = evalCli(['--json', '--dataset', repoPath('tests/fixtures/recognition'), '--limit', '2']);
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { images: number; skuAccuracy: number; latencyMs: { p50: number } };
+    const out = JSON.parse(r.stdout) as {
+      images: number;
+      skuAccuracy: number;
+      latencyMs: { p50: number };
+      tallies: { skuAccuracy: [number, number] };
+      ci95: { skuAccuracy: { lo: number; hi: number; hits: number; of: number } };
+      byFixture: Record<string, { ci95: { skuAccuracy: { of: number } } }>;
+    };
     expect(out.images).toBe(2);
     expect(out.skuAccuracy).toBeGreaterThan(0.5);
     expect(out.latencyMs.p50).toBeGreaterThan(0);
+    // Every rate comes with the counts behind it and its 95 % interval.
+    const [hits, of] = out.tallies.skuAccuracy;
+    expect(of).toBeGreaterThan(10);
+    expect(out.skuAccuracy).toBeCloseTo(hits / of, 10);
+    expect(out.ci95.skuAccuracy).toMatchObject({ hits, of });
+    expect(out.ci95.skuAccuracy.lo).toBeLessThan(out.skuAccuracy);
+    expect(out.ci95.skuAccuracy.hi).toBeGreaterThan(out.skuAccuracy);
+    expect(Object.values(out.byFixture).reduce((n, g) => n + g.ci95.skuAccuracy.of, 0)).toBe(of);
   });
 });
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Detection } from '@shelfsight/protocol';
-import { averagePrecision, computeMetrics, percentile } from '../../../edge-agent/src/eval/metrics.js';
+import {
+  averagePrecision,
+  computeMetrics,
+  percentile,
+  PROPORTIONS,
+  type FrameResult,
+} from '../../../edge-agent/src/eval/metrics.js';
+import { clusteredInterval, intervals, wilson } from '../../../edge-agent/src/eval/uncertainty.js';
 
 const det = (d: Partial<Detection> & Pick<Detection, 'kind' | 'box'>): Detection => ({
   confidence: 0.9,
@@ -228,5 +235,80 @@ describe('eval metrics', () => {
       ),
     ).toBeCloseTo(0.5 + 0.5 * (2 / 3));
     expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
+  });
+});
+
+/** `n` frames of `per` packs of SKU a side by side, the first `wrong` frames all read as b. */
+const frames = (n: number, per: number, wrongFrames: number[]): FrameResult[] =>
+  Array.from({ length: n }, (_, i) => {
+    const boxes = Array.from({ length: per }, (_, k) => [k * 0.1, 0, 0.08, 0.2] as [number, number, number, number]);
+    return {
+      truth: boxes.map((box) => ({ name: 'a', box })),
+      pred: boxes.map((box) => det({ kind: 'product', sku: wrongFrames.includes(i) ? 'b' : 'a', box })),
+    };
+  });
+
+describe('confidence intervals of the evaluation (uncertainty.ts)', () => {
+  it('gives the Wilson score interval', () => {
+    // 251 of 257 (the held-out upright set's empty slots, stop 24): 95.00-98.93 %.
+    const [lo, hi] = wilson(251 / 257, 257);
+    expect(lo).toBeCloseTo(0.95001, 4);
+    expect(hi).toBeCloseTo(0.98926, 4);
+    // A perfect score is not certain: 50 of 50 leaves 92.9-100 %.
+    expect(wilson(1, 50)[0]).toBeCloseTo(0.92865, 4);
+    expect(wilson(1, 50)[1]).toBe(1);
+    expect(wilson(0.5, 0)).toEqual([0, 1]);
+  });
+
+  it('widens the interval when the errors come a frame at a time', () => {
+    // Ten frames of ten instances, 90 % right either way: one error in each frame, or one frame all wrong.
+    const spread = clusteredInterval(Array.from({ length: 10 }, () => [9, 10] as const));
+    const bunched = clusteredInterval([[0, 10], ...Array.from({ length: 9 }, () => [10, 10] as const)]);
+    expect(spread).toMatchObject({ hits: 90, of: 100, designEffect: 1 });
+    const [slo, shi] = wilson(0.9, 100);
+    expect(spread.lo).toBeCloseTo(slo, 4);
+    expect(spread.hi).toBeCloseTo(shi, 4);
+    // Between-frame variance 10/9 · 90 / 100² = 0.01 against 0.9 · 0.1 / 100: a design effect of 11.1,
+    // so the 100 instances weigh as 9.
+    expect(bunched.designEffect).toBeCloseTo(11.11, 2);
+    const [blo, bhi] = wilson(0.9, 9);
+    expect(bunched.lo).toBeCloseTo(blo, 4);
+    expect(bunched.hi).toBeCloseTo(bhi, 4);
+    expect(bunched.hi - bunched.lo).toBeGreaterThan(2 * (spread.hi - spread.lo));
+  });
+
+  it('says nothing is known where there was nothing to count', () => {
+    expect(clusteredInterval([])).toEqual({ lo: 0, hi: 1, hits: 0, of: 0, designEffect: 1 });
+    expect(
+      clusteredInterval([
+        [0, 0],
+        [0, 0],
+      ]),
+    ).toMatchObject({ lo: 0, hi: 1, of: 0 });
+  });
+
+  it('covers every proportion the metrics report, from the same hits and totals', () => {
+    const fs = frames(6, 5, [2]);
+    const m = computeMetrics(fs);
+    const ci = intervals(fs);
+    expect(ci.method).toMatch(/Wilson/);
+    for (const k of PROPORTIONS) {
+      const [hits, of] = m.tallies[k];
+      expect(ci[k]).toMatchObject({ hits, of });
+      if (of > 0) {
+        const rate = hits / of;
+        expect(ci[k].lo).toBeLessThanOrEqual(rate);
+        expect(ci[k].hi).toBeGreaterThanOrEqual(rate);
+      }
+    }
+    // The tallies are the metrics' own numerators and denominators.
+    expect(m.tallies.skuAccuracy).toEqual([25, 30]);
+    expect(m.skuAccuracy).toBeCloseTo(25 / 30, 10);
+    expect(m.tallies.countExactMatch).toEqual([5, 7]);
+    expect(m.countExactMatch).toBeCloseTo(5 / 7, 10);
+    expect(m.tallies['detection.recall']).toEqual([30, 30]);
+    expect(m.tallies.imagesAllCountsExact).toEqual([5, 6]);
+    // Five wrong packs all in one frame: well over the binomial spread.
+    expect(ci.skuAccuracy.designEffect).toBeGreaterThan(3);
   });
 });
