@@ -16,6 +16,7 @@ import { loadRecognizer } from '../recognition/index.js';
 import { fractionArg, parseFlags, REPO, runCli, simulateSet, UsageError, wholeArg } from './cli.js';
 import { loadCoco } from './coco.js';
 import { computeMetrics, percentile, type FrameResult } from './metrics.js';
+import { formatReport } from './report.js';
 import { intervals } from './uncertainty.js';
 import { pino } from 'pino';
 
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
     byDifficulty: breakdown(groups.byDifficulty),
   };
   if (values.json) process.stdout.write(JSON.stringify(out) + '\n');
-  else console.log(JSON.stringify(out, null, 2));
+  else console.log(formatReport(out));
 }
 
 interface Group {

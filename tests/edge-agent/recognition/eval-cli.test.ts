@@ -67,6 +67,28 @@ describe('npm run eval', () => {
     expect(out.ci95.skuAccuracy.hi).toBeGreaterThan(out.skuAccuracy);
     expect(Object.values(out.byFixture).reduce((n, g) => n + g.ci95.skuAccuracy.of, 0)).toBe(of);
   });
+
+  it('prints a table a person can read without --json: each rate, its interval and its counts', () => {
+    const r = evalCli(['--dataset', repoPath('tests/fixtures/recognition'), '--limit', '2']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^2 frames of .*tests\/fixtures\/recognition\nmodel shelfsight-cooler@/);
+    const row = (label: string) => {
+      const m = new RegExp(`^${label} +(\\d+\\.\\d) % +(\\d+\\.\\d)–(\\d+\\.\\d) % +(\\d+) / (\\d+)$`, 'm').exec(
+        r.stdout,
+      );
+      expect(m, `${label} row in:\n${r.stdout}`).not.toBeNull();
+      const [rate, lo, hi, hits, of] = m!.slice(1).map(Number) as [number, number, number, number, number];
+      expect(rate).toBeCloseTo((hits / of) * 100, 0);
+      expect(lo).toBeLessThanOrEqual(rate);
+      expect(hi).toBeGreaterThanOrEqual(rate);
+      return of;
+    };
+    expect(row('SKU accuracy \\(a miss is an error\\)')).toBeGreaterThan(10);
+    row('Count exact, per \\(frame, SKU\\)');
+    row('Empty-slot recall');
+    expect(r.stdout).toMatch(/^Latency p50 \/ p95 per frame +\d+\.\d \/ \d+\.\d ms$/m);
+    expect(r.stdout).not.toMatch(/^\{/);
+  });
 });
 
 describe('npm run eval: generated held-out sets', () => {
