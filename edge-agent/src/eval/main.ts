@@ -16,7 +16,7 @@ import { loadRecognizer } from '../recognition/index.js';
 import { fractionArg, parseFlags, REPO, runCli, simulateSet, UsageError, wholeArg } from './cli.js';
 import { loadCoco } from './coco.js';
 import { computeMetrics, percentile, type FrameResult } from './metrics.js';
-import { formatReport } from './report.js';
+import { formatReport, targetVerdicts } from './report.js';
 import { intervals } from './uncertainty.js';
 import { pino } from 'pino';
 
@@ -118,6 +118,7 @@ async function main(): Promise<void> {
   };
   const heldOut = new Set(galleryFile.entries.filter((e) => e.heldOut).map((e) => e.sku));
   const m = computeMetrics(frames, heldOut);
+  const ci95 = intervals(frames, heldOut);
   // The same metrics per fixture and per difficulty (simulator sets record both per image).
   const breakdown = (map: Map<string, Group>) =>
     Object.fromEntries(
@@ -139,7 +140,8 @@ async function main(): Promise<void> {
     dataset: dir,
     images: images.length,
     ...m,
-    ci95: intervals(frames, heldOut),
+    ci95,
+    targets: targetVerdicts([...groups.byDifficulty.keys()], ci95),
     latencyMs: { p50: percentile(latency, 50), p95: percentile(latency, 95), mean: mean(latency) },
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     byFixture: breakdown(groups.byFixture),

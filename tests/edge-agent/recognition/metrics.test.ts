@@ -8,6 +8,7 @@ import {
   type FrameResult,
 } from '../../../edge-agent/src/eval/metrics.js';
 import { clusteredInterval, intervals, wilson } from '../../../edge-agent/src/eval/uncertainty.js';
+import { targetVerdicts } from '../../../edge-agent/src/eval/report.js';
 
 const det = (d: Partial<Detection> & Pick<Detection, 'kind' | 'box'>): Detection => ({
   confidence: 0.9,
@@ -310,5 +311,25 @@ describe('confidence intervals of the evaluation (uncertainty.ts)', () => {
     expect(m.tallies.imagesAllCountsExact).toEqual([5, 6]);
     // Five wrong packs all in one frame: well over the binomial spread.
     expect(ci.skuAccuracy.designEffect).toBeGreaterThan(3);
+  });
+
+  it('judges a target by the interval: met, missed, or not settled by the set', () => {
+    // 400 frames of 10 packs each, rates chosen round the 99.5 % (default) and 97 % (hard) SKU targets.
+    const ci = (right: number) =>
+      intervals(frames(400, 10, []).map((f, i) => (i < 400 - right ? { ...f, pred: [] } : f)));
+    const allRight = ci(400);
+    expect(targetVerdicts(['default'], allRight).skuAccuracy).toEqual({ target: 0.995, verdict: 'met' });
+    // A frame's packs all missed: 390 of 400 frames right is 97.5 %, 2 points under 99.5 %.
+    const some = ci(390);
+    expect(targetVerdicts(['default'], some).skuAccuracy).toEqual({ target: 0.995, verdict: 'missed', shortBy: 2 });
+    // The hard target of 97 % sits inside 97.5 %'s interval: the set cannot tell.
+    const hard = targetVerdicts(['hard'], some).skuAccuracy!;
+    expect(hard.verdict).toBe('unsettled');
+    expect(hard.shortBy).toBeUndefined();
+    // Targets are per difficulty: a mixed set, or a difficulty without targets, gets no verdicts.
+    expect(targetVerdicts(['default', 'hard'], some)).toEqual({});
+    expect(targetVerdicts(['easy'], some)).toEqual({});
+    // Nothing to count (no empty slots in these frames): no verdict either.
+    expect(targetVerdicts(['default'], some)['empty.recall']).toBeUndefined();
   });
 });
