@@ -3,7 +3,7 @@
  * and the counts behind it, in a few lines instead of a page of JSON (--json keeps every number).
  */
 import type { Metrics, Proportion } from './metrics.js';
-import type { Intervals } from './uncertainty.js';
+import type { Interval, Intervals } from './uncertainty.js';
 
 export interface Report extends Metrics {
   model: { name: string; version: string };
@@ -11,6 +11,8 @@ export interface Report extends Metrics {
   dataset: string;
   images: number;
   ci95: Intervals;
+  /** targetVerdicts of the whole set, as main.ts puts them in the JSON. */
+  targets: Partial<Record<Proportion, TargetVerdict>>;
   latencyMs: { p50: number; p95: number };
   peakRssMb: number;
   byFixture: Record<string, Metrics & { images: number; ci95: Intervals }>;
@@ -33,6 +35,8 @@ const ROWS: [Proportion, string][] = [
 ];
 
 const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
+/** An interval's bounds in percent, without the unit: `89.7–91.8`. */
+const bounds = (c: Interval) => `${(c.lo * 100).toFixed(1)}–${(c.hi * 100).toFixed(1)}`;
 
 /** The recognition issue's targets, per difficulty of a held-out set (models/README.md, "Targets"). */
 export const TARGETS: Partial<Record<Proportion, Partial<Record<string, number>>>> = {
@@ -76,9 +80,8 @@ export function formatReport(r: Report): string {
     '',
     `${'metric'.padEnd(34)}${'rate'.padStart(8)}   ${'95 % interval'.padEnd(15)}${'hits / of'.padStart(16)}   target`,
   ];
-  const verdicts = targetVerdicts(Object.keys(r.byDifficulty), r.ci95);
   const judged = (k: Proportion) => {
-    const v = verdicts[k];
+    const v = r.targets[k];
     if (!v) return '';
     const what = v.verdict === 'unsettled' ? 'not settled by this set' : v.verdict;
     return `   ≥ ${pct(v.target)}: ${what}${v.shortBy !== undefined ? ` (${v.shortBy.toFixed(1)} points short)` : ''}`;
@@ -89,7 +92,7 @@ export function formatReport(r: Report): string {
       out.push(`${label.padEnd(34)}${'-'.padStart(8)}   ${'(none in set)'.padEnd(15)}${'0 / 0'.padStart(16)}`);
       continue;
     }
-    const span = `${(c.lo * 100).toFixed(1)}–${(c.hi * 100).toFixed(1)} %`;
+    const span = `${bounds(c)} %`;
     out.push(
       `${label.padEnd(34)}${pct(c.hits / c.of).padStart(8)}   ${span.padEnd(15)}${`${c.hits} / ${c.of}`.padStart(16)}${judged(key)}`,
     );
@@ -109,7 +112,7 @@ export function formatReport(r: Report): string {
     for (const [name, g] of entries) {
       const show = (k: Proportion) => {
         const c = g.ci95[k];
-        return c.of === 0 ? '-' : `${pct(c.hits / c.of)} [${(c.lo * 100).toFixed(1)}–${(c.hi * 100).toFixed(1)}]`;
+        return c.of === 0 ? '-' : `${pct(c.hits / c.of)} [${bounds(c)}]`;
       };
       out.push(
         `  ${name.padEnd(8)} ${String(g.images).padStart(4)} frames: SKU ${show('skuAccuracy')}, count exact ` +
