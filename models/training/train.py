@@ -62,6 +62,7 @@ CROP_PAD = 0.04
 GALLERY_SHOTS = 5  # reference crops per SKU: "a few images" enroll a SKU
 TRAIN_SEED = 101
 EXTRA_SEED = 102  # the invented-brand scenes that widen the embedder's training (--emb-extra-brands)
+EXTRA_DIFFICULTY_SEED = 103  # catalog scenes of one difficulty added to the embedder's crops (--emb-extra-difficulty)
 # Packs hidden more than this (e.g. the third pack back, of which only a rim shows) are "ignore"
 # objects: never trained as negatives, and neither hits nor misses in evaluation.
 MAX_OCCLUSION = 0.9
@@ -651,7 +652,7 @@ def main() -> None:
         help="detector schedule: one-cycle runs STEPS:PEAK_LR, comma-separated, each a warm restart from the "
         "last (default 7000:3e-3,10000:2e-3)",
     )
-    ap.add_argument("--emb-steps", type=int, default=int(os.environ.get("SHELFSIGHT_EMB_STEPS", "9000")))
+    ap.add_argument("--emb-steps", type=int, default=int(os.environ.get("SHELFSIGHT_EMB_STEPS", "12000")))
     ap.add_argument("--det-batch", type=int, default=8)
     ap.add_argument("--reuse-detector", action="store_true", help="load the cached detector checkpoint")
     ap.add_argument("--reuse-embedder", action="store_true", help="load the cached embedder checkpoint")
@@ -714,6 +715,13 @@ def main() -> None:
         default=int(os.environ.get("SHELFSIGHT_EMB_EXTRA_COUNT", "800")),
         help="frames in the invented-brand set (default 800)",
     )
+    ap.add_argument(
+        "--emb-extra-difficulty",
+        choices=["easy", "default", "hard", "mixed", "none"],
+        default=os.environ.get("SHELFSIGHT_EMB_EXTRA_DIFFICULTY") or None,
+        help="difficulty of the --emb-extra-count scenes the embedder also trains on: catalog scenes, "
+        "default hard (D46), none: off; with --emb-extra-brands the invented-brand scenes instead, default mixed",
+    )
     ap.add_argument("--emb-lr", type=float, default=3e-3, help="peak learning rate (one-cycle) of the embedder")
     ap.add_argument("--emb-width", type=int, default=32, help="embedder channel width (the ONNX input and output stay the same)")
     ap.add_argument(
@@ -728,8 +736,13 @@ def main() -> None:
     args = ap.parse_args()
     if args.emb_extra_brands < 0 or args.emb_extra_count < 1:
         ap.error("--emb-extra-brands must be >= 0 and --emb-extra-count >= 1")
-    if args.emb_extra_share is not None and not (args.emb_extra_brands > 0 and 0 <= args.emb_extra_share <= 1):
-        ap.error("--emb-extra-share needs --emb-extra-brands and is a fraction in 0-1")
+    if args.emb_extra_brands > 0 and args.emb_extra_difficulty == "none":
+        ap.error("--emb-extra-brands needs scenes: --emb-extra-difficulty none turns them off")
+    # Hard catalog scenes by default (D46); the invented brands of D43 replace them when asked for.
+    extra_difficulty = args.emb_extra_difficulty or ("mixed" if args.emb_extra_brands > 0 else "hard")
+    extra_set = extra_difficulty != "none"
+    if args.emb_extra_share is not None and not (extra_set and 0 <= args.emb_extra_share <= 1):
+        ap.error("--emb-extra-share needs the extra scenes (not --emb-extra-difficulty none) and is a fraction in 0-1")
     try:
         precision = cpu_training.resolve(args.precision)
     except ValueError as e:  # a bad SHELFSIGHT_TRAIN_PRECISION (argparse checks only the flag)
@@ -818,16 +831,18 @@ def main() -> None:
     train_skus = [s for s in skus if s not in held_out]
     cls_of = {s: k for k, s in enumerate(train_skus)}
     items = embedder_items(boxes, train_idx, cls_of)
-    extra_tag = f"-x{args.emb_extra_brands}n{args.emb_extra_count}" if args.emb_extra_brands > 0 else ""
+    extra_tag = f"-e{args.emb_steps}" + (f"-x{args.emb_extra_brands}n{args.emb_extra_count}{extra_difficulty}" if extra_set else "")
     extra_tag += f"s{args.emb_extra_share:g}" if args.emb_extra_share is not None else ""
     emb_ckpt = os.path.join(CACHE, f"embedder-{key}{'' if args.emb_width == 24 else f'-w{args.emb_width}'}{extra_tag}.pt")
     log(f"embedder: {len(train_skus)} training SKUs, {len(items)} crops; held out for enrollment: {', '.join(held_out)}")
     emb_frames = work
     extra_skus: list[str] = []
     extra_from = None
-    if args.emb_extra_brands > 0 and not (args.reuse_embedder and os.path.exists(emb_ckpt)):
-        eroot = os.path.join(CACHE, f"extra-s{EXTRA_SEED}-n{args.emb_extra_count}-b{args.emb_extra_brands}-mixed-mixed")
-        eregen = ensure_dataset(eroot, args.emb_extra_count, EXTRA_SEED, "mixed", "mixed", args.emb_extra_brands)
+    if extra_set and not (args.reuse_embedder and os.path.exists(emb_ckpt)):
+        eseed = EXTRA_SEED if args.emb_extra_brands > 0 else EXTRA_DIFFICULTY_SEED
+        ediff = extra_difficulty
+        eroot = os.path.join(CACHE, f"extra-s{eseed}-n{args.emb_extra_count}-b{args.emb_extra_brands}-mixed-{ediff}")
+        eregen = ensure_dataset(eroot, args.emb_extra_count, eseed, ediff, "mixed", args.emb_extra_brands)
         esamples = load_coco(eroot)
         _, (ework, _, eboxes) = decoded_set(eroot, esamples, eregen)
         # Size variants of an invented line share their art and nearly their crop's shape (a 250 ml
@@ -841,7 +856,8 @@ def main() -> None:
         extra_from = len(items)
         items += extra_items
         emb_frames = Frames(work, ework)
-        log(f"embedder: + {len(line_of)} invented SKUs ({len(extra_skus)} classes: sizes of a line are one) of {args.emb_extra_brands} brands, {len(extra_items)} crops ({eroot})")
+        invented = f"; {len(line_of)} invented SKUs ({len(extra_skus)} classes: sizes of a line are one) of {args.emb_extra_brands} brands" if line_of else ""
+        log(f"embedder: + {len(extra_items)} crops of {args.emb_extra_count} {ediff} scenes ({eroot}){invented}")
     if args.reuse_embedder and os.path.exists(emb_ckpt):
         emb = Embedder(EMB_DIM, args.emb_width)
         emb.load_state_dict(torch.load(emb_ckpt))
@@ -985,7 +1001,8 @@ def main() -> None:
             "embedderLr": args.emb_lr,
             "embedderWidth": args.emb_width,
             "embedderExtraBrands": args.emb_extra_brands,
-            "embedderExtraImages": args.emb_extra_count if args.emb_extra_brands > 0 else 0,
+            "embedderExtraImages": args.emb_extra_count if extra_set else 0,
+            "embedderExtraDifficulty": extra_difficulty if extra_set else None,
             "heldOutSkus": held_out,
             "precision": precision,
             "counter": counter_training,
