@@ -713,7 +713,7 @@ def main() -> None:
         "--emb-extra-count",
         type=int,
         default=int(os.environ.get("SHELFSIGHT_EMB_EXTRA_COUNT", "800")),
-        help="frames in the invented-brand set (default 800)",
+        help="frames in the embedder's extra set: hard catalog scenes or, with --emb-extra-brands, invented brands (default 800)",
     )
     ap.add_argument(
         "--emb-extra-difficulty",
@@ -736,6 +736,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.emb_extra_brands < 0 or args.emb_extra_count < 1:
         ap.error("--emb-extra-brands must be >= 0 and --emb-extra-count >= 1")
+    if args.emb_extra_difficulty not in (None, "easy", "default", "hard", "mixed", "none"):  # argparse checks only the flag
+        ap.error(f"SHELFSIGHT_EMB_EXTRA_DIFFICULTY must be easy, default, hard, mixed or none, not {args.emb_extra_difficulty!r}")
     if args.emb_extra_brands > 0 and args.emb_extra_difficulty == "none":
         ap.error("--emb-extra-brands needs scenes: --emb-extra-difficulty none turns them off")
     # Hard catalog scenes by default (D46); the invented brands of D43 replace them when asked for.
@@ -840,9 +842,8 @@ def main() -> None:
     extra_from = None
     if extra_set and not (args.reuse_embedder and os.path.exists(emb_ckpt)):
         eseed = EXTRA_SEED if args.emb_extra_brands > 0 else EXTRA_DIFFICULTY_SEED
-        ediff = extra_difficulty
-        eroot = os.path.join(CACHE, f"extra-s{eseed}-n{args.emb_extra_count}-b{args.emb_extra_brands}-mixed-{ediff}")
-        eregen = ensure_dataset(eroot, args.emb_extra_count, eseed, ediff, "mixed", args.emb_extra_brands)
+        eroot = os.path.join(CACHE, f"extra-s{eseed}-n{args.emb_extra_count}-b{args.emb_extra_brands}-mixed-{extra_difficulty}")
+        eregen = ensure_dataset(eroot, args.emb_extra_count, eseed, extra_difficulty, "mixed", args.emb_extra_brands)
         esamples = load_coco(eroot)
         _, (ework, _, eboxes) = decoded_set(eroot, esamples, eregen)
         # Size variants of an invented line share their art and nearly their crop's shape (a 250 ml
@@ -857,7 +858,7 @@ def main() -> None:
         items += extra_items
         emb_frames = Frames(work, ework)
         invented = f"; {len(line_of)} invented SKUs ({len(extra_skus)} classes: sizes of a line are one) of {args.emb_extra_brands} brands" if line_of else ""
-        log(f"embedder: + {len(extra_items)} crops of {args.emb_extra_count} {ediff} scenes ({eroot}){invented}")
+        log(f"embedder: + {len(extra_items)} crops of {args.emb_extra_count} {extra_difficulty} scenes ({eroot}){invented}")
     if args.reuse_embedder and os.path.exists(emb_ckpt):
         emb = Embedder(EMB_DIM, args.emb_width)
         emb.load_state_dict(torch.load(emb_ckpt))
