@@ -63,6 +63,7 @@ GALLERY_SHOTS = 5  # reference crops per SKU: "a few images" enroll a SKU
 TRAIN_SEED = 101
 EXTRA_SEED = 102  # the invented-brand scenes that widen the embedder's training (--emb-extra-brands)
 EXTRA_DIFFICULTY_SEED = 103  # catalog scenes of one difficulty added to the embedder's crops (--emb-extra-difficulty)
+EXTRA_DIFFICULTIES = ("easy", "default", "hard", "mixed", "none")
 # Packs hidden more than this (e.g. the third pack back, of which only a rim shows) are "ignore"
 # objects: never trained as negatives, and neither hits nor misses in evaluation.
 MAX_OCCLUSION = 0.9
@@ -717,7 +718,7 @@ def main() -> None:
     )
     ap.add_argument(
         "--emb-extra-difficulty",
-        choices=["easy", "default", "hard", "mixed", "none"],
+        choices=EXTRA_DIFFICULTIES,
         default=os.environ.get("SHELFSIGHT_EMB_EXTRA_DIFFICULTY") or None,
         help="difficulty of the --emb-extra-count scenes the embedder also trains on: catalog scenes, "
         "default hard (D46), none: off; with --emb-extra-brands the invented-brand scenes instead, default mixed",
@@ -736,8 +737,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.emb_extra_brands < 0 or args.emb_extra_count < 1:
         ap.error("--emb-extra-brands must be >= 0 and --emb-extra-count >= 1")
-    if args.emb_extra_difficulty not in (None, "easy", "default", "hard", "mixed", "none"):  # argparse checks only the flag
-        ap.error(f"SHELFSIGHT_EMB_EXTRA_DIFFICULTY must be easy, default, hard, mixed or none, not {args.emb_extra_difficulty!r}")
+    if args.emb_extra_difficulty not in (None, *EXTRA_DIFFICULTIES):  # argparse checks only the flag
+        ap.error(f"SHELFSIGHT_EMB_EXTRA_DIFFICULTY must be one of {', '.join(EXTRA_DIFFICULTIES)}, not {args.emb_extra_difficulty!r}")
     if args.emb_extra_brands > 0 and args.emb_extra_difficulty == "none":
         ap.error("--emb-extra-brands needs scenes: --emb-extra-difficulty none turns them off")
     # Hard catalog scenes by default (D46); the invented brands of D43 replace them when asked for.

@@ -38,7 +38,7 @@ const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
 /** An interval's bounds in percent, without the unit: `89.7–91.8`. */
 const bounds = (c: Interval) => `${(c.lo * 100).toFixed(1)}–${(c.hi * 100).toFixed(1)}`;
 
-/** The recognition issue's targets, per difficulty of a held-out set (models/README.md, "Targets"). */
+/** The recognition issue's targets, per difficulty of a held-out set (the Target column of models/README.md's tables). */
 export const TARGETS: Partial<Record<Proportion, Partial<Record<string, number>>>> = {
   skuAccuracy: { default: 0.995, hard: 0.97 },
   countExactMatch: { default: 0.99 },
