@@ -19,6 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cpu_training  # noqa: E402
+from env_defaults import env_default, whole  # noqa: E402
 from nets import Counter, Detector, Embedder  # noqa: E402
 
 # name -> (net factory, training batch shape NCHW, how the training loop runs it)
@@ -39,10 +40,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--steps", type=int, default=8, help="timed steps per mode and round")
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("SHELFSIGHT_TRAIN_THREADS", os.cpu_count() or 1)))
+    ap.add_argument(
+        "--threads", type=whole(1), default=env_default(ap, "SHELFSIGHT_TRAIN_THREADS", os.cpu_count() or 1, whole(1))
+    )
     args = ap.parse_args()
-    if args.rounds < 1 or args.steps < 1 or args.threads < 1:
-        ap.error("--rounds, --steps and --threads must be >= 1")
+    if args.rounds < 1 or args.steps < 1:
+        ap.error("--rounds and --steps must be >= 1")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     bf16 = cpu_training.cpu_has_bf16()

@@ -24,6 +24,7 @@ sys.path.insert(0, HERE)
 import counter as column_counter  # noqa: E402
 import train  # noqa: E402
 from data import load_coco  # noqa: E402
+from env_defaults import env_default, whole  # noqa: E402
 
 
 def column_hiddenness(boxes: list[list[tuple]], idx: list[int], front_view: list[bool]) -> list[list[float]]:
@@ -50,7 +51,7 @@ def main() -> None:
     path = os.path.join(args.models, "counter.onnx")
     if not os.path.isfile(path):
         ap.error(f"{path}: no such file")
-    torch.set_num_threads(int(os.environ.get("SHELFSIGHT_TRAIN_THREADS", str(os.cpu_count() or 1))))
+    torch.set_num_threads(env_default(ap, "SHELFSIGHT_TRAIN_THREADS", os.cpu_count() or 1, whole(1)))
     root = os.path.join(train.CACHE, f"train-s{train.TRAIN_SEED}-n1600-mixed-mixed")
     train.ensure_dataset(root, 1600, train.TRAIN_SEED, "mixed", "mixed")
     samples = load_coco(root)

@@ -10,7 +10,6 @@ Validation and export always run in plain fp32.
 from __future__ import annotations
 
 import contextlib
-import os
 
 import torch
 from torch import nn
@@ -35,10 +34,6 @@ def resolve(spec: str) -> str:
     if spec == "auto":
         return "bf16" if cpu_has_bf16() else "fp32"
     return spec
-
-
-def default_spec() -> str:
-    return os.environ.get("SHELFSIGHT_TRAIN_PRECISION", "auto")
 
 
 def channels_last(net: nn.Module) -> nn.Module:

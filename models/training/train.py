@@ -40,6 +40,7 @@ from data import EMPTY, UNKNOWN, PAD_VALUE, Sample, expand_box, letterbox, lette
 from nets import CosineHead, Counter, Detector, Embedder  # noqa: E402
 import counter as column_counter  # noqa: E402
 import cpu_training  # noqa: E402
+from env_defaults import env_default, one_of, whole  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = os.path.dirname(HERE)
@@ -645,23 +646,23 @@ def train_column_counter(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", help="existing COCO dataset dir (default: generate into models/training/.cache)")
-    ap.add_argument("--count", type=int, default=int(os.environ.get("SHELFSIGHT_TRAIN_COUNT", "1600")))
+    ap.add_argument("--count", type=whole(1), default=env_default(ap, "SHELFSIGHT_TRAIN_COUNT", 1600, whole(1)))
     ap.add_argument(
         "--det-cycles",
         type=det_cycles,
-        default=det_cycles(os.environ.get("SHELFSIGHT_DET_CYCLES", "7000:3e-3,10000:2e-3")),
+        default=env_default(ap, "SHELFSIGHT_DET_CYCLES", det_cycles("7000:3e-3,10000:2e-3"), det_cycles),
         help="detector schedule: one-cycle runs STEPS:PEAK_LR, comma-separated, each a warm restart from the "
         "last (default 7000:3e-3,10000:2e-3)",
     )
-    ap.add_argument("--emb-steps", type=int, default=int(os.environ.get("SHELFSIGHT_EMB_STEPS", "12000")))
-    ap.add_argument("--det-batch", type=int, default=8)
+    ap.add_argument("--emb-steps", type=whole(1), default=env_default(ap, "SHELFSIGHT_EMB_STEPS", 12000, whole(1)))
+    ap.add_argument("--det-batch", type=whole(1), default=8)
     ap.add_argument("--reuse-detector", action="store_true", help="load the cached detector checkpoint")
     ap.add_argument("--reuse-embedder", action="store_true", help="load the cached embedder checkpoint")
-    ap.add_argument("--emb-batch", type=int, default=128)
+    ap.add_argument("--emb-batch", type=whole(1), default=128)
     ap.add_argument(
         "--counter-steps",
-        type=int,
-        default=int(os.environ.get("SHELFSIGHT_COUNTER_STEPS", "4000")),
+        type=whole(1),
+        default=env_default(ap, "SHELFSIGHT_COUNTER_STEPS", 4000, whole(1)),
         help="training steps of the column counter (128 columns each)",
     )
     ap.add_argument(
@@ -700,8 +701,8 @@ def main() -> None:
     )
     ap.add_argument(
         "--emb-extra-brands",
-        type=int,
-        default=int(os.environ.get("SHELFSIGHT_EMB_EXTRA_BRANDS", "0")),
+        type=whole(0),
+        default=env_default(ap, "SHELFSIGHT_EMB_EXTRA_BRANDS", 0, whole(0)),
         help="also train the embedder on scenes of this many invented brands (sim dataset --extra-brands; 0: off)",
     )
     ap.add_argument(
@@ -712,14 +713,14 @@ def main() -> None:
     )
     ap.add_argument(
         "--emb-extra-count",
-        type=int,
-        default=int(os.environ.get("SHELFSIGHT_EMB_EXTRA_COUNT", "800")),
+        type=whole(1),
+        default=env_default(ap, "SHELFSIGHT_EMB_EXTRA_COUNT", 800, whole(1)),
         help="frames in the embedder's extra set: hard catalog scenes or, with --emb-extra-brands, invented brands (default 800)",
     )
     ap.add_argument(
         "--emb-extra-difficulty",
         choices=EXTRA_DIFFICULTIES,
-        default=os.environ.get("SHELFSIGHT_EMB_EXTRA_DIFFICULTY") or None,
+        default=env_default(ap, "SHELFSIGHT_EMB_EXTRA_DIFFICULTY", None, one_of(EXTRA_DIFFICULTIES)),
         help="difficulty of the --emb-extra-count scenes the embedder also trains on: catalog scenes, "
         "default hard (D46), none: off; with --emb-extra-brands the invented-brand scenes instead, default mixed",
     )
@@ -728,17 +729,13 @@ def main() -> None:
     ap.add_argument(
         "--precision",
         choices=cpu_training.PRECISIONS,
-        default=cpu_training.default_spec(),
+        default=env_default(ap, "SHELFSIGHT_TRAIN_PRECISION", "auto", one_of(cpu_training.PRECISIONS)),
         help="arithmetic of the training passes: bf16 autocast (about twice as fast where the CPU has "
         "AVX512-BF16 or AMX), fp32, or auto = bf16 where the CPU has it (default auto; weights and ONNX stay fp32)",
     )
     ap.add_argument("--out", default=MODELS, help="where the ONNX files, gallery.json and model.json go (default: models/)")
     ap.add_argument("--version", default=os.environ.get("SHELFSIGHT_MODEL_VERSION", "0.1.0"))
     args = ap.parse_args()
-    if args.emb_extra_brands < 0 or args.emb_extra_count < 1:
-        ap.error("--emb-extra-brands must be >= 0 and --emb-extra-count >= 1")
-    if args.emb_extra_difficulty not in (None, *EXTRA_DIFFICULTIES):  # argparse checks only the flag
-        ap.error(f"SHELFSIGHT_EMB_EXTRA_DIFFICULTY must be one of {', '.join(EXTRA_DIFFICULTIES)}, not {args.emb_extra_difficulty!r}")
     if args.emb_extra_brands > 0 and args.emb_extra_difficulty == "none":
         ap.error("--emb-extra-brands needs scenes: --emb-extra-difficulty none turns them off")
     # Hard catalog scenes by default (D46); the invented brands of D43 replace them when asked for.
@@ -746,14 +743,11 @@ def main() -> None:
     extra_set = extra_difficulty != "none"
     if args.emb_extra_share is not None and not (extra_set and 0 <= args.emb_extra_share <= 1):
         ap.error("--emb-extra-share needs the extra scenes (not --emb-extra-difficulty none) and is a fraction in 0-1")
-    try:
-        precision = cpu_training.resolve(args.precision)
-    except ValueError as e:  # a bad SHELFSIGHT_TRAIN_PRECISION (argparse checks only the flag)
-        ap.error(str(e))
+    precision = cpu_training.resolve(args.precision)
     if args.det_depth_only and not args.init_detector:
         ap.error("--det-depth-only needs --init-detector: the depth head is trained on a trained detector")
 
-    threads = int(os.environ.get("SHELFSIGHT_TRAIN_THREADS", str(os.cpu_count() or 1)))
+    threads = env_default(ap, "SHELFSIGHT_TRAIN_THREADS", os.cpu_count() or 1, whole(1))
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     os.makedirs(CACHE, exist_ok=True)
