@@ -27,7 +27,6 @@ def whole(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{value} is less than {minimum}, the least it may be")
         return value
 
-    parse.__name__ = f"whole number >= {minimum}"  # how argparse names the type in its errors
     return parse
 
 
@@ -53,4 +52,3 @@ def env_default(ap: argparse.ArgumentParser, name: str, default: T, parse: Calla
         return parse(raw)
     except (ValueError, argparse.ArgumentTypeError) as e:
         ap.exit(2, f"{ap.prog}: error: environment variable {name}={raw!r}: {e}\n")
-        raise  # unreachable (ap.exit exits): tells type checkers no value falls through
