@@ -38,14 +38,12 @@ def scalar(out) -> torch.Tensor:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--steps", type=int, default=8, help="timed steps per mode and round")
+    ap.add_argument("--rounds", type=whole(1), default=5)
+    ap.add_argument("--steps", type=whole(1), default=8, help="timed steps per mode and round")
     ap.add_argument(
         "--threads", type=whole(1), default=env_default(ap, "SHELFSIGHT_TRAIN_THREADS", os.cpu_count() or 1, whole(1))
     )
     args = ap.parse_args()
-    if args.rounds < 1 or args.steps < 1:
-        ap.error("--rounds and --steps must be >= 1")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     bf16 = cpu_training.cpu_has_bf16()

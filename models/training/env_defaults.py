@@ -2,7 +2,7 @@
 
 argparse checks a flag's value with its `type`, but not a default computed before parsing: a bare
 `int(os.environ[...])` stops a training run with a Python traceback. Here a bad value stops it with
-one usage line naming the variable, its value and what it should be. No torch import, so the checks
+one line naming the variable, its value and what is wrong with it. No torch import, so the checks
 can be tested on a machine without PyTorch.
 """
 
