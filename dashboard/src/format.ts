@@ -1,4 +1,5 @@
 import { currentLang, t } from './i18n.js';
+import { timeTick } from './time-ticks.js';
 
 const loc = () => (currentLang() === 'zh-CN' ? 'zh-CN' : 'en-GB');
 
@@ -20,6 +21,9 @@ export const money = (x: number | null | undefined): string =>
 
 export const dateTime = (iso: string | null | undefined): string =>
   iso ? new Intl.DateTimeFormat(loc(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)) : '—';
+
+/** Label of a time-axis tick in the viewer's language and time zone (see time-ticks.ts). */
+export const axisTime = (ms: number): string => timeTick(ms, loc());
 
 export const dateOnly = (iso: string | null | undefined): string =>
   iso ? new Intl.DateTimeFormat(loc(), { dateStyle: 'medium' }).format(new Date(iso)) : '—';

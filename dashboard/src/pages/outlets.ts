@@ -1,7 +1,7 @@
 import { all, api, qs } from '../api.js';
 import { chart, ensureMap, PALETTE } from '../charts.js';
 import { windowOf, readFilters } from '../filters.js';
-import { dateTime, num, pct } from '../format.js';
+import { axisTime, dateTime, num, pct } from '../format.js';
 import { label, t } from '../i18n.js';
 import { masterdata } from '../state.js';
 import { spreadColocated } from '../map-spread.js';
@@ -295,7 +295,7 @@ const historyChart = (el: HTMLElement, series: { sku: string; points: { captured
     legend: { type: 'scroll', top: 0 },
     grid: { left: 40, right: 16, top: 36, bottom: 48 },
     dataZoom: [{ type: 'inside' }, { type: 'slider', height: 16, bottom: 8 }],
-    xAxis: { type: 'time' },
+    xAxis: { type: 'time', axisLabel: { formatter: axisTime, hideOverlap: true } },
     yAxis: { type: 'value', minInterval: 1 },
     series: series.map((s) => ({
       type: 'line',
@@ -314,7 +314,7 @@ const timelineChart = (el: HTMLElement, rows: Stockout[], from: number, to: numb
         `${skus[p.value[0]]}<br/>${dateTime(new Date(p.value[1]).toISOString())} → ${p.value[3]}`,
     },
     grid: { left: 140, right: 16, top: 8, bottom: 28 },
-    xAxis: { type: 'time', min: from, max: to },
+    xAxis: { type: 'time', min: from, max: to, axisLabel: { formatter: axisTime, hideOverlap: true } },
     yAxis: { type: 'category', data: skus },
     series: [
       {
