@@ -25,17 +25,21 @@ export async function decodeLetterboxed(
   const srcHeight = meta.autoOrient?.height ?? meta.height;
   if (!srcWidth || !srcHeight) throw new Error('cannot read image size');
   const lb = letterboxParams(srcWidth, srcHeight, width, height);
-  const data = await sharp(encoded)
-    .rotate()
-    .removeAlpha()
-    .resize(lb.width, lb.height, { fit: 'fill' })
-    .extend({
-      left: lb.padLeft,
-      top: lb.padTop,
-      right: width - lb.width - lb.padLeft,
-      bottom: height - lb.height - lb.padTop,
-      background: { r: pad, g: pad, b: pad },
-    })
+  const oriented = sharp(encoded).rotate().removeAlpha();
+  // A camera frame already of the work size (the usual case) needs neither: libvips would still run
+  // both over every pixel (~2 ms a frame on one core).
+  const fits = srcWidth === width && srcHeight === height;
+  const data = await (
+    fits
+      ? oriented
+      : oriented.resize(lb.width, lb.height, { fit: 'fill' }).extend({
+          left: lb.padLeft,
+          top: lb.padTop,
+          right: width - lb.width - lb.padLeft,
+          bottom: height - lb.height - lb.padTop,
+          background: { r: pad, g: pad, b: pad },
+        })
+  )
     .raw()
     .toBuffer();
   return { image: { data, width, height }, letterbox: lb, srcWidth, srcHeight };

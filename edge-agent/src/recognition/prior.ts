@@ -6,10 +6,35 @@ export function similarityMatrix(emb: Float32Array, gallery: Gallery): Float32Ar
   const n = Math.floor(emb.length / dim);
   const G = skus.length;
   const out = new Float32Array(n * G);
+  // Four prototypes per pass over a crop's embedding: each value read once serves four sums (this
+  // runs for every crop against hundreds of prototypes). Each sum still adds in dimension order.
+  const G4 = G - (G % 4);
   for (let r = 0; r < n; r++) {
-    for (let g = 0; g < G; g++) {
+    const e = r * dim;
+    for (let g = 0; g < G4; g += 4) {
+      const m0 = g * dim;
+      const m1 = m0 + dim;
+      const m2 = m1 + dim;
+      const m3 = m2 + dim;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let d = 0; d < dim; d++) {
+        const v = emb[e + d]!;
+        s0 += v * matrix[m0 + d]!;
+        s1 += v * matrix[m1 + d]!;
+        s2 += v * matrix[m2 + d]!;
+        s3 += v * matrix[m3 + d]!;
+      }
+      out[r * G + g] = s0;
+      out[r * G + g + 1] = s1;
+      out[r * G + g + 2] = s2;
+      out[r * G + g + 3] = s3;
+    }
+    for (let g = G4; g < G; g++) {
       let s = 0;
-      for (let d = 0; d < dim; d++) s += emb[r * dim + d]! * matrix[g * dim + d]!;
+      for (let d = 0; d < dim; d++) s += emb[e + d]! * matrix[g * dim + d]!;
       out[r * G + g] = s;
     }
   }

@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import type { Detection } from '@shelfsight/protocol';
 import { DEFAULT_QUALITY, loadModelConfig } from './config.js';
 import { decodeCenters } from './decode.js';
-import { mergeMirrored, mirrorPlanes } from './flip.js';
+import { mergeMirrored } from './flip.js';
 import { loadGallery } from './gallery.js';
 import { assignSkus, bestPerRow, DEFAULT_STACK_PRIOR, similarityMatrix } from './prior.js';
 import { applySizeEvidence } from './size.js';
@@ -83,7 +83,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     'recognizer loaded',
   );
 
-  /** Detector maps for the frame in detInput; with flipTest, averaged with the mirrored frame's. */
+  /** Detector maps for the frame in detInput; with flipTest, averaged with those of mirrorInput (its mirror). */
   async function detect(): Promise<{ heat: Float32Array; reg: Float32Array; depth?: Float32Array }> {
     const run = async (input: Float32Array) => {
       const out = await detector.run({ images: new ort.Tensor('float32', input, [1, 3, IH, IW]) });
@@ -95,7 +95,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     };
     const direct = await run(detInput);
     if (!mirrorInput) return direct;
-    const mirrored = await run(mirrorPlanes(detInput, 3, IH, IW, mirrorInput));
+    const mirrored = await run(mirrorInput);
     return {
       heat: mergeMirrored(direct.heat, mirrored.heat, numClasses, gridH, gridW),
       reg: mergeMirrored(direct.reg, mirrored.reg, 4, gridH, gridW, 0),
@@ -170,7 +170,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     );
     const flags = qualityFlags(stats, quality);
 
-    toChw(img, mean, std, detInput);
+    toChw(img, mean, std, detInput, mirrorInput);
     const { heat, reg, depth } = await detect();
     const cands = decodeCenters(heat, reg, numClasses, gridH, gridW, cfg.detector.stride, {
       threshold: scoreThreshold,

@@ -3,6 +3,7 @@ import { letterboxParams, toNormalised, type Box } from '../../../edge-agent/src
 import { iou, nms, type Candidate } from '../../../edge-agent/src/recognition/nms.js';
 import { decodeCenters } from '../../../edge-agent/src/recognition/decode.js';
 import { cropInto, expandBox, toChw } from '../../../edge-agent/src/recognition/preprocess.js';
+import { mirrorPlanes } from '../../../edge-agent/src/recognition/flip.js';
 
 describe('letterbox', () => {
   it('fits a same-aspect image without padding', () => {
@@ -195,6 +196,17 @@ describe('preprocess', () => {
     const chw = toChw(img, [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]);
     expect(chw[0]).toBeCloseTo(2);
     expect(chw[8]).toBeCloseTo(-2);
+  });
+
+  it('writes the mirrored planes in the same pass, equal to mirroring the result', () => {
+    const rgb = { width: 5, height: 3, data: new Uint8Array(5 * 3 * 3).map((_, i) => (i * 37) % 256) };
+    const mirrored = new Float32Array(3 * 5 * 3);
+    const chw = toChw(rgb, [0.4, 0.5, 0.6], [0.2, 0.25, 0.3], undefined, mirrored);
+    expect(Array.from(chw)).toEqual(Array.from(toChw(rgb, [0.4, 0.5, 0.6], [0.2, 0.25, 0.3])));
+    expect(Array.from(mirrored)).toEqual(Array.from(mirrorPlanes(chw, 3, 3, 5)));
+    expect(() => toChw(rgb, [0.5, 0.5, 0.5], [0.25, 0.25, 0.25], undefined, new Float32Array(4))).toThrow(
+      'output size does not match',
+    );
   });
 
   it('crops with bilinear sampling at pixel centres, matching the Python sampler', () => {

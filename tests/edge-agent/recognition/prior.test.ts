@@ -82,4 +82,26 @@ describe('stack prior', () => {
       expect.closeTo(0.8),
     ]);
   });
+
+  it('gives every crop x prototype pair the plain dot product, however many prototypes (not only fours)', () => {
+    const dim = 3;
+    const vec = (i: number) => [Math.sin(i + 1), Math.cos(2 * i + 1), Math.sin(3 * i + 2)];
+    for (const G of [1, 4, 7]) {
+      const g = buildGallery({
+        name: 'g',
+        version: '1',
+        dim,
+        entries: Array.from({ length: G }, (_, i) => ({ sku: `s${i}`, vector: vec(i) })),
+      });
+      const emb = new Float32Array([0.2, -0.5, 0.8, 0.6, 0.1, -0.3]);
+      const naive = Array.from({ length: 2 * G }, (_, k) => {
+        const r = Math.floor(k / G);
+        const p = k % G;
+        let s = 0;
+        for (let d = 0; d < dim; d++) s += emb[r * dim + d]! * g.matrix[p * dim + d]!;
+        return Math.fround(s);
+      });
+      expect(Array.from(similarityMatrix(emb, g))).toEqual(naive);
+    }
+  });
 });
