@@ -8,7 +8,11 @@
  * finds few more packs behind (D29's measurements).
  */
 
-/** Mirrors planar [C, H, W] data left-right into `out` (which must not alias `src`). */
+/**
+ * Mirrors planar [C, H, W] data left-right into `out` (which must not alias `src`). The recognizer
+ * mirrors its detector input while normalising it (toChw); this plain form is what that and the
+ * merge of mirrored maps are checked against.
+ */
 export function mirrorPlanes(
   src: Float32Array,
   channels: number,
