@@ -15,6 +15,7 @@ describe('region of interest', () => {
     emptyFacings: 0,
     unknownProducts: 0,
     inferenceMs: 1,
+    stagesMs: { decode: 0, detect: 0, count: 0, identify: 1 },
     detections: [
       { kind: 'product', sku: 'a', box: [0.1, 0.1, 0.1, 0.2], confidence: 0.9, row: 0, column: 0, facing: true },
       { kind: 'product', sku: 'a', box: [0.1, 0.1, 0.1, 0.15], confidence: 0.7, row: 0, column: 0, facing: false },

@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { loadRecognizer } from '../recognition/index.js';
+import { loadRecognizer, type RecognitionStages } from '../recognition/index.js';
 import { fractionArg, parseFlags, REPO, runCli, simulateSet, UsageError, wholeArg } from './cli.js';
 import { loadCoco } from './coco.js';
 import { computeMetrics, percentile, type FrameResult } from './metrics.js';
@@ -94,11 +94,13 @@ async function main(): Promise<void> {
   if (images[0]) await rec.recognize(await readFile(images[0].path));
   const frames: FrameResult[] = [];
   const latency: number[] = [];
+  const stages: RecognitionStages[] = [];
   const groups = { byFixture: new Map<string, Group>(), byDifficulty: new Map<string, Group>() };
   for (const [i, im] of images.entries()) {
     // A chest cooler's camera is configured as looking down, as an agent watching one would be.
     const r = await rec.recognize(await readFile(im.path), { view: im.fixture === 'chest' ? 'top' : 'front' });
     latency.push(r.inferenceMs);
+    stages.push(r.stagesMs);
     const frame = { truth: im.truth, pred: r.detections };
     frames.push(frame);
     for (const [map, key] of [
@@ -143,6 +145,13 @@ async function main(): Promise<void> {
     ci95,
     targets: targetVerdicts([...groups.byDifficulty.keys()], ci95),
     latencyMs: { p50: percentile(latency, 50), p95: percentile(latency, 95), mean: mean(latency) },
+    // Where the time goes: per stage, its median and mean over the frames (the means add up to latency's).
+    stagesMs: Object.fromEntries(
+      (['decode', 'detect', 'count', 'identify'] as const).map((k) => {
+        const xs = stages.map((st) => st[k]);
+        return [k, { p50: percentile(xs, 50), mean: mean(xs) }];
+      }),
+    ) as Record<keyof RecognitionStages, { p50: number; mean: number }>,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     byFixture: breakdown(groups.byFixture),
     byDifficulty: breakdown(groups.byDifficulty),

@@ -1,4 +1,4 @@
-export type { Recognition, RecognizeOptions, Recognizer, RecognizerOptions } from './types.js';
+export type { Recognition, RecognitionStages, RecognizeOptions, Recognizer, RecognizerOptions } from './types.js';
 export { loadRecognizer } from './recognizer.js';
 export { loadModelConfig, type ModelConfig, type QualityThresholds } from './config.js';
 export { letterboxParams, toNormalised, type Box, type Letterbox } from './letterbox.js';

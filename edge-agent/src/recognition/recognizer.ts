@@ -171,6 +171,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
     const flags = qualityFlags(stats, quality);
 
     toChw(img, mean, std, detInput, mirrorInput);
+    const t1 = performance.now();
     const { heat, reg, depth } = await detect();
     const cands = decodeCenters(heat, reg, numClasses, gridH, gridW, cfg.detector.stride, {
       threshold: scoreThreshold,
@@ -190,6 +191,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       .map((c) => ({ ...c, box: [c.box[0] / kx, c.box[1] / ky, c.box[2] / kx, c.box[3] / ky] as Box }));
     let boxes: Box[] = kept.map((c) => toNormalised(c.box, lb, srcW, srcH));
     let layout = layOut(boxes, view);
+    const t2 = performance.now();
     if (counter && cfg.counter && view === 'front') {
       const centreX = boxes.map((b) => b[0] + b[2] / 2);
       const { drop, add } = await recountColumns(counter, cfg.counter, work, kept, layout.fronts, centreX);
@@ -219,6 +221,7 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
       }
     }
 
+    const t3 = performance.now();
     // One embedder run for all product crops: per-call overhead dominates for tiny batches. A pack
     // the counter added shows only as a sliver behind its front and takes the front's identity.
     const products = kept.filter((c) => c.cls !== emptyCls && c.inferredFrom === undefined);
@@ -294,6 +297,8 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
         : { kind: 'unknown', confidence: round(c.score), ...base };
     }
     detections.sort((a, b) => a.row - b.row || a.column - b.column || Number(b.facing) - Number(a.facing));
+    const summary = summarise(detections);
+    const t4 = performance.now();
 
     return {
       image: {
@@ -303,9 +308,15 @@ export async function loadRecognizer(opts: RecognizerOptions): Promise<Recognize
         sharpness: round(stats.sharpness, 3),
         qualityFlags: flags,
       },
-      ...summarise(detections),
+      ...summary,
       detections,
-      inferenceMs: round(performance.now() - t0, 2),
+      inferenceMs: round(t4 - t0, 2),
+      stagesMs: {
+        decode: round(t1 - t0, 2),
+        detect: round(t2 - t1, 2),
+        count: round(t3 - t2, 2),
+        identify: round(t4 - t3, 2),
+      },
       ...(opts.identities ? { identities: detections.map((d) => identityOf.get(d)) } : {}),
     };
   }

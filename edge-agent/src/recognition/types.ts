@@ -11,11 +11,24 @@ export interface Recognition {
   detections: Detection[];
   /** Wall time of decode + detect + identify + facings, in milliseconds. */
   inferenceMs: number;
+  /** Where inferenceMs went, in milliseconds (they add up to it). */
+  stagesMs: RecognitionStages;
   /**
    * With RecognizeOptions.identities: per detection (same order), the embedder's nearest gallery SKU
    * and its cosine similarity before any threshold; undefined for empty slots and added packs.
    */
   identities?: ({ sku: string; similarity: number } | undefined)[];
+}
+
+export interface RecognitionStages {
+  /** Image decode, letterbox, the detector's input and the frame-quality statistics. */
+  decode: number;
+  /** Detector passes (both with the flip test), peak picking, NMS and the shelf layout. */
+  detect: number;
+  /** The column counter's pass and its corrections (0 without a counter, or in a top view). */
+  count: number;
+  /** Crops, the embedder, gallery matching, SKU assignment and the per-SKU counts and facings. */
+  identify: number;
 }
 
 export interface RecognizerOptions {

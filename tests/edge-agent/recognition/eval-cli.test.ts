@@ -50,7 +50,8 @@ describe('npm run eval', () => {
     const out = JSON.parse(r.stdout) as {
       images: number;
       skuAccuracy: number;
-      latencyMs: { p50: number };
+      latencyMs: { p50: number; mean: number };
+      stagesMs: Record<string, { p50: number; mean: number }>;
       tallies: { skuAccuracy: [number, number] };
       ci95: { skuAccuracy: { lo: number; hi: number; hits: number; of: number } };
       byFixture: Record<string, { ci95: { skuAccuracy: { of: number } } }>;
@@ -59,6 +60,10 @@ describe('npm run eval', () => {
     expect(out.images).toBe(2);
     expect(out.skuAccuracy).toBeGreaterThan(0.5);
     expect(out.latencyMs.p50).toBeGreaterThan(0);
+    // Where the time goes: the stages' means add up to the latency's (each mean rounded to 0.01 ms).
+    expect(Object.keys(out.stagesMs)).toEqual(['decode', 'detect', 'count', 'identify']);
+    const stageSum = Object.values(out.stagesMs).reduce((t, v) => t + v.mean, 0);
+    expect(Math.abs(stageSum - out.latencyMs.mean)).toBeLessThan(0.05);
     // Every rate comes with the counts behind it and its 95 % interval.
     const [hits, of] = out.tallies.skuAccuracy;
     expect(of).toBeGreaterThan(10);
@@ -96,6 +101,9 @@ describe('npm run eval', () => {
       /^SKU accuracy \(a miss is an error\) .* ≥ 99\.5 %: (met|missed|not settled by this set)/m,
     );
     expect(r.stdout).toMatch(/^Latency p50 \/ p95 per frame +\d+\.\d \/ \d+\.\d ms$/m);
+    expect(r.stdout).toMatch(
+      /^  mean per stage +decode \d+\.\d · detect \d+\.\d · count \d+\.\d · identify \d+\.\d ms$/m,
+    );
     expect(r.stdout).not.toMatch(/^\{/);
   });
 });

@@ -111,6 +111,11 @@ describe('recognition regression on committed frames with the committed models',
       for (const d of r.detections) Detection.parse(d);
       expect(r.image).toMatchObject({ width: 1280, height: 960 });
       expect(r.inferenceMs).toBeGreaterThan(0);
+      // The stages account for the whole time (each rounded to 0.01 ms), and every stage that does work took some.
+      const st = r.stagesMs;
+      expect(st.decode + st.detect + st.count + st.identify).toBeCloseTo(r.inferenceMs, 1);
+      expect(Math.min(st.decode, st.detect, st.identify)).toBeGreaterThan(0);
+      expect(st.count).toBeGreaterThanOrEqual(0);
       for (const s of r.skus) expect(s.facings).toBeLessThanOrEqual(s.count);
     }
   });
