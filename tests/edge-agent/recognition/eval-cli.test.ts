@@ -102,7 +102,7 @@ describe('npm run eval', () => {
     );
     expect(r.stdout).toMatch(/^Latency p50 \/ p95 per frame +\d+\.\d \/ \d+\.\d ms$/m);
     expect(r.stdout).toMatch(
-      /^  mean per stage +decode \d+\.\d · detect \d+\.\d · count \d+\.\d · identify \d+\.\d ms$/m,
+      /^ {2}mean per stage +decode \d+\.\d · detect \d+\.\d · count \d+\.\d · identify \d+\.\d ms$/m,
     );
     expect(r.stdout).not.toMatch(/^\{/);
   });
