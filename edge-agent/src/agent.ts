@@ -287,6 +287,8 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
           empty: observation.emptyFacings,
           unknown: observation.unknownProducts,
           inferenceMs: observation.inferenceMs,
+          // Where the inference time went on this device (decode, detect, count, identify).
+          stagesMs: rec.stagesMs,
           latencyMs: Math.round(latencyMs),
           outboxDepth: this.outbox.depth,
         },

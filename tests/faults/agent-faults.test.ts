@@ -20,6 +20,8 @@ process.env.SHELFSIGHT_REQUIRE_LOGIN = '0';
 interface Captured {
   messageId: string;
   seq: number;
+  inferenceMs: number;
+  stagesMs: Record<string, number>;
 }
 interface StoredItem {
   messageId: string;
@@ -188,6 +190,12 @@ describe('edge faults: nothing lost, nothing counted twice', () => {
       const left = await queued();
       expectExactlyOnce(captured([agent]), stored, left, 0);
       expect(stored.length + left.size).toBe(captured([agent]).length);
+      // Each capture line says where the device's inference time went.
+      for (const c of captured([agent])) {
+        expect(Object.keys(c.stagesMs)).toEqual(['decode', 'detect', 'count', 'identify']);
+        const sum = Object.values(c.stagesMs).reduce((a, b) => a + b, 0);
+        expect(Math.abs(sum - c.inferenceMs)).toBeLessThan(0.2);
+      }
     } finally {
       await agent.stop();
       await cloud.stop();
