@@ -26,8 +26,8 @@ export async function decodeLetterboxed(
   if (!srcWidth || !srcHeight) throw new Error('cannot read image size');
   const lb = letterboxParams(srcWidth, srcHeight, width, height);
   const oriented = sharp(encoded).rotate().removeAlpha();
-  // A camera frame already of the work size (the usual case) needs neither: libvips would still run
-  // both over every pixel (~2 ms a frame on one core).
+  // A camera frame already of the work size (the usual case) needs no resize or pad, yet libvips
+  // would still run both over every pixel (~2 ms a frame on one core).
   const fits = srcWidth === width && srcHeight === height;
   const data = await (
     fits
