@@ -1,14 +1,33 @@
 /** What the offline recognition CLIs (eval, calibrate-floors) share: flag checks, simulated sets, exit codes. */
 import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
+import { ImageDecodeError, type Recognition, type RecognizeOptions, type Recognizer } from '../recognition/index.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** A bad flag or input path: printed as one line, exit code 2. */
 export class UsageError extends Error {}
+
+/** One image of a set through the recognizer; an image that is missing or cannot be decoded is named in one line. */
+export async function recogniseFile(rec: Recognizer, path: string, opts?: RecognizeOptions): Promise<Recognition> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(`${path}: ${e.code === 'ENOENT' ? 'no such file (annotations.json lists it)' : e.message}`);
+  }
+  try {
+    return await rec.recognize(bytes, opts);
+  } catch (err) {
+    if (err instanceof ImageDecodeError) throw new UsageError(`${path}: ${err.message}`);
+    throw err;
+  }
+}
 
 export const wholeArg = (name: string, min: number, max: number) =>
   z

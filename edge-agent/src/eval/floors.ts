@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { loadRecognizer } from '../recognition/index.js';
 import { nextGalleryVersion } from '../recognition/enroll.js';
 import type { GalleryFile } from '../recognition/gallery.js';
-import { fractionArg, parseFlags, REPO, runCli, simulateSet, UsageError, wholeArg } from './cli.js';
+import { fractionArg, parseFlags, recogniseFile, REPO, runCli, simulateSet, UsageError, wholeArg } from './cli.js';
 import { loadCoco } from './coco.js';
 import { matchFrame } from './metrics.js';
 import { floorsFrom } from './similarity-floors.js';
@@ -72,13 +72,13 @@ async function main(): Promise<void> {
     }),
   ) as GalleryFile;
   const images = await loadCoco(dir, 0.9).catch((err: Error) => {
-    throw new UsageError(`--dataset ${dir}: ${err.message}`);
+    throw new UsageError(err.message);
   });
   const rec = await loadRecognizer({ modelDir: a.models, logger: log });
   const samples = new Map<string, number[]>();
   const t0 = performance.now();
   for (const [i, im] of images.entries()) {
-    const r = await rec.recognize(await readFile(im.path), {
+    const r = await recogniseFile(rec, im.path, {
       view: im.fixture === 'chest' ? 'top' : 'front',
       // Nearest SKU and similarity before any threshold: floors already in the gallery change nothing here.
       identities: true,

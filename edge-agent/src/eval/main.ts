@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { loadRecognizer, type RecognitionStages } from '../recognition/index.js';
-import { fractionArg, parseFlags, REPO, runCli, simulateSet, UsageError, wholeArg } from './cli.js';
+import { fractionArg, parseFlags, recogniseFile, REPO, runCli, simulateSet, UsageError, wholeArg } from './cli.js';
 import { loadCoco } from './coco.js';
 import { computeMetrics, percentile, type FrameResult } from './metrics.js';
 import { formatReport, targetVerdicts } from './report.js';
@@ -78,7 +78,9 @@ async function main(): Promise<void> {
     .catch((err: unknown) => {
       throw modelError(err);
     })) as { detector: { maxOcclusion?: number } };
-  let images = await loadCoco(dir, modelJson.detector.maxOcclusion ?? 1);
+  let images = await loadCoco(dir, modelJson.detector.maxOcclusion ?? 1).catch((err: Error) => {
+    throw new UsageError(err.message);
+  });
   if (values.limit) images = images.slice(0, values.limit);
   const rec = await loadRecognizer({
     modelDir: values.models,
@@ -91,14 +93,14 @@ async function main(): Promise<void> {
     throw modelError(err);
   });
   // One warm-up frame: the first run pays for lazy allocations, which the device pays only at boot.
-  if (images[0]) await rec.recognize(await readFile(images[0].path));
+  if (images[0]) await recogniseFile(rec, images[0].path);
   const frames: FrameResult[] = [];
   const latency: number[] = [];
   const stages: RecognitionStages[] = [];
   const groups = { byFixture: new Map<string, Group>(), byDifficulty: new Map<string, Group>() };
   for (const [i, im] of images.entries()) {
     // A chest cooler's camera is configured as looking down, as an agent watching one would be.
-    const r = await rec.recognize(await readFile(im.path), { view: im.fixture === 'chest' ? 'top' : 'front' });
+    const r = await recogniseFile(rec, im.path, { view: im.fixture === 'chest' ? 'top' : 'front' });
     latency.push(r.inferenceMs);
     stages.push(r.stagesMs);
     const frame = { truth: im.truth, pred: r.detections };

@@ -2,6 +2,14 @@ import sharp from 'sharp';
 import { letterboxParams, type Letterbox } from './letterbox.js';
 import type { RgbImage } from './preprocess.js';
 
+/** The bytes given to the recognizer are not an image it can decode (corrupt, cut short, another format). */
+export class ImageDecodeError extends Error {
+  constructor(detail: string) {
+    super(`cannot decode image: ${detail}`);
+    this.name = 'ImageDecodeError';
+  }
+}
+
 export interface DecodedFrame {
   /** Letterboxed RGB image of the requested size. */
   image: RgbImage;
@@ -20,10 +28,14 @@ export async function decodeLetterboxed(
   height: number,
   pad: number,
 ): Promise<DecodedFrame> {
-  const meta = await sharp(encoded).metadata();
+  const meta = await sharp(encoded)
+    .metadata()
+    .catch((err: Error) => {
+      throw new ImageDecodeError(err.message);
+    });
   const srcWidth = meta.autoOrient?.width ?? meta.width;
   const srcHeight = meta.autoOrient?.height ?? meta.height;
-  if (!srcWidth || !srcHeight) throw new Error('cannot read image size');
+  if (!srcWidth || !srcHeight) throw new ImageDecodeError('no image size in it');
   const lb = letterboxParams(srcWidth, srcHeight, width, height);
   const oriented = sharp(encoded).rotate().removeAlpha();
   // A camera frame already of the work size (the usual case) needs no resize or pad, yet libvips
@@ -41,7 +53,10 @@ export async function decodeLetterboxed(
         })
   )
     .raw()
-    .toBuffer();
+    .toBuffer()
+    .catch((err: Error) => {
+      throw new ImageDecodeError(err.message); // e.g. a JPEG cut short: its header reads, its body does not
+    });
   return { image: { data, width, height }, letterbox: lb, srcWidth, srcHeight };
 }
 

@@ -1,5 +1,6 @@
 export type { Recognition, RecognitionStages, RecognizeOptions, Recognizer, RecognizerOptions } from './types.js';
 export { loadRecognizer } from './recognizer.js';
+export { ImageDecodeError } from './image.js';
 export { loadModelConfig, type ModelConfig, type QualityThresholds } from './config.js';
 export { letterboxParams, toNormalised, type Box, type Letterbox } from './letterbox.js';
 export { nms, iou, intersection, type Candidate } from './nms.js';

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,47 @@ describe('npm run eval', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/^eval: --models .*: /);
       expect(r.stdout).toBe('');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names what is wrong with a broken set, where, in one line with exit code 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'eval-set-'));
+    try {
+      const fixtures = repoPath('tests/fixtures/recognition');
+      const refusal = async (edit: (coco: Record<string, unknown[]>) => void) => {
+        const coco = JSON.parse(await readFile(join(fixtures, 'annotations.json'), 'utf8')) as Record<
+          string,
+          unknown[]
+        >;
+        edit(coco);
+        await writeFile(join(dir, 'annotations.json'), JSON.stringify(coco));
+        const r = evalCli(['--json', '--dataset', dir, '--limit', '1']);
+        expect(r.status, r.stderr).toBe(2);
+        expect(r.stdout).toBe('');
+        const lines = r.stderr.trim().split('\n');
+        return lines[lines.length - 1]!;
+      };
+      const file = join(dir, 'annotations.json');
+      let r = evalCli(['--json', '--dataset', dir]);
+      expect(r.stderr.trim()).toBe(`eval: ${file}: no such file (is this a dataset folder?)`);
+      expect(await refusal((c) => ((c.annotations![2] as { bbox: number[] }).bbox = [1, 2, 3]))).toBe(
+        `eval: ${file}: not a COCO set: annotations.2.bbox: Too small: expected array to have >=4 items`,
+      );
+      expect(await refusal((c) => ((c.annotations![4] as { image_id: number }).image_id = 9999))).toBe(
+        `eval: ${file}: annotations.4.image_id: no image has id 9999`,
+      );
+      // The annotations are fine but an image is not there, then not a JPEG.
+      const first = (await refusal(() => {})).match(/^eval: (.*): no such file/)?.[1];
+      expect(first).toBe(join(dir, 'images', '000001.jpg'));
+      await cp(join(fixtures, 'images'), join(dir, 'images'), { recursive: true });
+      await writeFile(join(dir, 'images', '000001.jpg'), 'not a jpeg');
+      r = evalCli(['--json', '--dataset', dir, '--limit', '1']);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n').at(-1)).toBe(
+        `eval: ${first}: cannot decode image: Input buffer contains unsupported image format`,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { decodeLetterboxed } from '../../../edge-agent/src/recognition/image.js';
+import { decodeLetterboxed, ImageDecodeError } from '../../../edge-agent/src/recognition/image.js';
 
 /** A JPEG of w x h with a gradient, so any shift or resampling of pixels shows. */
 const gradientJpeg = (w: number, h: number, orientation?: number) => {
@@ -45,9 +45,13 @@ describe('decodeLetterboxed', () => {
     expect(px(100, 120)).not.toEqual([114, 114, 114]);
   });
 
-  it('says so when the bytes are not an image', async () => {
-    await expect(decodeLetterboxed(Buffer.from('not a jpeg'), 320, 240, 114)).rejects.toThrow(
-      'unsupported image format',
-    );
+  it('says so when the bytes are not an image, or a JPEG is cut short', async () => {
+    const notImage = decodeLetterboxed(Buffer.from('not a jpeg'), 320, 240, 114);
+    await expect(notImage).rejects.toThrow(ImageDecodeError);
+    await expect(notImage).rejects.toThrow('cannot decode image: Input buffer contains unsupported image format');
+    const jpg = await gradientJpeg(320, 240);
+    // The header (size) still reads; the pixels do not.
+    const cut = decodeLetterboxed(jpg.subarray(0, Math.floor(jpg.length / 2)), 320, 240, 114);
+    await expect(cut).rejects.toThrow(ImageDecodeError);
   });
 });
