@@ -27,7 +27,8 @@ import { buildObservation } from './observation/build.js';
 import { applyRoi } from './observation/roi.js';
 import { FileOutbox } from './outbox/file-outbox.js';
 import { applyUpdate, modelStoreFor } from './ota/index.js';
-import type { Recognizer, RecognizerOptions } from './recognition/types.js';
+import { ImageDecodeError } from './recognition/image.js';
+import type { Recognition, Recognizer, RecognizerOptions } from './recognition/types.js';
 import { CaptureScheduler, ScheduleError, validateSchedule, type ScheduleSpec } from './schedule/scheduler.js';
 import { StateFile } from './state.js';
 import { isDiskFull, writeDurably } from './util/durable-write.js';
@@ -317,13 +318,30 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
 
   /**
    * A frame that is too dark, too bright or blurred would read as an empty cooler: try again,
-   * and publish nothing if it stays bad (the failure shows in status health instead).
+   * and publish nothing if it stays bad (the failure shows in status health instead). So too a
+   * frame that does not decode: a camera upload still in progress, a snapshot cut short.
    */
   private async grabGoodFrame(recognizer: Recognizer) {
     const { retries, retryDelayMs, rejectFlags } = this.deps.config.capture;
     for (let attempt = 0; ; attempt++) {
       const frame = await this.grabWithRetry();
-      const rec = await recognizer.recognize(frame.image, { view: this.view });
+      let rec: Recognition;
+      try {
+        rec = await recognizer.recognize(frame.image, { view: this.view });
+      } catch (err) {
+        if (!(err instanceof ImageDecodeError)) throw err;
+        this.badFrames++;
+        if (attempt >= retries || this.stopped)
+          throw new CameraError(
+            `corrupt frame${frame.frameId ? ` ${frame.frameId}` : ''} (${err.message}) after ${attempt + 1} tries`,
+          );
+        this.log.warn(
+          { frameId: frame.frameId, err: err.message, attempt: attempt + 1 },
+          'corrupt frame; trying again',
+        );
+        await sleep(retryDelayMs);
+        continue;
+      }
       const bad = rec.image.qualityFlags.filter((f) => rejectFlags.includes(f));
       if (bad.length === 0) return { frame, rec };
       this.badFrames++;
@@ -616,6 +634,7 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
       captures: {
         ok: this.capturesOk,
         failed: this.capturesFailed,
+        badFrames: this.badFrames,
         lostDiskFull: this.capturesLostDiskFull,
         ticksSkipped: this.ticksSkipped,
         lastLatencyMs: this.lastCaptureLatencyMs ?? null,
