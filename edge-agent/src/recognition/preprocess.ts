@@ -24,12 +24,7 @@ export function toChw(
   const dst = out ?? new Float32Array(3 * plane);
   if (dst.length !== 3 * plane || (mirrored && mirrored.length !== dst.length))
     throw new Error('toChw: output size does not match 3 x H x W');
-  const a0 = 1 / (255 * std[0]!);
-  const a1 = 1 / (255 * std[1]!);
-  const a2 = 1 / (255 * std[2]!);
-  const b0 = -mean[0]! / std[0]!;
-  const b1 = -mean[1]! / std[1]!;
-  const b2 = -mean[2]! / std[2]!;
+  const [a0, a1, a2, b0, b1, b2] = normalisation(mean, std);
   // Pixel by pixel, reading the interleaved bytes once, rather than one pass per channel.
   for (let y = 0; y < H; y++) {
     const row = y * W;
@@ -52,6 +47,21 @@ export function toChw(
     }
   }
   return dst;
+}
+
+/** Per channel, v -> v * a + b turns a byte into (v/255 - mean) / std: [a0, a1, a2, b0, b1, b2]. */
+function normalisation(
+  mean: readonly number[],
+  std: readonly number[],
+): [number, number, number, number, number, number] {
+  return [
+    1 / (255 * std[0]!),
+    1 / (255 * std[1]!),
+    1 / (255 * std[2]!),
+    -mean[0]! / std[0]!,
+    -mean[1]! / std[1]!,
+    -mean[2]! / std[2]!,
+  ];
 }
 
 /** Grows a box by `pad` of its size on each side (context that makes crops robust to box jitter). */
@@ -78,12 +88,7 @@ export function cropInto(
   const sx = box[2] / outW;
   const sy = box[3] / outH;
   const plane = outW * outH;
-  const a0 = 1 / (255 * std[0]!);
-  const a1 = 1 / (255 * std[1]!);
-  const a2 = 1 / (255 * std[2]!);
-  const b0 = -mean[0]! / std[0]!;
-  const b1 = -mean[1]! / std[1]!;
-  const b2 = -mean[2]! / std[2]!;
+  const [a0, a1, a2, b0, b1, b2] = normalisation(mean, std);
   // Source columns and weights are the same for every output row: worked out once per crop
   // (this loop runs for every pack and column of every frame).
   const { c0, c1, fxs } = columnScratch(outW);
