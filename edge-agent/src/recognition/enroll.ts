@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadModelConfig, type ModelConfig } from './config.js';
 import { buildGallery, type GalleryEntry, type GalleryFile } from './gallery.js';
-import { decodeLetterboxed } from './image.js';
+import { decodeLetterboxed, ImageDecodeError } from './image.js';
 import type { Box } from './letterbox.js';
 import { cropInto, expandBox } from './preprocess.js';
 import { similarityMatrix } from './prior.js';
@@ -63,7 +63,8 @@ export async function enrollSku(
     try {
       if (shot.box) checkBox(shot.box, where);
       const f = await decodeLetterboxed(shot.image, WW, WH, cfg.input.pad).catch((err: Error) => {
-        throw new Error(`${where}: not a decodable JPEG/PNG/WebP image (${err.message})`);
+        const detail = err instanceof ImageDecodeError ? err.detail : err.message;
+        throw new Error(`${where}: not a decodable JPEG/PNG/WebP image (${detail})`);
       });
       const lb = f.letterbox;
       const [nx, ny, nw, nh] = shot.box ?? [0, 0, 1, 1];

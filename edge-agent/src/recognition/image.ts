@@ -4,9 +4,12 @@ import type { RgbImage } from './preprocess.js';
 
 /** The bytes given to the recognizer are not an image it can decode (corrupt, cut short, another format). */
 export class ImageDecodeError extends Error {
+  /** What the decoder said, without the "cannot decode image" this error's message starts with. */
+  readonly detail: string;
   constructor(detail: string) {
     super(`cannot decode image: ${detail}`);
     this.name = 'ImageDecodeError';
+    this.detail = detail;
   }
 }
 
