@@ -139,6 +139,19 @@ export interface Metrics {
    */
   byHidden: Record<string, { instances: number; skuAccuracy: number; missed: number }>;
   /**
+   * What became of the catalog-SKU instances skuAccuracy counts as errors, in instances: not found
+   * (`missed`; matching is per detection class, so a pack taken for an empty slot is missed too),
+   * found but called unknown (`asUnknown`), or given another SKU (`asOtherSku`); and the (true SKU →
+   * SKU given) pairs behind the last, most frequent first (at most 10): look-alike flavours and sizes
+   * show up here.
+   */
+  skuErrors: {
+    missed: number;
+    asUnknown: number;
+    asOtherSku: number;
+    topConfusions: { truth: string; predicted: string; instances: number }[];
+  };
+  /**
    * The hits and the whole behind each proportion above ([hits, of]; e.g. empty.recall is
    * tallies['empty.recall'][0] / [1]): what a reader needs to judge a rate, and what the confidence
    * intervals (uncertainty.ts) are computed from. Each is a sum over frames.
@@ -199,6 +212,8 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
   const unkC = { tp: 0, pred: 0, truth: 0 };
   const depthC = new Map<string, { n: number; ok: number; missed: number }>();
   const hiddenC = new Map<string, { n: number; ok: number; missed: number }>();
+  const errors = { missed: 0, asUnknown: 0, asOtherSku: 0 };
+  const confusions = new Map<string, { truth: string; predicted: string; instances: number }>();
   for (const f of frames) {
     const m = matchFrame(f);
     const matchedTruth = new Map<number, number>();
@@ -229,6 +244,15 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
         skuTotal++;
         const ok = d?.kind === 'product' && d.sku === t.name;
         if (ok) skuOk++;
+        else if (!d) errors.missed++;
+        else if (d.kind === 'unknown') errors.asUnknown++;
+        else {
+          errors.asOtherSku++;
+          const key = `${t.name}\u0000${d.sku}`;
+          const c = confusions.get(key) ?? { truth: t.name, predicted: d.sku ?? '', instances: 0 };
+          c.instances++;
+          confusions.set(key, c);
+        }
         if (t.depth !== undefined) tally(depthC, depthKey(t.depth), ok, !d);
         if (t.occlusion !== undefined) tally(hiddenC, hiddenKey(t.occlusion), ok, !d);
         if (t.facing) {
@@ -294,6 +318,15 @@ export function computeMetrics(frames: readonly FrameResult[], heldOut: Readonly
     instances: { products: skuTotal, heldOut: heldTotal, empty: emptyC.truth, unknown: unkC.truth },
     byDepth: breakdown(depthC),
     byHidden: breakdown(hiddenC),
+    skuErrors: {
+      ...errors,
+      topConfusions: [...confusions.values()]
+        .sort(
+          (a, b) =>
+            b.instances - a.instances || a.truth.localeCompare(b.truth) || a.predicted.localeCompare(b.predicted),
+        )
+        .slice(0, 10),
+    },
     tallies: {
       'detection.precision': [tp, tp + fp],
       'detection.recall': [tp, tp + fn],

@@ -100,6 +100,17 @@ export function formatReport(r: Report): string {
     );
   }
   out.push(`${'Detection mAP@0.5'.padEnd(34)}${pct(r.detection.map50).padStart(8)}`);
+  const e = r.skuErrors;
+  out.push(
+    `${'SKU errors, instances'.padEnd(34)}missed ${e.missed} · unknown ${e.asUnknown} · other SKU ${e.asOtherSku}`,
+  );
+  if (e.topConfusions.length > 0)
+    out.push(
+      `${'  most often given another SKU'.padEnd(34)}${e.topConfusions
+        .slice(0, 3)
+        .map((c) => `${c.truth} → ${c.predicted} (${c.instances})`)
+        .join(', ')}`,
+    );
   out.push(
     `${'Latency p50 / p95 per frame'.padEnd(34)}${`${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p95.toFixed(1)} ms`.padStart(8)}`,
   );

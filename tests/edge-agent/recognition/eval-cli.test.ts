@@ -145,6 +145,7 @@ describe('npm run eval', () => {
     expect(r.stdout).toMatch(
       /^ {2}mean per stage +decode \d+\.\d · detect \d+\.\d · count \d+\.\d · identify \d+\.\d ms$/m,
     );
+    expect(r.stdout).toMatch(/^SKU errors, instances +missed \d+ · unknown \d+ · other SKU \d+$/m);
     expect(r.stdout).not.toMatch(/^\{/);
   });
 });

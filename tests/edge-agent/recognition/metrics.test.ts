@@ -57,6 +57,43 @@ describe('eval metrics', () => {
     expect(m.countError).toEqual({ over: 0, under: 0.5, meanAbs: 0.5 });
   });
 
+  it('says what became of each SKU error: missed, called unknown or empty, or given which other SKU', () => {
+    const m = computeMetrics([
+      {
+        truth: [
+          { name: 'a', box: [0, 0, 0.1, 0.2] },
+          { name: 'b', box: [0.2, 0, 0.1, 0.2] },
+          { name: 'b', box: [0.4, 0, 0.1, 0.2] },
+          { name: 'c', box: [0.6, 0, 0.1, 0.2] },
+          { name: 'd', box: [0.8, 0, 0.1, 0.2] },
+          { name: 'a', box: [0, 0.5, 0.1, 0.2] },
+          { name: 'a', box: [0.2, 0.5, 0.1, 0.2] },
+        ],
+        pred: [
+          det({ kind: 'product', sku: 'a', box: [0, 0, 0.1, 0.2] }), // right
+          det({ kind: 'product', sku: 'a', box: [0.2, 0, 0.1, 0.2] }), // b given a
+          det({ kind: 'product', sku: 'a', box: [0.4, 0, 0.1, 0.2] }), // b given a
+          det({ kind: 'unknown', box: [0.6, 0, 0.1, 0.2] }), // c called unknown
+          det({ kind: 'empty', box: [0.8, 0, 0.1, 0.2] }), // d taken for an empty slot: matched per class, so missed
+          det({ kind: 'product', sku: 'd', box: [0, 0.5, 0.1, 0.2] }), // a given d
+          // the last a: missed
+        ],
+      },
+    ]);
+    expect(m.tallies.skuAccuracy).toEqual([1, 7]);
+    expect(m.skuErrors).toEqual({
+      missed: 2,
+      asUnknown: 1,
+      asOtherSku: 3,
+      topConfusions: [
+        { truth: 'b', predicted: 'a', instances: 2 },
+        { truth: 'a', predicted: 'd', instances: 1 },
+      ],
+    });
+    const e = m.skuErrors;
+    expect(e.missed + e.asUnknown + e.asOtherSku).toBe(m.tallies.skuAccuracy[1] - m.tallies.skuAccuracy[0]);
+  });
+
   it('says whether counts miss by excess or by shortfall, and by how many packs', () => {
     const m = computeMetrics([
       {
