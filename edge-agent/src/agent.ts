@@ -28,7 +28,7 @@ import { applyRoi } from './observation/roi.js';
 import { FileOutbox } from './outbox/file-outbox.js';
 import { applyUpdate, modelStoreFor } from './ota/index.js';
 import { ImageDecodeError } from './recognition/image.js';
-import type { Recognition, Recognizer, RecognizerOptions } from './recognition/types.js';
+import type { Recognizer, RecognizerOptions } from './recognition/types.js';
 import { CaptureScheduler, ScheduleError, validateSchedule, type ScheduleSpec } from './schedule/scheduler.js';
 import { StateFile } from './state.js';
 import { isDiskFull, writeDurably } from './util/durable-write.js';
@@ -325,29 +325,24 @@ export class EdgeAgent extends EventEmitter<EdgeAgentEvents> {
     const { retries, retryDelayMs, rejectFlags } = this.deps.config.capture;
     for (let attempt = 0; ; attempt++) {
       const frame = await this.grabWithRetry();
-      let rec: Recognition;
+      // What is wrong with a frame that is not returned: for the error and for the log line.
+      let problem: { what: string; log: Record<string, unknown>; msg: string };
       try {
-        rec = await recognizer.recognize(frame.image, { view: this.view });
+        const rec = await recognizer.recognize(frame.image, { view: this.view });
+        const bad = rec.image.qualityFlags.filter((f) => rejectFlags.includes(f));
+        if (bad.length === 0) return { frame, rec };
+        problem = { what: `bad frame (${bad.join(', ')})`, log: { flags: bad }, msg: 'bad frame; trying again' };
       } catch (err) {
         if (!(err instanceof ImageDecodeError)) throw err;
-        this.badFrames++;
-        if (attempt >= retries || this.stopped)
-          throw new CameraError(
-            `corrupt frame${frame.frameId ? ` ${frame.frameId}` : ''} (${err.message}) after ${attempt + 1} tries`,
-          );
-        this.log.warn(
-          { frameId: frame.frameId, err: err.message, attempt: attempt + 1 },
-          'corrupt frame; trying again',
-        );
-        await sleep(retryDelayMs);
-        continue;
+        problem = {
+          what: `corrupt frame${frame.frameId ? ` ${frame.frameId}` : ''} (${err.message})`,
+          log: { frameId: frame.frameId, err: err.message },
+          msg: 'corrupt frame; trying again',
+        };
       }
-      const bad = rec.image.qualityFlags.filter((f) => rejectFlags.includes(f));
-      if (bad.length === 0) return { frame, rec };
       this.badFrames++;
-      if (attempt >= retries || this.stopped)
-        throw new CameraError(`bad frame (${bad.join(', ')}) after ${attempt + 1} tries`);
-      this.log.warn({ flags: bad, attempt: attempt + 1 }, 'bad frame; trying again');
+      if (attempt >= retries || this.stopped) throw new CameraError(`${problem.what} after ${attempt + 1} tries`);
+      this.log.warn({ ...problem.log, attempt: attempt + 1 }, problem.msg);
       await sleep(retryDelayMs);
     }
   }
