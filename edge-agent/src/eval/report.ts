@@ -13,9 +13,9 @@ export interface Report extends Metrics {
   ci95: Intervals;
   /** targetVerdicts of the whole set, as main.ts puts them in the JSON. */
   targets: Partial<Record<Proportion, TargetVerdict>>;
-  latencyMs: { p50: number; p95: number; mean?: number };
+  latencyMs: { p50: number; p95: number; mean: number };
   /** Per pipeline stage, its median and mean time per frame. */
-  stagesMs?: Record<string, { p50: number; mean: number }>;
+  stagesMs: Record<string, { p50: number; mean: number }>;
   peakRssMb: number;
   byFixture: Record<string, Metrics & { images: number; ci95: Intervals }>;
   byDifficulty: Record<string, Metrics & { images: number; ci95: Intervals }>;
@@ -114,10 +114,8 @@ export function formatReport(r: Report): string {
   out.push(
     `${'Latency p50 / p95 per frame'.padEnd(34)}${`${r.latencyMs.p50.toFixed(1)} / ${r.latencyMs.p95.toFixed(1)} ms`.padStart(8)}`,
   );
-  if (r.stagesMs) {
-    const parts = Object.entries(r.stagesMs).map(([k, v]) => `${k} ${v.mean.toFixed(1)}`);
-    out.push(`${'  mean per stage'.padEnd(34)}${parts.join(' · ')} ms`);
-  }
+  const parts = Object.entries(r.stagesMs).map(([k, v]) => `${k} ${v.mean.toFixed(1)}`);
+  out.push(`${'  mean per stage'.padEnd(34)}${parts.join(' · ')} ms`);
   out.push(`${'Peak RSS of this process'.padEnd(34)}${`${r.peakRssMb} MB`.padStart(8)}`);
   for (const [title, groups] of [
     ['by fixture', r.byFixture],
