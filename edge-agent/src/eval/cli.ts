@@ -6,11 +6,18 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import { ImageDecodeError, type Recognition, type RecognizeOptions, type Recognizer } from '../recognition/index.js';
+import { loadCoco, type EvalImage } from './coco.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** A bad flag or input path: printed as one line, exit code 2. */
 export class UsageError extends Error {}
+
+/** A COCO set (see coco.ts); what is wrong with its annotations.json is said in one line. */
+export const loadSet = (dir: string, maxOcclusion: number): Promise<EvalImage[]> =>
+  loadCoco(dir, maxOcclusion).catch((err: Error) => {
+    throw new UsageError(err.message);
+  });
 
 /** One image of a set through the recognizer; an image that is missing or cannot be decoded is named in one line. */
 export async function recogniseFile(rec: Recognizer, path: string, opts?: RecognizeOptions): Promise<Recognition> {

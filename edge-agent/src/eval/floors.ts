@@ -19,8 +19,17 @@ import { z } from 'zod';
 import { loadRecognizer } from '../recognition/index.js';
 import { nextGalleryVersion } from '../recognition/enroll.js';
 import type { GalleryFile } from '../recognition/gallery.js';
-import { fractionArg, parseFlags, recogniseFile, REPO, runCli, simulateSet, UsageError, wholeArg } from './cli.js';
-import { loadCoco } from './coco.js';
+import {
+  fractionArg,
+  loadSet,
+  parseFlags,
+  recogniseFile,
+  REPO,
+  runCli,
+  simulateSet,
+  UsageError,
+  wholeArg,
+} from './cli.js';
 import { matchFrame } from './metrics.js';
 import { floorsFrom } from './similarity-floors.js';
 
@@ -71,9 +80,7 @@ async function main(): Promise<void> {
       throw new UsageError(`--models ${a.models}: ${err.message}`);
     }),
   ) as GalleryFile;
-  const images = await loadCoco(dir, 0.9).catch((err: Error) => {
-    throw new UsageError(err.message);
-  });
+  const images = await loadSet(dir, 0.9);
   const rec = await loadRecognizer({ modelDir: a.models, logger: log });
   const samples = new Map<string, number[]>();
   const t0 = performance.now();

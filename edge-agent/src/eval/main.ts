@@ -13,8 +13,17 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { loadRecognizer, type RecognitionStages } from '../recognition/index.js';
-import { fractionArg, parseFlags, recogniseFile, REPO, runCli, simulateSet, UsageError, wholeArg } from './cli.js';
-import { loadCoco } from './coco.js';
+import {
+  fractionArg,
+  loadSet,
+  parseFlags,
+  recogniseFile,
+  REPO,
+  runCli,
+  simulateSet,
+  UsageError,
+  wholeArg,
+} from './cli.js';
 import { computeMetrics, percentile, type FrameResult } from './metrics.js';
 import { formatReport, targetVerdicts } from './report.js';
 import { intervals } from './uncertainty.js';
@@ -78,9 +87,7 @@ async function main(): Promise<void> {
     .catch((err: unknown) => {
       throw modelError(err);
     })) as { detector: { maxOcclusion?: number } };
-  let images = await loadCoco(dir, modelJson.detector.maxOcclusion ?? 1).catch((err: Error) => {
-    throw new UsageError(err.message);
-  });
+  let images = await loadSet(dir, modelJson.detector.maxOcclusion ?? 1);
   if (values.limit) images = images.slice(0, values.limit);
   const rec = await loadRecognizer({
     modelDir: values.models,
